@@ -1,0 +1,177 @@
+//! The `backup-fix` command: argument parsing, progress and printing over the
+//! library. No repair logic lives here.
+
+use anyhow::Context;
+use backup_fix::driver::{Progress, fix_file};
+use backup_fix::{Error, Options, Report};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// Repair Atlassian Jira and Confluence backups so that Atlassian Cloud imports them.
+///
+/// Exit status: 0 success, 1 the input could not be repaired (or I/O failed), 2 usage error.
+#[derive(Parser)]
+#[command(name = "backup-fix", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Repair one XML file (entities.xml, activeobjects.xml, a .pdata, any XML).
+    ///
+    /// Removes characters XML 1.0 forbids and references to them, replaces
+    /// invalid UTF-8 with U+FFFD, transcodes non-UTF-8 encodings to UTF-8, and
+    /// checks that the result is well-formed. Every other byte is copied as is.
+    /// The output appears only when the repair succeeded.
+    Fix(FixArgs),
+}
+
+#[derive(Args)]
+struct FixArgs {
+    /// The file to repair; `-` reads standard input. gzip and zstd input is recognised.
+    input: PathBuf,
+    /// Where to write the result; `-` writes standard output. A name ending in .gz or .zst compresses.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Also write the report as JSON to this file.
+    #[arg(long, value_name = "FILE.json")]
+    report: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Largest single tag held in memory (e.g. 16MiB); a larger one is an error.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "16MiB")]
+    max_tag_size: u64,
+}
+
+/// Parses `123`, `64KiB`, `16MiB`, `4GiB`, `2GB`, `500M`.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size like 16MiB"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "kb" => 1000,
+        "m" | "mib" => 1 << 20,
+        "mb" => 1_000_000,
+        "g" | "gib" => 1 << 30,
+        "gb" => 1_000_000_000,
+        "t" | "tib" => 1 << 40,
+        "tb" => 1_000_000_000_000,
+        other => return Err(format!("unknown size unit {other:?} (use KiB, MiB, GiB)")),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn rate(bytes: u64, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64().max(1e-6);
+    format!("{:.0} MB/s", bytes as f64 / secs / 1e6)
+}
+
+fn write_json(path: &Path, value: &serde_json::Value) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    std::fs::write(path, text + "\n")
+        .with_context(|| format!("{}: cannot write report", path.display()))
+}
+
+fn run_fix(args: &FixArgs) -> anyhow::Result<()> {
+    let max_tag_size = usize::try_from(args.max_tag_size).context("--max-tag-size is too large")?;
+    let options = Options::default().max_tag_size(max_tag_size);
+    let bar = progress_bar(args.quiet);
+    let started = Instant::now();
+    let mut on_progress = |p: Progress| {
+        if let Some(total) = p.total {
+            bar.set_length(total);
+        }
+        bar.set_position(p.read);
+    };
+    let result: Result<Report, Error> =
+        fix_file(&args.input, &args.output, &options, &mut on_progress);
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    if let Some(path) = &args.report {
+        let value = match &result {
+            Ok(report) => serde_json::json!({
+                "ok": true,
+                "input": args.input,
+                "output": args.output,
+                "seconds": elapsed.as_secs_f64(),
+                "report": report,
+            }),
+            Err(e) => serde_json::json!({
+                "ok": false,
+                "input": args.input,
+                "output": args.output,
+                "error": e.to_string(),
+                "location": e.location(),
+            }),
+        };
+        write_json(path, &value)?;
+    }
+    let report = result?;
+    if !args.quiet {
+        eprint!("{report}");
+        eprintln!(
+            "wrote {} in {:.1} s ({})",
+            args.output.display(),
+            elapsed.as_secs_f64(),
+            rate(report.input_bytes, elapsed)
+        );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Fix(args) => run_fix(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("backup-fix: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_parse_with_binary_and_decimal_units() {
+        assert_eq!(parse_size("123"), Ok(123));
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("4GiB"), Ok(4 << 30));
+        assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
+        assert!(parse_size("4 parsecs").is_err());
+        assert!(parse_size("").is_err());
+    }
+}

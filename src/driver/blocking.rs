@@ -1,0 +1,62 @@
+//! The blocking driver: `Read` in, `Write` out.
+
+use crate::error::Error;
+use crate::fixer::{Fixer, Options};
+use crate::report::Report;
+use crate::sink::IoSink;
+use std::io::{self, BufWriter, Read, Write};
+
+/// Size of the chunks the drivers read: 1 MiB.
+pub const CHUNK_SIZE: usize = 1 << 20;
+
+/// Repairs everything `input` yields into `output`.
+///
+/// Memory stays bounded: one read buffer, one write buffer, and what the
+/// fixer carries between chunks (at most [`Options::max_tag_size`]).
+/// On error, part of the output may already have been written; use
+/// [`fix_file`](crate::driver::fix_file) for all-or-nothing output.
+///
+/// ```
+/// let input: &[u8] = b"<a>\x1b[1mbold\x1b[0m</a>";
+/// let mut output = Vec::new();
+/// let report = backup_fix::driver::fix_stream(input, &mut output, &Default::default())?;
+/// assert_eq!(output, b"<a>[1mbold[0m</a>");
+/// assert_eq!(report.changes(), 2);
+/// # Ok::<(), backup_fix::Error>(())
+/// ```
+pub fn fix_stream<R: Read, W: Write>(
+    input: R,
+    output: W,
+    options: &Options,
+) -> Result<Report, Error> {
+    fix_stream_with_progress(input, output, options, &mut |_| {})
+}
+
+/// Like [`fix_stream`], calling `progress` with the number of input bytes read so far.
+pub fn fix_stream_with_progress<R: Read, W: Write>(
+    mut input: R,
+    output: W,
+    options: &Options,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report, Error> {
+    let mut fixer = Fixer::new(options.clone());
+    let mut sink = IoSink::new(BufWriter::with_capacity(CHUNK_SIZE, output));
+    let mut buf = vec![0u8; CHUNK_SIZE];
+    let mut read = 0u64;
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        fixer.write(&buf[..n], &mut sink)?;
+        sink.check()?;
+        read += n as u64;
+        progress(read);
+    }
+    let report = fixer.finish(&mut sink)?;
+    sink.check()?;
+    sink.get_mut().flush()?;
+    Ok(report)
+}

@@ -1,0 +1,249 @@
+//! The file driver: paths or `-` for standard streams, `.gz`/`.zst`
+//! compression, and all-or-nothing output through a temporary file that is
+//! renamed into place only when the repair succeeded.
+
+use crate::driver::blocking::{CHUNK_SIZE, fix_stream_with_progress};
+use crate::error::Error;
+use crate::fixer::Options;
+use crate::report::Report;
+use std::cell::Cell;
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// Compression of a stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Plain bytes.
+    None,
+    /// gzip (`.gz`), possibly multi-member.
+    Gzip,
+    /// Zstandard (`.zst`).
+    Zstd,
+}
+
+impl Compression {
+    /// The compression a file name's ending asks for.
+    ///
+    /// ```
+    /// use backup_fix::driver::Compression;
+    /// assert_eq!(Compression::from_path("entities.xml.gz".as_ref()), Compression::Gzip);
+    /// assert_eq!(Compression::from_path("entities.xml".as_ref()), Compression::None);
+    /// ```
+    pub fn from_path(path: &Path) -> Self {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("gz") => Compression::Gzip,
+            Some(e) if e.eq_ignore_ascii_case("zst") => Compression::Zstd,
+            _ => Compression::None,
+        }
+    }
+
+    /// The compression the first bytes of a stream show (magic numbers).
+    pub fn sniff(head: &[u8]) -> Self {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// How far a file repair has got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes of the input file read (compressed bytes for compressed input).
+    pub read: u64,
+    /// Size of the input file, when known.
+    pub total: Option<u64>,
+}
+
+/// Counts bytes read and remembers whether reading failed.
+struct Tap<R> {
+    inner: R,
+    read: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Remembers that an error came from the input side.
+struct Blame<R> {
+    inner: R,
+    failed: Rc<Cell<bool>>,
+}
+
+impl<R: Read> Read for Blame<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            if e.kind() != io::ErrorKind::Interrupted {
+                self.failed.set(true);
+            }
+        })
+    }
+}
+
+fn is_std(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Refuses an output path that names the input (by path or by inode).
+fn refuse_same_file(input: &Path, output: &Path) -> Result<(), Error> {
+    let same = || Error::OutputIsInput {
+        path: output.to_path_buf(),
+    };
+    let (Ok(inp), Ok(outp)) = (fs::canonicalize(input), fs::canonicalize(output)) else {
+        return Ok(());
+    };
+    if inp == outp {
+        return Err(same());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(a), Ok(b)) = (fs::metadata(&inp), fs::metadata(&outp))
+            && a.dev() == b.dev()
+            && a.ino() == b.ino()
+        {
+            return Err(same());
+        }
+    }
+    Ok(())
+}
+
+fn open_input(input: &Path) -> Result<(Box<dyn Read>, Option<u64>), Error> {
+    if is_std(input) {
+        return Ok((Box::new(io::stdin().lock()), None));
+    }
+    let file = File::open(input).map_err(|e| Error::from(e).in_file(input))?;
+    let meta = file.metadata().map_err(|e| Error::from(e).in_file(input))?;
+    if meta.is_dir() {
+        let e = io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is a directory; give the XML file itself",
+        );
+        return Err(Error::from(e).in_file(input));
+    }
+    Ok((Box::new(file), meta.is_file().then_some(meta.len())))
+}
+
+/// Repairs the XML file `input` into `output`.
+///
+/// - Either path may be `-` for standard input or output.
+/// - Compressed input (gzip, Zstandard) is recognised by its first bytes;
+///   output is compressed when its name ends in `.gz` or `.zst`.
+/// - The input is never modified; an `output` naming the same file is refused.
+/// - Output is written to a temporary file beside `output` and renamed into
+///   place only when the repair succeeded: on any error no `output` is left
+///   (and an existing one is not touched). Standard output cannot be undone.
+///
+/// Errors carry the path of the file they concern.
+///
+/// ```no_run
+/// use backup_fix::{Options, driver::fix_file};
+/// let report = fix_file("entities.xml".as_ref(), "fixed.xml.gz".as_ref(), &Options::default(), &mut |_| {})?;
+/// eprint!("{report}");
+/// # Ok::<(), backup_fix::Error>(())
+/// ```
+pub fn fix_file(
+    input: &Path,
+    output: &Path,
+    options: &Options,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Report, Error> {
+    if !is_std(input) && !is_std(output) {
+        refuse_same_file(input, output)?;
+    }
+    if !is_std(output) && output.is_dir() {
+        let e = io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is a directory; give a file name for the output",
+        );
+        return Err(Error::from(e).in_file(output));
+    }
+    let (raw, total) = open_input(input)?;
+    let read = Rc::new(Cell::new(0));
+    let mut buffered = BufReader::with_capacity(
+        CHUNK_SIZE,
+        Tap {
+            inner: raw,
+            read: Rc::clone(&read),
+        },
+    );
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| Error::from(e).in_file(input))?;
+    let decoded: Box<dyn Read> = match Compression::sniff(head) {
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Compression::Zstd => Box::new(
+            zstd::Decoder::with_buffer(buffered).map_err(|e| Error::from(e).in_file(input))?,
+        ),
+        Compression::None => Box::new(buffered),
+    };
+    let input_failed = Rc::new(Cell::new(false));
+    let source = Blame {
+        inner: decoded,
+        failed: Rc::clone(&input_failed),
+    };
+    let mut tick = |_| {
+        progress(Progress {
+            read: read.get(),
+            total,
+        })
+    };
+    let blame = |e: Error| match e {
+        Error::Io(_) if !input_failed.get() => e.in_file(output),
+        e => e.in_file(input),
+    };
+    if is_std(output) {
+        let stdout = io::stdout().lock();
+        return fix_stream_with_progress(source, stdout, options, &mut tick).map_err(blame);
+    }
+    let dir = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let out_err = |e: io::Error| Error::from(e).in_file(output);
+    let tmp = tempfile::Builder::new()
+        .prefix(".backup-fix-")
+        .suffix(".partial")
+        .tempfile_in(&dir)
+        .map_err(out_err)?;
+    let report = match Compression::from_path(output) {
+        Compression::Gzip => {
+            let mut enc = flate2::write::GzEncoder::new(tmp.as_file(), flate2::Compression::new(6));
+            let r =
+                fix_stream_with_progress(source, &mut enc, options, &mut tick).map_err(blame)?;
+            enc.finish().map_err(out_err)?;
+            r
+        }
+        Compression::Zstd => {
+            let mut enc = zstd::Encoder::new(tmp.as_file(), 3).map_err(out_err)?;
+            let r =
+                fix_stream_with_progress(source, &mut enc, options, &mut tick).map_err(blame)?;
+            enc.finish().map_err(out_err)?;
+            r
+        }
+        Compression::None => {
+            fix_stream_with_progress(source, tmp.as_file(), options, &mut tick).map_err(blame)?
+        }
+    };
+    let mut file = tmp.as_file();
+    file.flush().map_err(out_err)?;
+    file.sync_all().map_err(out_err)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644)).map_err(out_err)?;
+    }
+    tmp.persist(output).map_err(|e| out_err(e.error))?;
+    Ok(report)
+}

@@ -1,0 +1,12 @@
+//! Drivers: thin loops that run the sans-IO [`Fixer`](crate::Fixer) over
+//! readers and writers ([`fix_stream`]), over files and standard streams with
+//! compression and atomic output ([`fix_file`]), and, with the `tokio`
+//! feature, over async streams ([`tokio::fix_async`]).
+
+mod blocking;
+mod files;
+#[cfg(feature = "tokio")]
+pub mod tokio;
+
+pub use blocking::{CHUNK_SIZE, fix_stream, fix_stream_with_progress};
+pub use files::{Compression, Progress, fix_file};

@@ -1,0 +1,195 @@
+//! Typed errors: what went wrong, where, and what the user can do about it.
+
+use crate::location::Location;
+use std::path::PathBuf;
+
+/// Everything that can stop a repair.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The XML is broken in a way that removing characters cannot cure.
+    #[error("{location}: {kind}")]
+    Malformed {
+        /// What is wrong.
+        kind: Malformed,
+        /// Where the problem was found.
+        location: Location,
+    },
+    /// A single tag (or other unit that must be held whole) is larger than the memory limit.
+    #[error(
+        "{location}: a single {what} is larger than the {limit}-byte limit; if the file is genuine, raise the limit (--max-tag-size)"
+    )]
+    TokenTooLarge {
+        /// What was too large ("start tag", "processing instruction", ...).
+        what: &'static str,
+        /// The limit in bytes.
+        limit: usize,
+        /// Where the unit starts.
+        location: Location,
+    },
+    /// The XML declaration names an encoding this tool cannot read.
+    #[error(
+        "{location}: the XML declaration names encoding {label:?}, which backup-fix cannot read; convert the file to UTF-8 first (e.g. iconv -f {label} -t UTF-8)"
+    )]
+    UnsupportedEncoding {
+        /// The encoding name as written in the file.
+        label: String,
+        /// Where the declaration is.
+        location: Location,
+    },
+    /// `write` or `finish` was called after the fixer had failed or finished.
+    #[error("the fixer was used after it {0}; create a new one for each input")]
+    Finished(&'static str),
+    /// Reading or writing failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// An error while processing a named file.
+    #[error("{}: {source}", path.display())]
+    File {
+        /// The file being read or written.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
+    /// The output path names the input file.
+    #[error(
+        "{}: output would overwrite the input; choose another -o path (backup-fix never modifies its input)",
+        path.display()
+    )]
+    OutputIsInput {
+        /// The path given for both.
+        path: PathBuf,
+    },
+}
+
+impl Error {
+    /// Wraps the error with the path of the file it concerns.
+    pub fn in_file(self, path: impl Into<PathBuf>) -> Error {
+        match self {
+            e @ (Error::File { .. } | Error::OutputIsInput { .. }) => e,
+            e => Error::File {
+                path: path.into(),
+                source: Box::new(e),
+            },
+        }
+    }
+
+    /// The location in the input, if the error has one.
+    pub fn location(&self) -> Option<Location> {
+        match self {
+            Error::Malformed { location, .. }
+            | Error::TokenTooLarge { location, .. }
+            | Error::UnsupportedEncoding { location, .. } => Some(*location),
+            Error::File { source, .. } => source.location(),
+            _ => None,
+        }
+    }
+}
+
+/// Ways XML can be broken beyond what removing characters cures.
+///
+/// The messages follow the classes a strict SAX parser reports.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Malformed {
+    /// The input ends inside markup or before the root element is closed.
+    #[error("unexpected end of file {0}; the file looks truncated: export or copy it again")]
+    UnexpectedEof(&'static str),
+    /// The input ends while elements are still open.
+    #[error(
+        "unexpected end of file: element <{name}> opened at line {opened_line} is not closed; the file looks truncated: export or copy it again"
+    )]
+    UnclosedElement {
+        /// The innermost open element.
+        name: String,
+        /// Line of its start tag.
+        opened_line: u64,
+    },
+    /// An end tag does not match the open element.
+    #[error(
+        "end tag </{found}> does not match the open element <{expected}> (opened at line {opened_line})"
+    )]
+    MismatchedEndTag {
+        /// The open element.
+        expected: String,
+        /// The end tag found.
+        found: String,
+        /// Line of the open element's start tag.
+        opened_line: u64,
+    },
+    /// An end tag with no open element.
+    #[error("end tag </{0}> has no matching start tag")]
+    UnexpectedEndTag(String),
+    /// A character that cannot appear where it does (in a name, between attributes, ...).
+    #[error("character {ch} is not allowed {context}")]
+    UnexpectedChar {
+        /// The character, as `'x'` or `U+XXXX`.
+        ch: String,
+        /// Where it appeared.
+        context: &'static str,
+    },
+    /// The input ended or markup closed where a name was required.
+    #[error("a name was expected {0}")]
+    ExpectedName(&'static str),
+    /// An attribute name is not followed by `=`.
+    #[error("attribute {0} must be followed by '='")]
+    ExpectedEquals(String),
+    /// An attribute value is not quoted.
+    #[error("the value of attribute {0} must start with a quote (\" or ')")]
+    ExpectedQuote(String),
+    /// A raw `<` inside an attribute value.
+    #[error("attribute {0} contains a raw '<', which must be written &lt;")]
+    LtInAttributeValue(String),
+    /// The same attribute twice on one element.
+    #[error("attribute {attr} appears twice on element <{element}>")]
+    DuplicateAttribute {
+        /// The element.
+        element: String,
+        /// The repeated attribute.
+        attr: String,
+    },
+    /// Two attributes with nothing between them.
+    #[error("attributes of <{0}> must be separated by white space")]
+    MissingWhitespace(String),
+    /// A `&` that does not start a valid reference.
+    #[error(
+        "malformed reference {0:?}: a '&' must start &name; or &#number; (write a literal & as &amp;)"
+    )]
+    BadReference(String),
+    /// A reference to an entity that is not one of the five predefined ones.
+    #[error("the entity &{0}; is not declared (only &amp; &lt; &gt; &quot; &apos; are predefined)")]
+    UndeclaredEntity(String),
+    /// `]]>` in text outside CDATA.
+    #[error("the sequence ]]> must not appear in text (write ]]&gt;)")]
+    CdataEndInText,
+    /// `--` inside a comment.
+    #[error("the string \"--\" is not allowed inside a comment")]
+    DoubleHyphenInComment,
+    /// Text other than white space outside the root element.
+    #[error("content is not allowed {0} the root element")]
+    TextOutsideRoot(&'static str),
+    /// A second top-level element.
+    #[error("markup after the root element must not contain another element (<{0}>)")]
+    SecondRoot(String),
+    /// The document has no element at all.
+    #[error("the file contains no root element")]
+    NoRootElement,
+    /// An XML declaration that is not at the very start, or a PI named `xml`.
+    #[error(
+        "a processing instruction named \"xml\" is only allowed as the declaration at the very start of the file"
+    )]
+    MisplacedXmlDeclaration,
+    /// A malformed XML declaration.
+    #[error("the XML declaration is malformed: {0}")]
+    BadXmlDeclaration(&'static str),
+    /// `<!` not followed by `--`, `[CDATA[` or `DOCTYPE`.
+    #[error("markup starting with '<!' must be a comment, a CDATA section or a DOCTYPE")]
+    BadMarkupDeclaration,
+    /// A DOCTYPE inside or after the root element, or a second one.
+    #[error("a DOCTYPE is only allowed once, before the root element")]
+    MisplacedDoctype,
+    /// A CDATA section outside the root element.
+    #[error("a CDATA section is only allowed inside the root element")]
+    CdataOutsideRoot,
+}

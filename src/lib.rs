@@ -1,0 +1,52 @@
+//! Repair Atlassian Jira and Confluence Server/Data Center backups so that
+//! Atlassian Cloud imports them.
+//!
+//! The core is a sans-IO, streaming [`Fixer`]: push chunks of an XML file
+//! (`entities.xml`, `activeobjects.xml`, a Confluence `.pdata`, any XML) in,
+//! get repaired bytes out, in bounded memory whatever the input size. It
+//!
+//! - removes characters XML 1.0 forbids (C0 controls other than tab, LF, CR;
+//!   U+FFFE; U+FFFF) and character references to them, keeping everything XML
+//!   allows (emoji included);
+//! - replaces invalid UTF-8 with U+FFFD and transcodes declared non-UTF-8
+//!   encodings to UTF-8;
+//! - checks that the document is well-formed, and stops with a typed
+//!   [`Error`] naming the line, column and byte offset where it is not;
+//! - copies every other byte unchanged, and records each change in a [`Report`].
+//!
+//! The [`driver`] module runs it over readers and writers, files (with
+//! `.gz`/`.zst` compression, written atomically), and — with the `tokio`
+//! feature — async streams.
+//!
+//! ```
+//! use backup_fix::{Fixer, Options};
+//!
+//! let input = "<entity-engine-xml>\n<Action body=\"caf\u{e9} \u{1c}ok \u{1F600}\"/>\n</entity-engine-xml>\n";
+//! let mut fixer = Fixer::new(Options::default());
+//! let mut out = Vec::new();
+//! for chunk in input.as_bytes().chunks(7) {
+//!     fixer.write(chunk, &mut out)?;
+//! }
+//! let report = fixer.finish(&mut out)?;
+//! assert_eq!(out, input.replace('\u{1c}', "").as_bytes());
+//! assert_eq!(report.removed_chars.values().map(|t| t.count).sum::<u64>(), 1);
+//! # Ok::<(), backup_fix::Error>(())
+//! ```
+
+pub mod chars;
+mod decode;
+pub mod driver;
+mod error;
+mod fixer;
+mod location;
+mod report;
+mod sanitize;
+mod sink;
+pub mod synth;
+mod xml;
+
+pub use error::{Error, Malformed};
+pub use fixer::{DEFAULT_MAX_TAG_SIZE, Fixer, Options, fix_bytes};
+pub use location::Location;
+pub use report::{CodePoint, DEFAULT_LOCATIONS_KEPT, EncodingReport, Report, Tally};
+pub use sink::{IoSink, NullSink, Sink};

@@ -1,0 +1,398 @@
+//! Character-level repair of a UTF-8 stream: invalid UTF-8 becomes U+FFFD,
+//! raw characters XML 1.0 forbids are dropped, CESU-8 surrogate pairs become
+//! proper 4-byte characters. Clean runs are forwarded as slices of the input;
+//! only an unfinished multi-byte sequence is carried to the next chunk, so
+//! every forwarded piece ends on a character boundary.
+
+use crate::chars::is_forbidden_control;
+use crate::error::Error;
+use crate::sink::{CharChange, CleanSink, Sink};
+
+const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
+
+/// What the bytes at some position hold.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// A valid character of this many bytes.
+    Char(usize),
+    /// This many bytes form a maximal invalid subpart.
+    Invalid(usize),
+    /// A 3-byte encoded surrogate without a partner.
+    LoneSurrogate,
+    /// Two 3-byte encoded surrogates forming a pair, and the 4-byte character they mean.
+    Cesu8([u8; 4]),
+    /// The bytes are a prefix of something longer: more input is needed.
+    Incomplete,
+}
+
+fn is_cont(b: u8) -> bool {
+    (0x80..=0xBF).contains(&b)
+}
+
+/// Classifies the bytes at the start of `b` (which starts with a non-ASCII
+/// byte, or is a carried tail). At end of input nothing is `Incomplete`.
+fn classify(b: &[u8], eof: bool) -> Step {
+    // Encoded surrogates: ED A0..BF xx. A high one (ED A0..AF xx) followed by
+    // a low one (ED B0..BF xx) is a CESU-8 pair.
+    if b[0] == 0xED && b.len() >= 2 && (0xA0..=0xBF).contains(&b[1]) {
+        if b.len() < 3 {
+            return if eof {
+                Step::Invalid(1)
+            } else {
+                Step::Incomplete
+            };
+        }
+        if !is_cont(b[2]) {
+            return Step::Invalid(1);
+        }
+        if b[1] <= 0xAF {
+            let low = &b[3..b.len().min(6)];
+            let prefix_ok = match low.len() {
+                0 => true,
+                1 => low[0] == 0xED,
+                2 => low[0] == 0xED && (0xB0..=0xBF).contains(&low[1]),
+                _ => low[0] == 0xED && (0xB0..=0xBF).contains(&low[1]) && is_cont(low[2]),
+            };
+            if prefix_ok && low.len() == 3 {
+                let hi = 0xD800 | (u32::from(b[1] & 0x0F) << 6) | u32::from(b[2] & 0x3F);
+                let lo = 0xDC00 | (u32::from(low[1] & 0x0F) << 6) | u32::from(low[2] & 0x3F);
+                let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                let mut buf = [0u8; 4];
+                if let Some(c) = char::from_u32(cp) {
+                    c.encode_utf8(&mut buf);
+                    return Step::Cesu8(buf);
+                }
+            }
+            if prefix_ok && low.len() < 3 && !eof {
+                return Step::Incomplete;
+            }
+        }
+        return Step::LoneSurrogate;
+    }
+    let take = b.len().min(4);
+    match std::str::from_utf8(&b[..take]) {
+        Ok(s) => Step::Char(s.chars().next().map_or(1, char::len_utf8)),
+        Err(e) if e.valid_up_to() > 0 => {
+            let s = std::str::from_utf8(&b[..e.valid_up_to()]).unwrap_or_default();
+            Step::Char(s.chars().next().map_or(1, char::len_utf8))
+        }
+        Err(e) => match e.error_len() {
+            Some(n) => Step::Invalid(n),
+            None if eof => Step::Invalid(take),
+            None => Step::Incomplete,
+        },
+    }
+}
+
+/// Finds the first byte in `valid` (valid UTF-8) that starts a forbidden
+/// character: a C0 control other than tab/LF/CR, or U+FFFE/U+FFFF.
+/// Returns its position, byte length and code point.
+fn find_forbidden(valid: &[u8]) -> Option<(usize, usize, u32)> {
+    const BLOCK: usize = 32;
+    let mut base = 0;
+    while base < valid.len() {
+        let end = (base + BLOCK).min(valid.len());
+        let block = &valid[base..end];
+        let mut hit = 0u8;
+        for &b in block {
+            hit |= u8::from(is_forbidden_control(b)) | u8::from(b == 0xEF);
+        }
+        if hit != 0 {
+            for (k, &b) in block.iter().enumerate() {
+                let at = base + k;
+                if is_forbidden_control(b) {
+                    return Some((at, 1, u32::from(b)));
+                }
+                if b == 0xEF
+                    && valid.get(at + 1) == Some(&0xBF)
+                    && matches!(valid.get(at + 2), Some(0xBE | 0xBF))
+                {
+                    return Some((at, 3, 0xFFC0 | u32::from(valid[at + 2] & 0x3F)));
+                }
+            }
+        }
+        base = end;
+    }
+    None
+}
+
+/// The character-level repair stage over UTF-8 input.
+#[derive(Debug, Default)]
+pub(crate) struct Sanitizer {
+    /// Unfinished sequence carried from the previous chunk (at most 5 bytes).
+    tail: Vec<u8>,
+    /// Input offset of `tail[0]`.
+    tail_offset: u64,
+    /// Input offset of the next byte to arrive.
+    offset: u64,
+}
+
+impl Sanitizer {
+    /// Input offset of the next byte to arrive.
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Repairs `buf`, the next bytes of the input, forwarding clean pieces to `ds`.
+    pub(crate) fn write<D: CleanSink, S: Sink>(
+        &mut self,
+        buf: &[u8],
+        ds: &mut D,
+        out: &mut S,
+    ) -> Result<(), Error> {
+        let base = self.offset;
+        self.offset += buf.len() as u64;
+        let mut i = 0;
+        if !self.tail.is_empty() {
+            match self.resume_tail(buf, ds, out)? {
+                Some(consumed) => i = consumed,
+                None => return Ok(()),
+            }
+        }
+        self.scan(buf, i, base, ds, out)
+    }
+
+    /// Flushes a carried unfinished sequence at end of input.
+    pub(crate) fn finish<D: CleanSink, S: Sink>(
+        &mut self,
+        ds: &mut D,
+        out: &mut S,
+    ) -> Result<(), Error> {
+        while !self.tail.is_empty() {
+            let tail = std::mem::take(&mut self.tail);
+            let step = classify(&tail, true);
+            let used = self.emit_step(&tail, step, self.tail_offset, ds, out)?;
+            self.tail_offset += used as u64;
+            self.tail = tail[used..].to_vec();
+        }
+        Ok(())
+    }
+
+    /// Completes the carried tail with bytes from `buf`. Returns how many bytes
+    /// of `buf` it used, or `None` when all of `buf` went into the tail.
+    fn resume_tail<D: CleanSink, S: Sink>(
+        &mut self,
+        buf: &[u8],
+        ds: &mut D,
+        out: &mut S,
+    ) -> Result<Option<usize>, Error> {
+        loop {
+            // Six bytes decide any case (the longest is a CESU-8 pair).
+            let extra = (6 - self.tail.len()).min(buf.len());
+            let mut tmp = self.tail.clone();
+            tmp.extend_from_slice(&buf[..extra]);
+            let mut step = classify(&tmp, false);
+            if step == Step::Incomplete {
+                if extra == buf.len() {
+                    self.tail = tmp;
+                    return Ok(None);
+                }
+                step = classify(&tmp, true);
+            }
+            let used = self.emit_step(&tmp, step, self.tail_offset, ds, out)?;
+            let from_tail = self.tail.len();
+            if used >= from_tail {
+                self.tail.clear();
+                return Ok(Some(used - from_tail));
+            }
+            // Only part of the tail was used: look at the rest again.
+            self.tail.drain(..used);
+            self.tail_offset += used as u64;
+        }
+    }
+
+    /// Emits what `step` says about `bytes[0..]` and returns the bytes it covers.
+    fn emit_step<D: CleanSink, S: Sink>(
+        &mut self,
+        bytes: &[u8],
+        step: Step,
+        offset: u64,
+        ds: &mut D,
+        out: &mut S,
+    ) -> Result<usize, Error> {
+        Ok(match step {
+            Step::Char(n) => {
+                let ch = &bytes[..n];
+                if ch == [0xEF, 0xBF, 0xBE] || ch == [0xEF, 0xBF, 0xBF] {
+                    ds.changed(
+                        CharChange::Removed(0xFFC0 | u32::from(ch[2] & 0x3F)),
+                        offset,
+                    )?;
+                } else if n == 1 && is_forbidden_control(ch[0]) {
+                    ds.changed(CharChange::Removed(u32::from(ch[0])), offset)?;
+                } else {
+                    ds.clean(ch, offset, out)?;
+                }
+                n
+            }
+            Step::Invalid(n) => {
+                ds.changed(CharChange::InvalidUtf8, offset)?;
+                ds.clean(REPLACEMENT, offset, out)?;
+                n
+            }
+            Step::LoneSurrogate => {
+                ds.changed(CharChange::LoneSurrogate, offset)?;
+                ds.clean(REPLACEMENT, offset, out)?;
+                3
+            }
+            Step::Cesu8(ch) => {
+                ds.changed(CharChange::Cesu8Pair, offset)?;
+                ds.clean(&ch, offset, out)?;
+                6
+            }
+            Step::Incomplete => 0,
+        })
+    }
+
+    fn scan<D: CleanSink, S: Sink>(
+        &mut self,
+        buf: &[u8],
+        mut i: usize,
+        base: u64,
+        ds: &mut D,
+        out: &mut S,
+    ) -> Result<(), Error> {
+        let mut run = i;
+        while i < buf.len() {
+            let (valid_end, error) = match std::str::from_utf8(&buf[i..]) {
+                Ok(_) => (buf.len(), false),
+                Err(e) => (i + e.valid_up_to(), true),
+            };
+            while let Some((k, len, cp)) = find_forbidden(&buf[i..valid_end]) {
+                let at = i + k;
+                if at > run {
+                    ds.clean(&buf[run..at], base + run as u64, out)?;
+                }
+                ds.changed(CharChange::Removed(cp), base + at as u64)?;
+                i = at + len;
+                run = i;
+            }
+            i = valid_end;
+            if !error {
+                break;
+            }
+            if i > run {
+                ds.clean(&buf[run..i], base + run as u64, out)?;
+            }
+            let step = classify(&buf[i..], false);
+            if step == Step::Incomplete {
+                self.tail = buf[i..].to_vec();
+                self.tail_offset = base + i as u64;
+                return Ok(());
+            }
+            i += self.emit_step(&buf[i..], step, base + i as u64, ds, out)?;
+            run = i;
+        }
+        if buf.len() > run {
+            ds.clean(&buf[run..], base + run as u64, out)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Records what the sanitizer forwards.
+    #[derive(Default)]
+    pub(crate) struct Recorder {
+        pub(crate) changes: Vec<(CharChange, u64)>,
+        pub(crate) pieces: Vec<(Vec<u8>, u64)>,
+    }
+
+    impl CleanSink for Recorder {
+        fn clean<S: Sink>(&mut self, bytes: &[u8], off: u64, out: &mut S) -> Result<(), Error> {
+            assert!(
+                std::str::from_utf8(bytes).is_ok(),
+                "piece is not whole UTF-8"
+            );
+            out.put(bytes);
+            self.pieces.push((bytes.to_vec(), off));
+            Ok(())
+        }
+        fn changed(&mut self, change: CharChange, off: u64) -> Result<(), Error> {
+            self.changes.push((change, off));
+            Ok(())
+        }
+    }
+
+    fn run(chunks: &[&[u8]]) -> (Vec<u8>, Vec<(CharChange, u64)>) {
+        let mut s = Sanitizer::default();
+        let mut r = Recorder::default();
+        let mut out = Vec::new();
+        for c in chunks {
+            s.write(c, &mut r, &mut out).unwrap();
+        }
+        s.finish(&mut r, &mut out).unwrap();
+        (out, r.changes)
+    }
+
+    fn every_split(input: &[u8]) -> (Vec<u8>, Vec<(CharChange, u64)>) {
+        let whole = run(&[input]);
+        for cut in 0..=input.len() {
+            assert_eq!(
+                run(&[&input[..cut], &input[cut..]]),
+                whole,
+                "split at {cut}"
+            );
+        }
+        let bytes: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(run(&bytes), whole, "byte by byte");
+        whole
+    }
+
+    #[test]
+    fn removes_forbidden_controls_and_nonchars_keeps_the_rest() {
+        let (out, changes) =
+            every_split("a\u{1c}b\u{8}\t\n\r\u{FFFF}c\u{FFFE}😀é\u{FFFD}".as_bytes());
+        assert_eq!(out, "ab\t\n\rc😀é\u{FFFD}".as_bytes());
+        assert_eq!(
+            changes,
+            [
+                (CharChange::Removed(0x1c), 1),
+                (CharChange::Removed(0x8), 3),
+                (CharChange::Removed(0xFFFF), 7),
+                (CharChange::Removed(0xFFFE), 11)
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_becomes_one_replacement_per_maximal_subpart() {
+        // F0 9F 98 is a truncated 4-byte sequence: one maximal subpart.
+        let (out, changes) = every_split(b"a\xF0\x9F\x98b\xFFc\xC3");
+        assert_eq!(out, "a\u{FFFD}b\u{FFFD}c\u{FFFD}".as_bytes());
+        assert_eq!(
+            changes,
+            [
+                (CharChange::InvalidUtf8, 1),
+                (CharChange::InvalidUtf8, 5),
+                (CharChange::InvalidUtf8, 7)
+            ]
+        );
+    }
+
+    #[test]
+    fn lone_surrogates_become_one_replacement_and_cesu_pairs_are_joined() {
+        // U+1F600 as CESU-8: ED A0 BD ED B8 80.
+        let (out, changes) = every_split(b"x\xED\xA0\xBD\xED\xB8\x80y\xED\xB8\x80z\xED\xA0\xBD");
+        assert_eq!(out, "x😀y\u{FFFD}z\u{FFFD}".as_bytes());
+        assert_eq!(
+            changes,
+            [
+                (CharChange::Cesu8Pair, 1),
+                (CharChange::LoneSurrogate, 8),
+                (CharChange::LoneSurrogate, 12)
+            ]
+        );
+    }
+
+    #[test]
+    fn clean_input_is_forwarded_unchanged_and_whole() {
+        let text = "<a>héllo 😀 wörld</a>\n".repeat(50);
+        let (out, changes) = every_split(text.as_bytes());
+        assert_eq!(out, text.as_bytes());
+        assert!(changes.is_empty());
+    }
+}

@@ -1,0 +1,140 @@
+//! Where repaired bytes go, and the interface between pipeline stages.
+//!
+//! A [`Sink`] receives output as slices, most of them borrowed straight from
+//! the input chunk being processed. Sinks cannot fail; a sink that writes to
+//! an I/O device ([`IoSink`]) keeps the first error for its driver to check.
+
+use crate::error::Error;
+use std::io::{self, Write};
+
+/// Receives the repaired output, in order.
+///
+/// ```
+/// use backup_fix::Sink;
+/// let mut out: Vec<u8> = Vec::new();
+/// out.put(b"<a/>");
+/// assert_eq!(out, b"<a/>");
+/// ```
+pub trait Sink {
+    /// Appends `bytes` to the output.
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl<S: Sink + ?Sized> Sink for &mut S {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        (**self).put(bytes);
+    }
+}
+
+/// A sink that discards its input (for checks and benchmarks).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NullSink;
+
+impl Sink for NullSink {
+    #[inline]
+    fn put(&mut self, _bytes: &[u8]) {}
+}
+
+/// A sink over an [`io::Write`] that remembers the first write error.
+///
+/// After an error, further output is dropped; call [`IoSink::check`] after each
+/// batch to surface it.
+#[derive(Debug)]
+pub struct IoSink<W: Write> {
+    inner: W,
+    error: Option<io::Error>,
+    written: u64,
+}
+
+impl<W: Write> IoSink<W> {
+    /// Wraps a writer.
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            error: None,
+            written: 0,
+        }
+    }
+
+    /// Returns the first write error, if any happened.
+    pub fn check(&mut self) -> io::Result<()> {
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Bytes successfully handed to the writer.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Gives back the writer.
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+
+    /// The writer.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+}
+
+impl<W: Write> Sink for IoSink<W> {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.error.is_none() {
+            match self.inner.write_all(bytes) {
+                Ok(()) => self.written += bytes.len() as u64,
+                Err(e) => self.error = Some(e),
+            }
+        }
+    }
+}
+
+/// A sink that counts what passes through to another sink.
+pub(crate) struct Counting<'a, S: Sink + ?Sized> {
+    pub(crate) inner: &'a mut S,
+    pub(crate) count: u64,
+}
+
+impl<S: Sink + ?Sized> Sink for Counting<'_, S> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.count += bytes.len() as u64;
+        self.inner.put(bytes);
+    }
+}
+
+/// A change made by the character-level stages, reported to the XML stage
+/// at the stream position where it happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CharChange {
+    /// A raw forbidden character was dropped.
+    Removed(u32),
+    /// An invalid UTF-8 sequence became U+FFFD.
+    InvalidUtf8,
+    /// An encoded lone surrogate became U+FFFD.
+    LoneSurrogate,
+    /// A CESU-8 surrogate pair became one 4-byte character.
+    Cesu8Pair,
+    /// Bytes invalid in the declared encoding became U+FFFD.
+    InvalidEncoded,
+}
+
+/// The XML stage as seen by the character stages: it receives clean UTF-8
+/// (every piece ends on a character boundary) and notes of what was changed.
+pub(crate) trait CleanSink {
+    /// Clean text; `input_offset` is where `bytes[0]` was in the input.
+    fn clean<S: Sink>(&mut self, bytes: &[u8], input_offset: u64, out: &mut S)
+    -> Result<(), Error>;
+    /// A change at the current stream position; `input_offset` is where it was in the input.
+    fn changed(&mut self, change: CharChange, input_offset: u64) -> Result<(), Error>;
+}

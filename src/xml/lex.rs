@@ -1,0 +1,596 @@
+//! Lexing of the bounded units of XML markup, each over one contiguous byte
+//! slice: names, references, start tags, end tags, processing instructions,
+//! the XML declaration; and resumable end-finders for units split across chunks.
+//!
+//! Every function reports `Incomplete` when the slice ends before the unit
+//! does, and an error with the byte index where the unit is malformed.
+
+use crate::chars::{
+    NAME_CHAR, NAME_START, char_at, describe_char, is_name_char, is_name_start, is_space,
+    is_xml_char,
+};
+use crate::error::Malformed;
+use memchr::{memchr, memchr3};
+use std::ops::Range;
+
+/// Why lexing stopped short.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The slice ends before the unit does.
+    Incomplete,
+    /// The unit is malformed at this index.
+    Bad(usize, Malformed),
+}
+
+fn unexpected(b: &[u8], at: usize, context: &'static str) -> Stop {
+    Stop::Bad(
+        at,
+        Malformed::UnexpectedChar {
+            ch: describe_char(&b[at..]),
+            context,
+        },
+    )
+}
+
+/// Scans a name starting at `b[k]`; returns the index after it.
+/// `context` names where a bad first character was found.
+pub(crate) fn scan_name(b: &[u8], mut k: usize, context: &'static str) -> Result<usize, Stop> {
+    let first = *b.get(k).ok_or(Stop::Incomplete)?;
+    if first < 0x80 {
+        if !NAME_START[first as usize] {
+            return Err(unexpected(b, k, context));
+        }
+        k += 1;
+    } else {
+        match char_at(&b[k..]) {
+            Some((c, n)) if is_name_start(c) => k += n,
+            _ => return Err(unexpected(b, k, context)),
+        }
+    }
+    loop {
+        while k < b.len() && b[k] < 0x80 && NAME_CHAR[b[k] as usize] {
+            k += 1;
+        }
+        if k == b.len() {
+            return Err(Stop::Incomplete);
+        }
+        if b[k] < 0x80 {
+            return Ok(k);
+        }
+        match char_at(&b[k..]) {
+            Some((c, n)) if is_name_char(c) => k += n,
+            _ => return Ok(k),
+        }
+    }
+}
+
+fn skip_space(b: &[u8], mut k: usize) -> usize {
+    while k < b.len() && is_space(b[k]) {
+        k += 1;
+    }
+    k
+}
+
+/// What a reference turned out to be.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Reference {
+    /// A valid reference ending before this index.
+    Valid(usize),
+    /// A character reference to a forbidden code point, ending before `end`.
+    /// Out-of-range numbers are reported as U+110000.
+    Forbidden { end: usize, code_point: u32 },
+}
+
+/// Longest reference looked at before calling it malformed.
+pub(crate) const MAX_REFERENCE: usize = 64;
+
+/// The error for a malformed reference at `b[k]`, quoting what could be part of it.
+fn bad_reference(b: &[u8], k: usize) -> Stop {
+    let run = b[k + 1..]
+        .iter()
+        .take(16)
+        .take_while(|&&c| c == b'#' || (c < 0x80 && NAME_CHAR[c as usize]))
+        .count();
+    let mut end = k + 1 + run;
+    if b.get(end) == Some(&b';') {
+        end += 1;
+    }
+    Stop::Bad(
+        k,
+        Malformed::BadReference(String::from_utf8_lossy(&b[k..end]).into_owned()),
+    )
+}
+
+/// Lexes the reference at `b[k] == b'&'`. Undeclared entity names are errors
+/// unless `any_entity` (the document has an internal DTD subset).
+pub(crate) fn reference(b: &[u8], k: usize, any_entity: bool) -> Result<Reference, Stop> {
+    let limit = (k + MAX_REFERENCE).min(b.len());
+    let semi = memchr(b';', &b[k..limit]).map(|d| k + d);
+    let Some(semi) = semi else {
+        // A ';' may still come, unless something that cannot be in a
+        // reference has been seen already.
+        let body = &b[k + 1..limit];
+        let plausible = body
+            .iter()
+            .all(|&c| c == b'#' || c >= 0x80 || NAME_CHAR[c as usize]);
+        return if plausible && limit == b.len() && b.len() - k < MAX_REFERENCE {
+            Err(Stop::Incomplete)
+        } else {
+            Err(bad_reference(b, k))
+        };
+    };
+    let body = &b[k + 1..semi];
+    if let Some(num) = body.strip_prefix(b"#") {
+        let (digits, radix) = match num.strip_prefix(b"x") {
+            Some(hex) => (hex, 16),
+            None => (num, 10),
+        };
+        if digits.is_empty() {
+            return Err(bad_reference(b, k));
+        }
+        let mut value: u32 = 0;
+        for &d in digits {
+            let v = match (d as char).to_digit(radix) {
+                Some(v) => v,
+                None => return Err(bad_reference(b, k)),
+            };
+            value = value.saturating_mul(radix).saturating_add(v).min(0x11_0000);
+        }
+        return Ok(if is_xml_char(value) {
+            Reference::Valid(semi + 1)
+        } else {
+            Reference::Forbidden {
+                end: semi + 1,
+                code_point: value,
+            }
+        });
+    }
+    match scan_name(&b[..semi + 1], k + 1, "in an entity reference") {
+        Ok(end) if end == semi => {}
+        _ => return Err(bad_reference(b, k)),
+    }
+    if matches!(body, b"amp" | b"lt" | b"gt" | b"quot" | b"apos") || any_entity {
+        Ok(Reference::Valid(semi + 1))
+    } else {
+        Err(Stop::Bad(
+            k,
+            Malformed::UndeclaredEntity(String::from_utf8_lossy(body).into_owned()),
+        ))
+    }
+}
+
+/// An attribute of a start tag: byte ranges of its name and raw value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct AttrSpan {
+    pub(crate) name: Range<usize>,
+    pub(crate) value: Range<usize>,
+}
+
+/// A forbidden character reference found in an attribute value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RemovedRef {
+    pub(crate) range: Range<usize>,
+    pub(crate) code_point: u32,
+}
+
+/// A lexed start tag.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct StartTagEnd {
+    /// Index after the closing `>`.
+    pub(crate) end: usize,
+    /// Index after the element name.
+    pub(crate) name_end: usize,
+    /// `<x/>`.
+    pub(crate) empty: bool,
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Cheap 2-bit filter for duplicate attribute names.
+fn name_bits(name: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &c in name {
+        h = (h ^ u64::from(c)).wrapping_mul(0x100_0000_01b3);
+    }
+    (1 << (h & 63)) | (1 << ((h >> 6) & 63))
+}
+
+/// Lexes the start tag at `b[j] == b'<'`, filling `attrs` and `removed`.
+pub(crate) fn start_tag(
+    b: &[u8],
+    j: usize,
+    any_entity: bool,
+    attrs: &mut Vec<AttrSpan>,
+    removed: &mut Vec<RemovedRef>,
+) -> Result<StartTagEnd, Stop> {
+    attrs.clear();
+    removed.clear();
+    let name_end = scan_name(b, j + 1, "at the start of an element name")?;
+    let mut k = name_end;
+    let mut seen: u64 = 0;
+    loop {
+        let after_value = k;
+        k = skip_space(b, k);
+        let c = *b.get(k).ok_or(Stop::Incomplete)?;
+        if c == b'>' {
+            return Ok(StartTagEnd {
+                end: k + 1,
+                name_end,
+                empty: false,
+            });
+        }
+        if c == b'/' {
+            return match b.get(k + 1) {
+                None => Err(Stop::Incomplete),
+                Some(b'>') => Ok(StartTagEnd {
+                    end: k + 2,
+                    name_end,
+                    empty: true,
+                }),
+                Some(_) => Err(unexpected(b, k + 1, "after '/' in a start tag")),
+            };
+        }
+        if k == after_value {
+            return Err(if attrs.is_empty() {
+                unexpected(b, k, "in an element name")
+            } else {
+                Stop::Bad(k, Malformed::MissingWhitespace(lossy(&b[j + 1..name_end])))
+            });
+        }
+        let an_start = k;
+        k = scan_name(b, k, "in a start tag")?;
+        let an_end = k;
+        k = skip_space(b, k);
+        match b.get(k) {
+            None => return Err(Stop::Incomplete),
+            Some(b'=') => k = skip_space(b, k + 1),
+            Some(_) => {
+                return Err(Stop::Bad(
+                    k,
+                    Malformed::ExpectedEquals(lossy(&b[an_start..an_end])),
+                ));
+            }
+        }
+        let q = *b.get(k).ok_or(Stop::Incomplete)?;
+        if q != b'"' && q != b'\'' {
+            return Err(Stop::Bad(
+                k,
+                Malformed::ExpectedQuote(lossy(&b[an_start..an_end])),
+            ));
+        }
+        k += 1;
+        let v_start = k;
+        loop {
+            let d = memchr3(q, b'&', b'<', &b[k..]).ok_or(Stop::Incomplete)?;
+            k += d;
+            match b[k] {
+                c if c == q => break,
+                b'<' => {
+                    return Err(Stop::Bad(
+                        k,
+                        Malformed::LtInAttributeValue(lossy(&b[an_start..an_end])),
+                    ));
+                }
+                _ => match reference(b, k, any_entity)? {
+                    Reference::Valid(end) => k = end,
+                    Reference::Forbidden { end, code_point } => {
+                        removed.push(RemovedRef {
+                            range: k..end,
+                            code_point,
+                        });
+                        k = end;
+                    }
+                },
+            }
+        }
+        let name = &b[an_start..an_end];
+        let bits = name_bits(name);
+        if seen & bits == bits && attrs.iter().any(|a| &b[a.name.clone()] == name) {
+            return Err(Stop::Bad(
+                an_start,
+                Malformed::DuplicateAttribute {
+                    element: lossy(&b[j + 1..name_end]),
+                    attr: lossy(name),
+                },
+            ));
+        }
+        seen |= bits;
+        attrs.push(AttrSpan {
+            name: an_start..an_end,
+            value: v_start..k,
+        });
+        k += 1;
+    }
+}
+
+/// Lexes the end tag at `b[j..]` (`</`); returns (index after `>`, name range).
+pub(crate) fn end_tag(b: &[u8], j: usize) -> Result<(usize, Range<usize>), Stop> {
+    let name_end = scan_name(b, j + 2, "at the start of an end tag's name")?;
+    let k = skip_space(b, name_end);
+    match b.get(k) {
+        None => Err(Stop::Incomplete),
+        Some(b'>') => Ok((k + 1, j + 2..name_end)),
+        Some(_) => Err(unexpected(b, k, "in an end tag")),
+    }
+}
+
+/// Lexes the processing instruction at `b[j..]` (`<?`); returns the index
+/// after `?>` and the target's range.
+pub(crate) fn processing_instruction(b: &[u8], j: usize) -> Result<(usize, Range<usize>), Stop> {
+    let target_end = match scan_name(b, j + 2, "at the start of a processing instruction") {
+        Err(Stop::Bad(at, _)) => {
+            return Err(Stop::Bad(
+                at,
+                Malformed::ExpectedName("after '<?' (a processing instruction needs a target)"),
+            ));
+        }
+        r => r?,
+    };
+    let close = memchr::memmem::find(&b[target_end..], b"?>").ok_or(Stop::Incomplete)?;
+    if close > 0 && !is_space(b[target_end]) {
+        return Err(unexpected(
+            b,
+            target_end,
+            "after a processing instruction's target",
+        ));
+    }
+    Ok((target_end + close + 2, j + 2..target_end))
+}
+
+/// Checks the XML declaration `decl` (from `<?xml` to `?>` inclusive).
+pub(crate) fn xml_declaration(decl: &[u8]) -> Result<(), Malformed> {
+    let body = &decl[5..decl.len() - 2];
+    let mut k = 0;
+    let mut seen: Vec<&[u8]> = Vec::new();
+    loop {
+        let before = k;
+        k = skip_space(body, k);
+        if k == body.len() {
+            break;
+        }
+        if k == before {
+            return Err(Malformed::BadXmlDeclaration(
+                "white space is required between its parts",
+            ));
+        }
+        let name_end = k + body[k..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        let name = &body[k..name_end];
+        k = skip_space(body, name_end);
+        if body.get(k) != Some(&b'=') {
+            return Err(Malformed::BadXmlDeclaration(
+                "expected version=\"1.0\", encoding=\"...\" or standalone=\"yes|no\"",
+            ));
+        }
+        k = skip_space(body, k + 1);
+        let q = match body.get(k) {
+            Some(&q @ (b'"' | b'\'')) => q,
+            _ => return Err(Malformed::BadXmlDeclaration("values must be quoted")),
+        };
+        let v_len = memchr(q, &body[k + 1..])
+            .ok_or(Malformed::BadXmlDeclaration("a quoted value is not closed"))?;
+        let value = &body[k + 1..k + 1 + v_len];
+        k += v_len + 2;
+        let expected_next = match seen.last() {
+            None => &[b"version".as_slice()][..],
+            Some(&b"version") => &[b"encoding".as_slice(), b"standalone"][..],
+            Some(&b"encoding") => &[b"standalone".as_slice()][..],
+            Some(_) => &[][..],
+        };
+        if !expected_next.contains(&name) {
+            return Err(Malformed::BadXmlDeclaration(if seen.is_empty() {
+                "the version is required and must come first"
+            } else {
+                "parts must be version, encoding, standalone, in that order, once each"
+            }));
+        }
+        let ok = match name {
+            b"version" => value.starts_with(b"1.") && value.len() > 2,
+            b"encoding" => value.first().is_some_and(u8::is_ascii_alphabetic),
+            _ => value == b"yes" || value == b"no",
+        };
+        if !ok {
+            return Err(Malformed::BadXmlDeclaration("a value is not allowed"));
+        }
+        seen.push(name);
+    }
+    if seen.is_empty() {
+        return Err(Malformed::BadXmlDeclaration(
+            "the version is required and must come first",
+        ));
+    }
+    Ok(())
+}
+
+/// Resumable search for the `>` that ends a tag split across chunks.
+///
+/// Stops early (reporting the unit complete) at a `<`, which cannot appear in
+/// a tag, so that a broken tag is reported where it breaks rather than after
+/// the memory limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TagEndFinder {
+    /// The open quote, or 0.
+    quote: u8,
+    /// End tags have no quoted parts.
+    end_tag: bool,
+}
+
+impl TagEndFinder {
+    pub(crate) fn new(end_tag: bool) -> Self {
+        Self { quote: 0, end_tag }
+    }
+
+    /// Index after the byte that completes the unit, if `b` contains it.
+    pub(crate) fn find(&mut self, b: &[u8]) -> Option<usize> {
+        for (k, &c) in b.iter().enumerate() {
+            if self.quote != 0 {
+                if c == self.quote {
+                    self.quote = 0;
+                } else if c == b'<' {
+                    return Some(k + 1);
+                }
+            } else if c == b'>' || c == b'<' {
+                return Some(k + 1);
+            } else if !self.end_tag && (c == b'"' || c == b'\'') {
+                self.quote = c;
+            }
+        }
+        None
+    }
+}
+
+/// Resumable search for the end of a DOCTYPE declaration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct DoctypeEndFinder {
+    quote: u8,
+    depth: u32,
+    /// Whether an internal subset (`[...]`) was seen.
+    pub(crate) internal_subset: bool,
+}
+
+impl DoctypeEndFinder {
+    /// Index after the closing `>`, if `b` contains it.
+    pub(crate) fn find(&mut self, b: &[u8]) -> Option<usize> {
+        for (k, &c) in b.iter().enumerate() {
+            if self.quote != 0 {
+                if c == self.quote {
+                    self.quote = 0;
+                }
+                continue;
+            }
+            match c {
+                b'"' | b'\'' => self.quote = c,
+                b'[' => {
+                    self.depth += 1;
+                    self.internal_subset = true;
+                }
+                b']' => self.depth = self.depth.saturating_sub(1),
+                b'>' if self.depth == 0 => return Some(k + 1),
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_end_at_the_first_non_name_char_or_report_incomplete() {
+        assert_eq!(scan_name(b"abc d", 0, ""), Ok(3));
+        assert_eq!(scan_name("élan=".as_bytes(), 0, ""), Ok(5));
+        assert_eq!(scan_name(b"abc", 0, ""), Err(Stop::Incomplete));
+        assert!(matches!(scan_name(b"1abc", 0, ""), Err(Stop::Bad(0, _))));
+    }
+
+    #[test]
+    fn references_are_classified() {
+        assert_eq!(reference(b"&amp;x", 0, false), Ok(Reference::Valid(5)));
+        assert_eq!(reference(b"&#x9;", 0, false), Ok(Reference::Valid(5)));
+        assert_eq!(reference(b"&#x1F600;", 0, false), Ok(Reference::Valid(9)));
+        assert_eq!(
+            reference(b"&#1;", 0, false),
+            Ok(Reference::Forbidden {
+                end: 4,
+                code_point: 1
+            })
+        );
+        assert_eq!(
+            reference(b"&#55296;", 0, false),
+            Ok(Reference::Forbidden {
+                end: 8,
+                code_point: 0xD800
+            })
+        );
+        assert_eq!(
+            reference(b"&#99999999999999;", 0, false),
+            Ok(Reference::Forbidden {
+                end: 17,
+                code_point: 0x11_0000
+            })
+        );
+        assert_eq!(reference(b"&am", 0, false), Err(Stop::Incomplete));
+        assert!(matches!(
+            reference(b"&#X1F;", 0, false),
+            Err(Stop::Bad(0, _))
+        ));
+        assert!(matches!(
+            reference(b"AT&T rocks;", 2, false),
+            Err(Stop::Bad(2, _))
+        ));
+        assert!(matches!(
+            reference(b"&nbsp;", 0, false),
+            Err(Stop::Bad(0, Malformed::UndeclaredEntity(_)))
+        ));
+        assert_eq!(reference(b"&nbsp;", 0, true), Ok(Reference::Valid(6)));
+    }
+
+    #[test]
+    fn start_tags_yield_attributes_and_forbidden_refs() {
+        let mut attrs = Vec::new();
+        let mut removed = Vec::new();
+        let b = br#"<Issue id="1" summary='a&#1;b' x = "&lt;"/>tail"#;
+        let end = start_tag(b, 0, false, &mut attrs, &mut removed).unwrap();
+        assert_eq!(&b[..end.end], &b[..b.len() - 4]);
+        assert!(end.empty);
+        assert_eq!(attrs.len(), 3);
+        assert_eq!(&b[attrs[1].value.clone()], b"a&#1;b");
+        assert_eq!(removed.len(), 1);
+        assert_eq!(&b[removed[0].range.clone()], b"&#1;");
+    }
+
+    #[test]
+    fn start_tag_errors_point_at_the_fault() {
+        let mut a = Vec::new();
+        let mut r = Vec::new();
+        let mut lex = |s: &[u8]| start_tag(s, 0, false, &mut a, &mut r);
+        assert!(matches!(
+            lex(br#"<a x="1" x="2">"#),
+            Err(Stop::Bad(9, Malformed::DuplicateAttribute { .. }))
+        ));
+        assert!(matches!(
+            lex(br#"<a x="1"y="2">"#),
+            Err(Stop::Bad(8, Malformed::MissingWhitespace(_)))
+        ));
+        assert!(matches!(
+            lex(br#"<a x="<">"#),
+            Err(Stop::Bad(6, Malformed::LtInAttributeValue(_)))
+        ));
+        assert!(matches!(
+            lex(br#"<a x=1>"#),
+            Err(Stop::Bad(5, Malformed::ExpectedQuote(_)))
+        ));
+        assert!(matches!(
+            lex(br#"<a x>"#),
+            Err(Stop::Bad(4, Malformed::ExpectedEquals(_)))
+        ));
+        assert_eq!(lex(br#"<a x="1"#), Err(Stop::Incomplete));
+    }
+
+    #[test]
+    fn declarations_are_checked() {
+        assert!(xml_declaration(br#"<?xml version="1.0" encoding="UTF-8"?>"#).is_ok());
+        assert!(xml_declaration(br#"<?xml version='1.0' standalone='yes' ?>"#).is_ok());
+        assert!(xml_declaration(br#"<?xml encoding="UTF-8"?>"#).is_err());
+        assert!(xml_declaration(br#"<?xml version="1.0"encoding="UTF-8"?>"#).is_err());
+        assert!(xml_declaration(br#"<?xml version="1.0" standalone="maybe"?>"#).is_err());
+    }
+
+    #[test]
+    fn end_finders_resume_across_pieces() {
+        let mut f = TagEndFinder::new(false);
+        assert_eq!(f.find(br#"a x="1>"#), None);
+        assert_eq!(f.find(br#"2" y='>'"#), None);
+        assert_eq!(f.find(b" />rest"), Some(3));
+        let mut d = DoctypeEndFinder::default();
+        assert_eq!(d.find(b"<!DOCTYPE a [ <!ENTITY e \">\"> "), None);
+        assert_eq!(d.find(b"]>x"), Some(2));
+        assert!(d.internal_subset);
+    }
+}

@@ -1,0 +1,113 @@
+//! The hooks through which product rules (timestamps, links, ...) change what
+//! the scanner streams through, kept apart from the streaming mechanism.
+//!
+//! The scanner calls a [`Rules`] value for every start tag, end tag and piece
+//! of text. Rules that do nothing cost nothing: with [`NoRules`] the scanner
+//! forwards unchanged input as whole slices.
+
+use crate::sink::Sink;
+use crate::xml::lex::{AttrSpan, RemovedRef};
+use std::borrow::Cow;
+use std::ops::Range;
+
+/// Which kind of character data a text piece belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TextKind {
+    /// Character data between tags (still escaped: `&amp;` arrives as such).
+    Text,
+    /// The inside of a CDATA section.
+    CData,
+    /// The inside of a comment.
+    Comment,
+}
+
+/// A start tag as the rules see it.
+pub(crate) struct StartTag<'a> {
+    /// The whole tag, from `<` to `>`.
+    pub(crate) raw: &'a [u8],
+    /// Index after the element name in `raw`.
+    pub(crate) name_end: usize,
+    pub(crate) attrs: &'a [AttrSpan],
+    pub(crate) removed: &'a [RemovedRef],
+    /// Input offset of the `<`.
+    #[allow(dead_code)]
+    pub(crate) offset: u64,
+}
+
+impl<'a> StartTag<'a> {
+    /// The element name.
+    #[allow(dead_code)]
+    pub(crate) fn name(&self) -> &'a [u8] {
+        &self.raw[1..self.name_end]
+    }
+
+    /// The attributes as (name, raw value range) pairs.
+    #[allow(dead_code)]
+    pub(crate) fn attributes(&self) -> impl Iterator<Item = (&'a [u8], Range<usize>)> + '_ {
+        self.attrs
+            .iter()
+            .map(|a| (&self.raw[a.name.clone()], a.value.clone()))
+    }
+
+    /// The raw (still escaped) value of a range, without removed references.
+    #[allow(dead_code)]
+    pub(crate) fn value(&self, range: Range<usize>) -> Cow<'a, [u8]> {
+        let inside: Vec<&RemovedRef> = self
+            .removed
+            .iter()
+            .filter(|r| r.range.start >= range.start && r.range.end <= range.end)
+            .collect();
+        if inside.is_empty() {
+            return Cow::Borrowed(&self.raw[range]);
+        }
+        let mut v = Vec::with_capacity(range.len());
+        let mut from = range.start;
+        for r in inside {
+            v.extend_from_slice(&self.raw[from..r.range.start]);
+            from = r.range.end;
+        }
+        v.extend_from_slice(&self.raw[from..range.end]);
+        Cow::Owned(v)
+    }
+}
+
+/// A replacement of a byte range of a start tag (in practice: an attribute value).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Edit {
+    /// Range in the tag's raw bytes.
+    pub(crate) range: Range<usize>,
+    /// What goes there instead (already escaped for the context).
+    pub(crate) with: Vec<u8>,
+}
+
+/// Product rules applied while streaming.
+pub(crate) trait Rules {
+    /// Whether `start_tag`/`end_tag` need to be called.
+    const SEES_TAGS: bool;
+    /// Whether `text`/`text_end` need to be called.
+    const SEES_TEXT: bool;
+
+    /// A start tag; push replacements to `edits`.
+    fn start_tag(&mut self, _tag: &StartTag<'_>, _edits: &mut Vec<Edit>) {}
+
+    /// An end tag (also called right after the start tag of an empty element).
+    fn end_tag(&mut self, _name: &[u8]) {}
+
+    /// A piece of character data. Return `false` (and write nothing) to keep
+    /// it unchanged; otherwise write its replacement to `out` and return `true`.
+    fn text<S: Sink>(&mut self, _kind: TextKind, _piece: &[u8], _out: &mut S) -> bool {
+        false
+    }
+
+    /// The end of a text node, CDATA section or comment: flush anything held back.
+    fn text_end<S: Sink>(&mut self, _kind: TextKind, _out: &mut S) {}
+}
+
+/// No rules: the scanner only checks and repairs characters.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct NoRules;
+
+impl Rules for NoRules {
+    const SEES_TAGS: bool = false;
+    const SEES_TEXT: bool = false;
+}

@@ -1,0 +1,812 @@
+//! The streaming XML stage: checks well-formedness, removes forbidden
+//! character references, calls the rules, and forwards everything else as
+//! slices of its input.
+//!
+//! Input arrives as pieces of clean UTF-8 (every piece ends on a character
+//! boundary). Text, CDATA and comments are streamed in pieces; units that must
+//! be seen whole (tags, references, processing instructions, DOCTYPE) are
+//! carried to the next piece when a piece ends inside them, up to a size limit.
+//! Nothing depends on where pieces start and end: output and report are the
+//! same for any split of the same input.
+
+use crate::error::{Error, Malformed};
+use crate::location::{LineTracker, Location};
+use crate::report::{CodePoint, Report, Tally};
+use crate::sink::{CharChange, CleanSink, Sink};
+use crate::xml::lex::{
+    self, AttrSpan, DoctypeEndFinder, MAX_REFERENCE, Reference, RemovedRef, Stop, TagEndFinder,
+};
+use crate::xml::rules::{Edit, Rules, StartTag, TextKind};
+use crate::xml::stack::ElementStack;
+use memchr::{memchr, memchr3};
+use std::cmp::Reverse;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Limits that bound memory.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    /// Largest unit held whole (tag, PI, DOCTYPE), and largest total of open element names.
+    pub(crate) max_token: usize,
+    /// Locations kept per kind of change.
+    pub(crate) keep: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lex {
+    Text,
+    CData,
+    Comment,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Doc {
+    Prolog,
+    Root,
+    Epilog,
+}
+
+/// What the carry holds.
+#[derive(Clone, Copy, Debug)]
+enum Pending {
+    /// `<` and too few bytes to tell what follows.
+    Markup,
+    Tag(TagEndFinder),
+    Pi,
+    Doctype(DoctypeEndFinder),
+    Ref,
+    /// `]` or `]]` (text, CDATA) or `-` or `--` (comment) whose meaning depends on the next bytes.
+    Lookahead,
+}
+
+impl Pending {
+    fn what(self) -> &'static str {
+        match self {
+            Pending::Markup | Pending::Tag(_) => "tag",
+            Pending::Pi => "processing instruction",
+            Pending::Doctype(_) => "DOCTYPE declaration",
+            Pending::Ref => "reference",
+            Pending::Lookahead => "markup",
+        }
+    }
+
+    fn eof_context(self) -> &'static str {
+        match self {
+            Pending::Markup | Pending::Tag(_) => "inside a tag",
+            Pending::Pi => "inside a processing instruction",
+            Pending::Doctype(_) => "inside the DOCTYPE declaration",
+            Pending::Ref => "inside a reference",
+            Pending::Lookahead => "inside markup",
+        }
+    }
+}
+
+/// The piece of input being scanned.
+struct Piece<'p> {
+    b: &'p [u8],
+    /// Stream position of `b[0]`.
+    pos: u64,
+    /// Input offset of `b[0]`.
+    off: u64,
+    /// `b[..emitted]` has been written or dropped.
+    emitted: usize,
+    /// The line tracker is at `b[synced]`.
+    synced: usize,
+    /// Where the piece's own output ends (a carry starts there).
+    end: usize,
+}
+
+impl<'p> Piece<'p> {
+    fn new(b: &'p [u8], pos: u64, off: u64) -> Self {
+        Self {
+            b,
+            pos,
+            off,
+            emitted: 0,
+            synced: 0,
+            end: b.len(),
+        }
+    }
+
+    #[inline]
+    fn flush<S: Sink>(&mut self, to: usize, out: &mut S) {
+        if to > self.emitted {
+            out.put(&self.b[self.emitted..to]);
+            self.emitted = to;
+        }
+    }
+}
+
+/// The streaming XML stage.
+pub(crate) struct XmlStage<R: Rules> {
+    pub(crate) rules: R,
+    pub(crate) report: Report,
+    limits: Limits,
+    lex: Lex,
+    doc: Doc,
+    carry: Vec<u8>,
+    carry_pos: u64,
+    carry_off: u64,
+    pending: Pending,
+    /// Tracker over the carry, for locations of changes while a carry waits.
+    carry_tracker: Option<(LineTracker, usize)>,
+    /// Stream bytes received.
+    received: u64,
+    /// Input offset just after the last piece received.
+    input_end: u64,
+    tracker: LineTracker,
+    stack: ElementStack,
+    attrs: Vec<AttrSpan>,
+    removed: Vec<RemovedRef>,
+    edits: Vec<Edit>,
+    /// The DOCTYPE has an internal subset, so any entity name may be declared.
+    any_entity: bool,
+    doctype_seen: bool,
+    /// Where an XML declaration may stand (after a BOM, if any).
+    decl_pos: u64,
+    /// A text node has been delivered to the rules and not ended yet.
+    in_text: bool,
+    eof: bool,
+}
+
+impl<R: Rules> XmlStage<R> {
+    pub(crate) fn new(rules: R, limits: Limits) -> Self {
+        Self {
+            rules,
+            report: Report::default(),
+            limits,
+            lex: Lex::Text,
+            doc: Doc::Prolog,
+            carry: Vec::new(),
+            carry_pos: 0,
+            carry_off: 0,
+            pending: Pending::Markup,
+            carry_tracker: None,
+            received: 0,
+            input_end: 0,
+            tracker: LineTracker::default(),
+            stack: ElementStack::default(),
+            attrs: Vec::new(),
+            removed: Vec::new(),
+            edits: Vec::new(),
+            any_entity: false,
+            doctype_seen: false,
+            decl_pos: 0,
+            in_text: false,
+            eof: false,
+        }
+    }
+
+    /// Ends the stream: checks that the document is complete.
+    pub(crate) fn finish<S: Sink>(&mut self, out: &mut S) -> Result<(), Error> {
+        self.eof = true;
+        if !self.carry.is_empty() {
+            self.reprocess_carry(out)?;
+        }
+        let (line, column) = self.tracker.here();
+        let at_end = Location {
+            line,
+            column,
+            offset: self.input_end,
+        };
+        let fail = |kind| {
+            Err(Error::Malformed {
+                kind,
+                location: at_end,
+            })
+        };
+        match self.lex {
+            Lex::CData => return fail(Malformed::UnexpectedEof("inside a CDATA section")),
+            Lex::Comment => return fail(Malformed::UnexpectedEof("inside a comment")),
+            Lex::Text => {}
+        }
+        match self.doc {
+            Doc::Prolog => return fail(Malformed::NoRootElement),
+            Doc::Root => {
+                let (name, opened_line) = self.stack.top().unwrap_or((b"", 0));
+                return fail(Malformed::UnclosedElement {
+                    name: String::from_utf8_lossy(name).into_owned(),
+                    opened_line,
+                });
+            }
+            Doc::Epilog => {}
+        }
+        if R::SEES_TEXT && self.in_text {
+            self.in_text = false;
+            self.rules.text_end(TextKind::Text, out);
+        }
+        Ok(())
+    }
+
+    /// Moves the line tracker to `p.b[idx]`, filling in lines of open elements on the way.
+    fn sync(&mut self, p: &mut Piece<'_>, idx: usize) {
+        if idx <= p.synced {
+            return;
+        }
+        loop {
+            let next = self.stack.unresolved().next();
+            let Some(frame_pos) = next.filter(|&f| f < p.pos + idx as u64) else {
+                break;
+            };
+            let at = frame_pos.saturating_sub(p.pos) as usize;
+            if at > p.synced {
+                self.tracker.advance(&p.b[p.synced..at]);
+                p.synced = at;
+            }
+            self.stack.resolve_next(self.tracker.here().0);
+        }
+        self.tracker.advance(&p.b[p.synced..idx]);
+        p.synced = idx;
+    }
+
+    fn location(&mut self, p: &mut Piece<'_>, idx: usize) -> Location {
+        self.sync(p, idx);
+        let (line, column) = self.tracker.here();
+        Location {
+            line,
+            column,
+            offset: p.off + idx as u64,
+        }
+    }
+
+    fn malformed(&mut self, p: &mut Piece<'_>, idx: usize, kind: Malformed) -> Error {
+        Error::Malformed {
+            kind,
+            location: self.location(p, idx),
+        }
+    }
+
+    fn reprocess_carry<S: Sink>(&mut self, out: &mut S) -> Result<(), Error> {
+        let carry = std::mem::take(&mut self.carry);
+        self.carry_tracker = None;
+        let r = self.process(Piece::new(&carry, self.carry_pos, self.carry_off), out);
+        if self.carry.is_empty() {
+            let mut reuse = carry;
+            reuse.clear();
+            self.carry = reuse;
+        }
+        r
+    }
+
+    fn carry_too_large(&self) -> Option<Error> {
+        (self.carry.len() > self.limits.max_token).then(|| Error::TokenTooLarge {
+            what: self.pending.what(),
+            limit: self.limits.max_token,
+            location: Location {
+                line: self.tracker.here().0,
+                column: self.tracker.here().1,
+                offset: self.carry_off,
+            },
+        })
+    }
+
+    /// How many bytes of `rest` the carried unit takes, and whether it is then
+    /// worth looking at again.
+    fn need(&mut self, rest: &[u8]) -> (usize, bool) {
+        let have = self.carry.len();
+        match &mut self.pending {
+            Pending::Tag(f) => f.find(rest).map_or((rest.len(), false), |n| (n, true)),
+            Pending::Doctype(f) => f.find(rest).map_or((rest.len(), false), |n| (n, true)),
+            Pending::Pi => {
+                if self.carry.last() == Some(&b'?') && rest[0] == b'>' {
+                    (1, true)
+                } else {
+                    memchr::memmem::find(rest, b"?>").map_or((rest.len(), false), |k| (k + 2, true))
+                }
+            }
+            Pending::Markup => ((9usize.saturating_sub(have)).min(rest.len()), true),
+            Pending::Lookahead => ((3usize.saturating_sub(have)).min(rest.len()), true),
+            Pending::Ref => {
+                let limit = MAX_REFERENCE.saturating_sub(have).min(rest.len());
+                memchr(b';', &rest[..limit]).map_or((limit, true), |k| (k + 1, true))
+            }
+        }
+    }
+
+    /// Starts carrying `p.b[j..]`; the piece ends there.
+    fn start_carry(
+        &mut self,
+        p: &mut Piece<'_>,
+        j: usize,
+        pending: Pending,
+    ) -> Result<usize, Error> {
+        if self.eof {
+            return Err(self.malformed(p, j, Malformed::UnexpectedEof(pending.eof_context())));
+        }
+        let pending = match pending {
+            Pending::Tag(mut f) => {
+                // Bring the finder up to the end of what is carried (after the '<').
+                let _ = f.find(&p.b[j + 1..]);
+                Pending::Tag(f)
+            }
+            other => other,
+        };
+        p.end = j;
+        self.carry.extend_from_slice(&p.b[j..]);
+        self.carry_pos = p.pos + j as u64;
+        self.carry_off = p.off + j as u64;
+        self.pending = pending;
+        if self.carry.len() > self.limits.max_token {
+            let location = self.location(p, j);
+            return Err(Error::TokenTooLarge {
+                what: pending.what(),
+                limit: self.limits.max_token,
+                location,
+            });
+        }
+        Ok(p.b.len())
+    }
+
+    /// Scans one piece.
+    fn process<S: Sink>(&mut self, mut p: Piece<'_>, out: &mut S) -> Result<(), Error> {
+        let mut i = 0;
+        if p.pos == 0 && p.b.starts_with(BOM) {
+            i = BOM.len();
+            self.decl_pos = BOM.len() as u64;
+        }
+        while i < p.b.len() {
+            i = match self.lex {
+                Lex::Text => self.text(&mut p, i, out)?,
+                Lex::CData => self.cdata(&mut p, i, out)?,
+                Lex::Comment => self.comment(&mut p, i, out)?,
+            };
+        }
+        let end = p.end;
+        p.flush(end, out);
+        self.sync(&mut p, end);
+        Ok(())
+    }
+
+    /// Hands `p.b[from..to]` to the rules, if they look at text.
+    #[inline]
+    fn deliver<S: Sink>(
+        &mut self,
+        p: &mut Piece<'_>,
+        from: usize,
+        to: usize,
+        kind: TextKind,
+        out: &mut S,
+    ) {
+        if R::SEES_TEXT && to > from {
+            p.flush(from, out);
+            if self.rules.text(kind, &p.b[from..to], out) {
+                p.emitted = to;
+            }
+            if kind == TextKind::Text {
+                self.in_text = true;
+            }
+        }
+    }
+
+    /// Ends a CDATA section or comment for the rules.
+    fn end_node<S: Sink>(&mut self, p: &mut Piece<'_>, at: usize, kind: TextKind, out: &mut S) {
+        if R::SEES_TEXT {
+            p.flush(at, out);
+            self.rules.text_end(kind, out);
+        }
+    }
+
+    fn text<S: Sink>(&mut self, p: &mut Piece<'_>, i: usize, out: &mut S) -> Result<usize, Error> {
+        let b = p.b;
+        if self.doc != Doc::Root {
+            let k = b[i..]
+                .iter()
+                .position(|&c| !crate::chars::is_space(c))
+                .map_or(b.len(), |d| i + d);
+            if k == b.len() {
+                return Ok(k);
+            }
+            if b[k] == b'<' {
+                return self.markup(p, k, out);
+            }
+            let side = if self.doc == Doc::Prolog {
+                "before"
+            } else {
+                "after"
+            };
+            return Err(self.malformed(p, k, Malformed::TextOutsideRoot(side)));
+        }
+        let mut run = i;
+        let mut k = i;
+        loop {
+            let Some(d) = memchr3(b'<', b'&', b']', &b[k..]) else {
+                self.deliver(p, run, b.len(), TextKind::Text, out);
+                return Ok(b.len());
+            };
+            k += d;
+            match b[k] {
+                b'<' => {
+                    self.deliver(p, run, k, TextKind::Text, out);
+                    return self.markup(p, k, out);
+                }
+                b'&' => match lex::reference(b, k, self.any_entity) {
+                    Ok(Reference::Valid(end)) => k = end,
+                    Ok(Reference::Forbidden { end, code_point }) => {
+                        self.deliver(p, run, k, TextKind::Text, out);
+                        self.removed_ref(p, k, code_point);
+                        p.flush(k, out);
+                        p.emitted = end;
+                        k = end;
+                        run = end;
+                    }
+                    Err(Stop::Incomplete) => {
+                        self.deliver(p, run, k, TextKind::Text, out);
+                        return self.start_carry(p, k, Pending::Ref);
+                    }
+                    Err(Stop::Bad(at, m)) => return Err(self.malformed(p, at, m)),
+                },
+                _ => {
+                    let rest = &b[k..];
+                    if rest.starts_with(b"]]>") {
+                        return Err(self.malformed(p, k, Malformed::CdataEndInText));
+                    }
+                    if rest.len() < 3 && rest.iter().all(|&c| c == b']') && !self.eof {
+                        self.deliver(p, run, k, TextKind::Text, out);
+                        return self.start_carry(p, k, Pending::Lookahead);
+                    }
+                    k += 1;
+                }
+            }
+        }
+    }
+
+    fn removed_ref(&mut self, p: &mut Piece<'_>, at: usize, code_point: u32) {
+        let keep = self.limits.keep;
+        let needs_location = self
+            .report
+            .removed_char_refs
+            .get(&CodePoint(code_point))
+            .is_none_or(|t| t.first.len() < keep);
+        let loc = if needs_location {
+            self.location(p, at)
+        } else {
+            Location::default()
+        };
+        self.report
+            .removed_char_refs
+            .entry(CodePoint(code_point))
+            .or_default()
+            .add(loc, keep);
+    }
+
+    fn markup<S: Sink>(
+        &mut self,
+        p: &mut Piece<'_>,
+        j: usize,
+        out: &mut S,
+    ) -> Result<usize, Error> {
+        if R::SEES_TEXT && self.in_text {
+            self.in_text = false;
+            p.flush(j, out);
+            self.rules.text_end(TextKind::Text, out);
+        }
+        let b = p.b;
+        let Some(&next) = b.get(j + 1) else {
+            return self.start_carry(p, j, Pending::Markup);
+        };
+        match next {
+            b'/' => self.end_tag(p, j),
+            b'?' => self.pi(p, j),
+            b'!' => {
+                let rest = &b[j..];
+                if rest.starts_with(b"<!--") {
+                    self.lex = Lex::Comment;
+                    return Ok(j + 4);
+                }
+                if rest.starts_with(b"<![CDATA[") {
+                    if self.doc != Doc::Root {
+                        return Err(self.malformed(p, j, Malformed::CdataOutsideRoot));
+                    }
+                    self.lex = Lex::CData;
+                    return Ok(j + 9);
+                }
+                if rest.starts_with(b"<!DOCTYPE") {
+                    return self.doctype(p, j);
+                }
+                let need_more = [&b"<!--"[..], b"<![CDATA[", b"<!DOCTYPE"]
+                    .iter()
+                    .any(|m| m.len() > rest.len() && m.starts_with(rest));
+                if need_more {
+                    return self.start_carry(p, j, Pending::Markup);
+                }
+                Err(self.malformed(p, j, Malformed::BadMarkupDeclaration))
+            }
+            _ => self.start_tag(p, j, out),
+        }
+    }
+
+    fn doctype(&mut self, p: &mut Piece<'_>, j: usize) -> Result<usize, Error> {
+        if self.doc != Doc::Prolog || self.doctype_seen {
+            return Err(self.malformed(p, j, Malformed::MisplacedDoctype));
+        }
+        let mut f = DoctypeEndFinder::default();
+        match f.find(&p.b[j + 9..]) {
+            Some(n) => {
+                self.doctype_seen = true;
+                self.any_entity = f.internal_subset;
+                Ok(j + 9 + n)
+            }
+            None => self.start_carry(p, j, Pending::Doctype(f)),
+        }
+    }
+
+    fn pi(&mut self, p: &mut Piece<'_>, j: usize) -> Result<usize, Error> {
+        match lex::processing_instruction(p.b, j) {
+            Ok((end, target)) => {
+                let t = &p.b[target];
+                if t.eq_ignore_ascii_case(b"xml") {
+                    if t != b"xml" || p.pos + j as u64 != self.decl_pos {
+                        return Err(self.malformed(p, j, Malformed::MisplacedXmlDeclaration));
+                    }
+                    if let Err(m) = lex::xml_declaration(&p.b[j..end]) {
+                        return Err(self.malformed(p, j, m));
+                    }
+                }
+                Ok(end)
+            }
+            Err(Stop::Incomplete) => self.start_carry(p, j, Pending::Pi),
+            Err(Stop::Bad(at, m)) => Err(self.malformed(p, at, m)),
+        }
+    }
+
+    fn end_tag(&mut self, p: &mut Piece<'_>, j: usize) -> Result<usize, Error> {
+        let b = p.b;
+        let (end, name) = match lex::end_tag(&b[j..], 0) {
+            Ok(r) => r,
+            Err(Stop::Incomplete) => {
+                return self.start_carry(p, j, Pending::Tag(TagEndFinder::new(true)));
+            }
+            Err(Stop::Bad(at, m)) => return Err(self.malformed(p, j + at, m)),
+        };
+        let name = &b[j + name.start..j + name.end];
+        let lossy = |n: &[u8]| String::from_utf8_lossy(n).into_owned();
+        match self.stack.top() {
+            None => return Err(self.malformed(p, j, Malformed::UnexpectedEndTag(lossy(name)))),
+            Some((top, _)) if top != name => {
+                let expected = lossy(top);
+                self.sync(p, j);
+                let opened_line = self.stack.top().map_or(0, |t| t.1);
+                let kind = Malformed::MismatchedEndTag {
+                    expected,
+                    found: lossy(name),
+                    opened_line,
+                };
+                return Err(self.malformed(p, j, kind));
+            }
+            Some(_) => {}
+        }
+        self.stack.pop();
+        if R::SEES_TAGS {
+            self.rules.end_tag(name);
+        }
+        if self.stack.is_empty() {
+            self.doc = Doc::Epilog;
+        }
+        Ok(j + end)
+    }
+
+    fn start_tag<S: Sink>(
+        &mut self,
+        p: &mut Piece<'_>,
+        j: usize,
+        out: &mut S,
+    ) -> Result<usize, Error> {
+        let mut attrs = std::mem::take(&mut self.attrs);
+        let mut removed = std::mem::take(&mut self.removed);
+        let r = match lex::start_tag(&p.b[j..], 0, self.any_entity, &mut attrs, &mut removed) {
+            Ok(t) => self.on_start_tag(p, j, &t, &attrs, &removed, out),
+            Err(Stop::Incomplete) => self.start_carry(p, j, Pending::Tag(TagEndFinder::new(false))),
+            Err(Stop::Bad(at, m)) => Err(self.malformed(p, j + at, m)),
+        };
+        self.attrs = attrs;
+        self.removed = removed;
+        r
+    }
+
+    fn on_start_tag<S: Sink>(
+        &mut self,
+        p: &mut Piece<'_>,
+        j: usize,
+        t: &lex::StartTagEnd,
+        attrs: &[AttrSpan],
+        removed: &[RemovedRef],
+        out: &mut S,
+    ) -> Result<usize, Error> {
+        let b = p.b;
+        let raw = &b[j..j + t.end];
+        let name = &raw[1..t.name_end];
+        match self.doc {
+            Doc::Epilog => {
+                let n = String::from_utf8_lossy(name).into_owned();
+                return Err(self.malformed(p, j, Malformed::SecondRoot(n)));
+            }
+            Doc::Prolog => self.doc = Doc::Root,
+            Doc::Root => {}
+        }
+        for r in removed {
+            self.removed_ref(p, j + r.range.start, r.code_point);
+        }
+        let mut edits = std::mem::take(&mut self.edits);
+        edits.clear();
+        if R::SEES_TAGS {
+            let tag = StartTag {
+                raw,
+                name_end: t.name_end,
+                attrs,
+                removed,
+                offset: p.off + j as u64,
+            };
+            self.rules.start_tag(&tag, &mut edits);
+        }
+        if !removed.is_empty() || !edits.is_empty() {
+            let mut all: Vec<(std::ops::Range<usize>, &[u8])> = removed
+                .iter()
+                .map(|r| (r.range.clone(), &b""[..]))
+                .chain(edits.iter().map(|e| (e.range.clone(), e.with.as_slice())))
+                .collect();
+            all.sort_by_key(|(r, _)| (r.start, Reverse(r.end)));
+            p.flush(j, out);
+            let mut from = 0;
+            for (range, with) in all {
+                if range.start < from || range.end > raw.len() {
+                    continue;
+                }
+                out.put(&raw[from..range.start]);
+                out.put(with);
+                from = range.end;
+            }
+            out.put(&raw[from..]);
+            p.emitted = j + t.end;
+        }
+        self.edits = edits;
+        if t.empty {
+            if R::SEES_TAGS {
+                self.rules.end_tag(name);
+            }
+            if self.stack.is_empty() {
+                self.doc = Doc::Epilog;
+            }
+        } else {
+            self.stack.push(name, p.pos + j as u64);
+            if self.stack.bytes() > self.limits.max_token {
+                let location = self.location(p, j);
+                return Err(Error::TokenTooLarge {
+                    what: "set of open element names",
+                    limit: self.limits.max_token,
+                    location,
+                });
+            }
+        }
+        Ok(j + t.end)
+    }
+
+    fn cdata<S: Sink>(&mut self, p: &mut Piece<'_>, i: usize, out: &mut S) -> Result<usize, Error> {
+        let b = p.b;
+        let mut k = i;
+        loop {
+            let Some(d) = memchr(b']', &b[k..]) else {
+                self.deliver(p, i, b.len(), TextKind::CData, out);
+                return Ok(b.len());
+            };
+            k += d;
+            let rest = &b[k..];
+            if rest.starts_with(b"]]>") {
+                self.deliver(p, i, k, TextKind::CData, out);
+                self.end_node(p, k, TextKind::CData, out);
+                self.lex = Lex::Text;
+                return Ok(k + 3);
+            }
+            if rest.len() < 3 && rest.iter().all(|&c| c == b']') && !self.eof {
+                self.deliver(p, i, k, TextKind::CData, out);
+                return self.start_carry(p, k, Pending::Lookahead);
+            }
+            k += 1;
+        }
+    }
+
+    fn comment<S: Sink>(
+        &mut self,
+        p: &mut Piece<'_>,
+        i: usize,
+        out: &mut S,
+    ) -> Result<usize, Error> {
+        let b = p.b;
+        let mut k = i;
+        loop {
+            let Some(d) = memchr(b'-', &b[k..]) else {
+                self.deliver(p, i, b.len(), TextKind::Comment, out);
+                return Ok(b.len());
+            };
+            k += d;
+            match (b.get(k + 1), b.get(k + 2)) {
+                (Some(b'-'), Some(b'>')) => {
+                    self.deliver(p, i, k, TextKind::Comment, out);
+                    self.end_node(p, k, TextKind::Comment, out);
+                    self.lex = Lex::Text;
+                    return Ok(k + 3);
+                }
+                (Some(b'-'), Some(_)) => {
+                    return Err(self.malformed(p, k, Malformed::DoubleHyphenInComment));
+                }
+                (Some(b'-'), None) | (None, _) if !self.eof => {
+                    self.deliver(p, i, k, TextKind::Comment, out);
+                    return self.start_carry(p, k, Pending::Lookahead);
+                }
+                _ => k += 1,
+            }
+        }
+    }
+
+    /// Where the current stream position is, for a change noted between pieces.
+    fn here(&mut self) -> (u64, u64) {
+        if self.carry.is_empty() {
+            return self.tracker.here();
+        }
+        let (t, done) = self
+            .carry_tracker
+            .get_or_insert_with(|| (self.tracker.clone(), 0));
+        t.advance(&self.carry[*done..]);
+        *done = self.carry.len();
+        t.here()
+    }
+}
+
+fn tally_for(report: &mut Report, change: CharChange) -> &mut Tally {
+    match change {
+        CharChange::Removed(cp) => report.removed_chars.entry(CodePoint(cp)).or_default(),
+        CharChange::InvalidUtf8 => &mut report.invalid_utf8,
+        CharChange::LoneSurrogate => &mut report.lone_surrogates,
+        CharChange::Cesu8Pair => &mut report.cesu8_pairs,
+        CharChange::InvalidEncoded => &mut report.invalid_encoded,
+    }
+}
+
+impl<R: Rules> CleanSink for XmlStage<R> {
+    fn clean<S: Sink>(
+        &mut self,
+        bytes: &[u8],
+        input_offset: u64,
+        out: &mut S,
+    ) -> Result<(), Error> {
+        let mut rest = bytes;
+        let mut off = input_offset;
+        self.input_end = input_offset + bytes.len() as u64;
+        while !self.carry.is_empty() && !rest.is_empty() {
+            let (n, complete) = self.need(rest);
+            self.carry.extend_from_slice(&rest[..n]);
+            self.received += n as u64;
+            rest = &rest[n..];
+            off += n as u64;
+            if let Some(e) = self.carry_too_large() {
+                return Err(e);
+            }
+            if !complete {
+                return Ok(());
+            }
+            self.reprocess_carry(out)?;
+        }
+        if rest.is_empty() {
+            return Ok(());
+        }
+        let pos = self.received;
+        self.received += rest.len() as u64;
+        self.process(Piece::new(rest, pos, off), out)
+    }
+
+    fn changed(&mut self, change: CharChange, input_offset: u64) -> Result<(), Error> {
+        let keep = self.limits.keep;
+        let needs_location = tally_for(&mut self.report, change).first.len() < keep;
+        let location = if needs_location {
+            let (line, column) = self.here();
+            Location {
+                line,
+                column,
+                offset: input_offset,
+            }
+        } else {
+            Location::default()
+        };
+        tally_for(&mut self.report, change).add(location, keep);
+        Ok(())
+    }
+}
