@@ -61,7 +61,7 @@ impl Default for LineTracker {
 
 /// Number of characters in a UTF-8 byte run (bytes that are not continuation bytes).
 pub(crate) fn count_chars(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count() as u64
+    bytecount::num_chars(bytes) as u64
 }
 
 impl LineTracker {
@@ -77,7 +77,7 @@ impl LineTracker {
         }
         self.pos += bytes.len() as u64;
         let has_cr = memchr::memchr(b'\r', bytes).is_some();
-        let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        let newlines = bytecount::count(bytes, b'\n') as u64;
         let breaks = if !has_cr {
             // A '\n' right after a '\r' that ended the previous run is the
             // second half of a CRLF already counted.

@@ -254,7 +254,7 @@ impl Sanitizer {
     ) -> Result<(), Error> {
         let mut run = i;
         while i < buf.len() {
-            let (valid_end, error) = match std::str::from_utf8(&buf[i..]) {
+            let (valid_end, error) = match simdutf8::compat::from_utf8(&buf[i..]) {
                 Ok(_) => (buf.len(), false),
                 Err(e) => (i + e.valid_up_to(), true),
             };

@@ -95,6 +95,11 @@ fn is_std(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
+/// True for an existing output that is not a regular file or directory.
+fn is_special_file(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
 /// Refuses an output path that names the input (by path or by inode).
 fn refuse_same_file(input: &Path, output: &Path) -> Result<(), Error> {
     let same = || Error::OutputIsInput {
@@ -143,7 +148,8 @@ fn open_input(input: &Path) -> Result<(Box<dyn Read>, Option<u64>), Error> {
 /// - The input is never modified; an `output` naming the same file is refused.
 /// - Output is written to a temporary file beside `output` and renamed into
 ///   place only when the repair succeeded: on any error no `output` is left
-///   (and an existing one is not touched). Standard output cannot be undone.
+///   (and an existing one is not touched). Standard output, devices and
+///   pipes (`/dev/null`, a FIFO) are written directly and cannot be undone.
 ///
 /// Errors carry the path of the file they concern.
 ///
@@ -206,6 +212,15 @@ pub fn fix_file(
     if is_std(output) {
         let stdout = io::stdout().lock();
         return fix_stream_with_progress(source, stdout, options, &mut tick).map_err(blame);
+    }
+    if is_special_file(output) {
+        // A device or pipe (/dev/null, a FIFO): write to it directly; renaming
+        // a file over it would replace the device.
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(output)
+            .map_err(|e| Error::from(e).in_file(output))?;
+        return fix_stream_with_progress(source, file, options, &mut tick).map_err(blame);
     }
     let dir = match output.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),

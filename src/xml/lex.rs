@@ -10,7 +10,7 @@ use crate::chars::{
     is_xml_char,
 };
 use crate::error::Malformed;
-use memchr::{memchr, memchr3};
+use memchr::memchr;
 use std::ops::Range;
 
 /// Why lexing stopped short.
@@ -34,19 +34,37 @@ fn unexpected(b: &[u8], at: usize, context: &'static str) -> Stop {
 
 /// Scans a name starting at `b[k]`; returns the index after it.
 /// `context` names where a bad first character was found.
-pub(crate) fn scan_name(b: &[u8], mut k: usize, context: &'static str) -> Result<usize, Stop> {
+#[inline]
+pub(crate) fn scan_name(b: &[u8], k: usize, context: &'static str) -> Result<usize, Stop> {
     let first = *b.get(k).ok_or(Stop::Incomplete)?;
-    if first < 0x80 {
-        if !NAME_START[first as usize] {
-            return Err(unexpected(b, k, context));
-        }
-        k += 1;
-    } else {
-        match char_at(&b[k..]) {
-            Some((c, n)) if is_name_start(c) => k += n,
-            _ => return Err(unexpected(b, k, context)),
+    if first >= 0x80 || !NAME_START[first as usize] {
+        return scan_name_slow(b, k, context);
+    }
+    let mut k = k + 1;
+    while let Some(&c) = b.get(k) {
+        if c < 0x80 && NAME_CHAR[c as usize] {
+            k += 1;
+        } else if c < 0x80 {
+            return Ok(k);
+        } else {
+            return scan_name_rest(b, k);
         }
     }
+    Err(Stop::Incomplete)
+}
+
+/// [`scan_name`] when the first character is not an ASCII name start.
+#[cold]
+fn scan_name_slow(b: &[u8], k: usize, context: &'static str) -> Result<usize, Stop> {
+    match char_at(&b[k..]) {
+        Some((c, n)) if c as u32 >= 0x80 && is_name_start(c) => scan_name_rest(b, k + n),
+        _ => Err(unexpected(b, k, context)),
+    }
+}
+
+/// Continues a name at `b[k]`, allowing non-ASCII name characters.
+#[cold]
+fn scan_name_rest(b: &[u8], mut k: usize) -> Result<usize, Stop> {
     loop {
         while k < b.len() && b[k] < 0x80 && NAME_CHAR[b[k] as usize] {
             k += 1;
@@ -188,13 +206,45 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// Cheap 2-bit filter for duplicate attribute names.
-fn name_bits(name: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &c in name {
-        h = (h ^ u64::from(c)).wrapping_mul(0x100_0000_01b3);
+/// Cheap 2-bit filter for duplicate attribute names: a name sets two of 128
+/// bits chosen from its length and first and last bytes; only when both bits
+/// were already set are the names compared.
+#[inline(always)]
+fn name_bits(name: &[u8]) -> u128 {
+    let len = name.len() as u32;
+    let first = u32::from(name[0]);
+    let last = u32::from(name[name.len() - 1]);
+    (1u128 << ((len * 7 + first) & 127)) | (1u128 << ((len * 3 + last * 5 + 64) & 127))
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in each byte of `x` equal to `b` (exact for the lowest such byte).
+#[inline]
+fn bytes_equal(x: u64, b: u8) -> u64 {
+    let y = x ^ (ONES * u64::from(b));
+    y.wrapping_sub(ONES) & !y & HIGHS
+}
+
+/// Index of the first byte in `b[k..]` that is the quote `q`, `&` or `<`:
+/// eight bytes at a time, then byte by byte for the tail.
+#[inline]
+fn value_stop(b: &[u8], mut k: usize, q: u8) -> Option<usize> {
+    while let Some(word) = b.get(k..k + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let x = u64::from_le_bytes(w);
+        let hits = bytes_equal(x, q) | bytes_equal(x, b'&') | bytes_equal(x, b'<');
+        if hits != 0 {
+            return Some(k + (hits.trailing_zeros() / 8) as usize);
+        }
+        k += 8;
     }
-    (1 << (h & 63)) | (1 << ((h >> 6) & 63))
+    b[k..]
+        .iter()
+        .position(|&c| c == q || c == b'&' || c == b'<')
+        .map(|d| k + d)
 }
 
 /// Lexes the start tag at `b[j] == b'<'`, filling `attrs` and `removed`.
@@ -209,7 +259,7 @@ pub(crate) fn start_tag(
     removed.clear();
     let name_end = scan_name(b, j + 1, "at the start of an element name")?;
     let mut k = name_end;
-    let mut seen: u64 = 0;
+    let mut seen: u128 = 0;
     loop {
         let after_value = k;
         k = skip_space(b, k);
@@ -263,8 +313,7 @@ pub(crate) fn start_tag(
         k += 1;
         let v_start = k;
         loop {
-            let d = memchr3(q, b'&', b'<', &b[k..]).ok_or(Stop::Incomplete)?;
-            k += d;
+            k = value_stop(b, k, q).ok_or(Stop::Incomplete)?;
             match b[k] {
                 c if c == q => break,
                 b'<' => {
