@@ -18,10 +18,13 @@ fn parse_size(s: &str) -> u64 {
     } else {
         (lower.as_str(), 1)
     };
-    num.trim().parse::<u64>().map(|n| n * mult).unwrap_or_else(|_| {
-        eprintln!("gen_backup: {s:?} is not a size like 500MiB");
-        std::process::exit(2)
-    })
+    num.trim()
+        .parse::<u64>()
+        .map(|n| n * mult)
+        .unwrap_or_else(|_| {
+            eprintln!("gen_backup: {s:?} is not a size like 500MiB");
+            std::process::exit(2)
+        })
 }
 
 fn main() -> std::io::Result<()> {

@@ -5,6 +5,7 @@
 //! UTF-8 input (declared, implied or marked by a BOM) is passed through
 //! without copying once the first bytes have been looked at.
 
+use crate::chars::is_forbidden_control;
 use crate::error::Error;
 use crate::location::Location;
 use crate::report::EncodingReport;
@@ -42,7 +43,6 @@ pub(crate) struct Decoder {
     /// UTF-8 bytes produced so far for the sanitizer (transcoding only).
     scratch: Vec<u8>,
     pub(crate) report: EncodingReport,
-    pub(crate) declaration_rewritten: bool,
 }
 
 impl Default for Decoder {
@@ -52,7 +52,6 @@ impl Default for Decoder {
             sanitizer: Sanitizer::default(),
             scratch: Vec::new(),
             report: EncodingReport::default(),
-            declaration_rewritten: false,
         }
     }
 }
@@ -89,7 +88,7 @@ fn charset_for_label(label: &str) -> Option<(Charset, bool)> {
 
 /// Finds the `encoding` pseudo-attribute's value in a declaration at the
 /// start of `head` (ASCII-compatible bytes). Returns the value's byte range.
-fn declared_encoding(head: &[u8]) -> Option<std::ops::Range<usize>> {
+pub(crate) fn declared_encoding(head: &[u8]) -> Option<std::ops::Range<usize>> {
     let start = usize::from(head.starts_with(b"\xEF\xBB\xBF")) * 3;
     let decl = head.get(start..)?;
     if !decl.starts_with(b"<?xml") || !decl.get(5).is_some_and(|b| b.is_ascii_whitespace()) {
@@ -113,6 +112,24 @@ fn declared_encoding(head: &[u8]) -> Option<std::ops::Range<usize>> {
     let vstart = k + 1;
     let vlen = memchr::memchr(quote, &body[vstart..])?;
     Some(start + vstart..start + vstart + vlen)
+}
+
+/// `head` without the raw characters the sanitizer will remove (C0 controls,
+/// U+FFFE, U+FFFF), for reading the declaration.
+fn without_forbidden(head: &[u8]) -> Vec<u8> {
+    let mut probe = Vec::with_capacity(head.len());
+    let mut i = 0;
+    while i < head.len() {
+        if head[i..].starts_with(b"\xEF\xBF\xBE") || head[i..].starts_with(b"\xEF\xBF\xBF") {
+            i += 3;
+            continue;
+        }
+        if !is_forbidden_control(head[i]) {
+            probe.push(head[i]);
+        }
+        i += 1;
+    }
+    probe
 }
 
 /// True when `head` holds enough to decide the encoding: the byte-order mark
@@ -144,7 +161,12 @@ fn sniff_complete(head: &[u8]) -> bool {
         }
         return !body.starts_with(open) || memchr::memmem::find(body, close).is_some();
     }
-    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    if head.ends_with(b"\xEF") || head.ends_with(b"\xEF\xBF") {
+        // Perhaps the start of a U+FFFE or U+FFFF, which will be removed.
+        return false;
+    }
+    let probe = without_forbidden(head);
+    let body = probe.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&probe);
     if body.len() < 5 {
         return false;
     }
@@ -218,86 +240,41 @@ impl Decoder {
                 self.report.declared = Some(name.to_string());
                 (cs, cs != Charset::Utf8)
             }
-            None => match declared_encoding(&head) {
-                Some(range) => {
-                    let label = String::from_utf8_lossy(&head[range]).into_owned();
-                    let (cs, rewrite) =
-                        charset_for_label(&label).ok_or_else(|| unsupported(&label))?;
-                    self.report.declared = Some(label);
-                    (cs, rewrite)
+            None => {
+                // Read the declaration as the sanitizer will leave it.
+                let probe = without_forbidden(&head);
+                match declared_encoding(&probe) {
+                    Some(range) => {
+                        let label = String::from_utf8_lossy(&probe[range]).into_owned();
+                        let (cs, rewrite) =
+                            charset_for_label(&label).ok_or_else(|| unsupported(&label))?;
+                        self.report.declared = Some(label);
+                        (cs, rewrite)
+                    }
+                    None => (Charset::Utf8, false),
                 }
-                None => (Charset::Utf8, false),
-            },
+            }
         };
+        if rewrite {
+            ds.rewrite_declaration();
+        }
         match charset {
             Charset::Utf8 => {
                 self.mode = Mode::Utf8;
-                if rewrite {
-                    let fixed = self.rewrite_declaration(&head);
-                    self.sanitizer.write(&fixed, ds, out)
-                } else {
-                    self.sanitizer.write(&head, ds, out)
-                }
+                self.sanitizer.write(&head, ds, out)
             }
             Charset::Latin1 => {
                 self.report.transcoded_from = Some("ISO-8859-1".into());
                 self.mode = Mode::Latin1;
-                self.transcode_head(&head, ds, out)
+                self.transcode(&head, false, ds, out)
             }
             Charset::Other(enc) => {
                 self.report.transcoded_from = Some(enc.name().to_string());
                 // The BOM, if any, is consumed by the decoder.
                 self.mode = Mode::Transcode(Box::new(enc.new_decoder()));
-                self.transcode_head(&head, ds, out)
+                self.transcode(&head, false, ds, out)
             }
         }
-    }
-
-    /// Rewrites the declaration's encoding to UTF-8 in decoded `head`.
-    fn rewrite_declaration(&mut self, head: &[u8]) -> Vec<u8> {
-        match declared_encoding(head) {
-            Some(range) if &head[range.clone()] != b"UTF-8" => {
-                self.declaration_rewritten = true;
-                let mut fixed = head[..range.start].to_vec();
-                fixed.extend_from_slice(b"UTF-8");
-                fixed.extend_from_slice(&head[range.end..]);
-                fixed
-            }
-            _ => head.to_vec(),
-        }
-    }
-
-    /// Transcodes the first bytes, rewriting the declaration in the result.
-    fn transcode_head<D: CleanSink, S: Sink>(
-        &mut self,
-        head: &[u8],
-        ds: &mut D,
-        out: &mut S,
-    ) -> Result<(), Error> {
-        // Decode the head on its own so the declaration can be rewritten
-        // before anything reaches the sanitizer.
-        let mut text = Vec::new();
-        let mut bad_at = Vec::new();
-        decode_chunk(&mut self.mode, &mut self.scratch, head, false, |d| {
-            match d {
-                Decoded::Text(t) => text.extend_from_slice(t),
-                Decoded::Malformed => {
-                    bad_at.push(text.len());
-                    text.extend_from_slice(REPLACEMENT);
-                }
-            }
-            Ok(())
-        })?;
-        let before = text.len();
-        let text = self.rewrite_declaration(&text);
-        let shift = |at: usize| (at + text.len()).saturating_sub(before);
-        let mut from = 0;
-        for at in bad_at.into_iter().map(shift) {
-            self.sanitizer.write(&text[from..at], ds, out)?;
-            ds.changed(CharChange::InvalidEncoded, self.sanitizer.offset())?;
-            from = at;
-        }
-        self.sanitizer.write(&text[from..], ds, out)
     }
 
     /// Transcodes more input and passes it to the sanitizer.

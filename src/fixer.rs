@@ -135,7 +135,6 @@ impl Fixer {
     pub fn report(&self) -> Report {
         let mut report = self.xml.report.clone();
         report.encoding = self.decoder.report.clone();
-        report.declaration_rewritten = self.decoder.declaration_rewritten;
         report
     }
 

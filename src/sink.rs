@@ -137,4 +137,7 @@ pub(crate) trait CleanSink {
     -> Result<(), Error>;
     /// A change at the current stream position; `input_offset` is where it was in the input.
     fn changed(&mut self, change: CharChange, input_offset: u64) -> Result<(), Error>;
+    /// The input is being transcoded (or was declared in a UTF-8 subset such
+    /// as US-ASCII): an XML declaration's encoding must be made to say UTF-8.
+    fn rewrite_declaration(&mut self) {}
 }

@@ -8,9 +8,9 @@
 
 use crate::decode::Decoder;
 use crate::error::Error;
+use crate::location::Location;
 use crate::report::{CodePoint, DEFAULT_LOCATIONS_KEPT, Report};
 use crate::sink::{CharChange, CleanSink, Counting, Sink};
-use crate::location::Location;
 
 /// Collects what the character stage forwards and counts its changes.
 struct Forward {
@@ -45,7 +45,8 @@ impl CleanSink for Forward {
 
 /// The character stage alone: decodes to UTF-8 and drops or replaces what
 /// XML 1.0 forbids at the character level. Locations in its report carry
-/// byte offsets only (line and column are 0).
+/// byte offsets only (line and column are 0). It transcodes but does not
+/// rewrite an XML declaration's encoding (that is markup: see [`Fixer`](crate::Fixer)).
 ///
 /// ```
 /// use backup_fix::stages::CharRepairer;
@@ -76,7 +77,10 @@ impl Default for CharRepairer {
 impl CharRepairer {
     /// Repairs the next chunk.
     pub fn write<S: Sink + ?Sized>(&mut self, input: &[u8], out: &mut S) -> Result<(), Error> {
-        let mut counting = Counting { inner: out, count: 0 };
+        let mut counting = Counting {
+            inner: out,
+            count: 0,
+        };
         let r = self.decoder.write(input, &mut self.forward, &mut counting);
         self.forward.report.input_bytes += input.len() as u64;
         self.forward.report.output_bytes += counting.count;
@@ -85,12 +89,14 @@ impl CharRepairer {
 
     /// Ends the input and returns the report.
     pub fn finish<S: Sink + ?Sized>(mut self, out: &mut S) -> Result<Report, Error> {
-        let mut counting = Counting { inner: out, count: 0 };
+        let mut counting = Counting {
+            inner: out,
+            count: 0,
+        };
         self.decoder.finish(&mut self.forward, &mut counting)?;
         self.forward.report.output_bytes += counting.count;
         let mut report = self.forward.report;
         report.encoding = self.decoder.report.clone();
-        report.declaration_rewritten = self.decoder.declaration_rewritten;
         Ok(report)
     }
 }

@@ -335,7 +335,7 @@ impl JiraSynth {
                 }
             }
             "CustomField" => {
-                let key = if id % 2 == 0 { "datepicker" } else { "datetime" };
+                let key = if id.is_multiple_of(2) { "datepicker" } else { "datetime" };
                 o.fmt(format_args!("    <CustomField id=\"{id}\" customfieldtypekey=\"com.atlassian.jira.plugin.system.customfieldtypes:{key}\" customfieldsearcherkey=\"com.atlassian.jira.plugin.system.customfieldtypes:daterange\" name=\"Date field {id}\"/>\n"))
             }
             "CustomFieldValue" => {

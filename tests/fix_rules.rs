@@ -329,3 +329,14 @@ fn the_fixer_refuses_to_continue_after_an_error() {
         Err(Error::Finished(_))
     ));
 }
+
+#[test]
+fn multibyte_characters_right_after_a_carried_unit_stay_whole() {
+    // A piece ending just after '<', ']' or '&' makes the scanner carry the
+    // unit and complete it from the next piece; that must not split a
+    // character (found by the chunking fuzz target).
+    let doc = "<r><abcdefgé/>]é]]é&amp;é<!--é--><![CDATA[é]]é]]></r>";
+    let (out, report) = fixed(doc);
+    assert_eq!(out, doc);
+    assert!(report.is_unchanged());
+}

@@ -377,15 +377,22 @@ pub(crate) fn processing_instruction(b: &[u8], j: usize) -> Result<(usize, Range
         }
         r => r?,
     };
-    let close = memchr::memmem::find(&b[target_end..], b"?>").ok_or(Stop::Incomplete)?;
-    if close > 0 && !is_space(b[target_end]) {
-        return Err(unexpected(
-            b,
-            target_end,
-            "after a processing instruction's target",
-        ));
+    let target = j + 2..target_end;
+    // After the target: white space, or the end `?>` right away.
+    let after = *b.get(target_end).ok_or(Stop::Incomplete)?;
+    if !is_space(after) {
+        return match (after, b.get(target_end + 1)) {
+            (b'?', None) => Err(Stop::Incomplete),
+            (b'?', Some(b'>')) => Ok((target_end + 2, target)),
+            _ => Err(unexpected(
+                b,
+                target_end,
+                "after a processing instruction's target",
+            )),
+        };
     }
-    Ok((target_end + close + 2, j + 2..target_end))
+    let close = memchr::memmem::find(&b[target_end..], b"?>").ok_or(Stop::Incomplete)?;
+    Ok((target_end + close + 2, target))
 }
 
 /// Checks the XML declaration `decl` (from `<?xml` to `?>` inclusive).

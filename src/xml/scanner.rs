@@ -23,6 +23,16 @@ use std::cmp::Reverse;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// `n`, or `b.len()` if smaller, moved forward to the next character
+/// boundary: the carry must never end inside a character.
+fn char_boundary(b: &[u8], n: usize) -> usize {
+    let mut n = n.min(b.len());
+    while n < b.len() && (b[n] & 0xC0) == 0x80 {
+        n += 1;
+    }
+    n
+}
+
 /// Limits that bound memory.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Limits {
@@ -81,6 +91,15 @@ impl Pending {
     }
 }
 
+/// What a carried unit needs from the next bytes.
+enum Need {
+    /// Take this many bytes; the unit is then complete (or shown malformed),
+    /// or still needs more.
+    Take(usize, bool),
+    /// The first this many carried bytes are plain content after all.
+    Release(usize),
+}
+
 /// The piece of input being scanned.
 struct Piece<'p> {
     b: &'p [u8],
@@ -127,7 +146,12 @@ pub(crate) struct XmlStage<R: Rules> {
     carry: Vec<u8>,
     carry_pos: u64,
     carry_off: u64,
+    /// Input offsets of each byte of a look-ahead carry (at most 3 bytes,
+    /// possibly from pieces with removed characters between them).
+    lookahead_offs: [u64; 3],
     pending: Pending,
+    /// Carry length when it was last lexed to look for a malformation.
+    lexed_len: usize,
     /// Tracker over the carry, for locations of changes while a carry waits.
     carry_tracker: Option<(LineTracker, usize)>,
     /// Stream bytes received.
@@ -146,6 +170,8 @@ pub(crate) struct XmlStage<R: Rules> {
     decl_pos: u64,
     /// A text node has been delivered to the rules and not ended yet.
     in_text: bool,
+    /// The XML declaration's encoding must be rewritten to UTF-8.
+    rewrite_declaration: bool,
     eof: bool,
 }
 
@@ -160,7 +186,9 @@ impl<R: Rules> XmlStage<R> {
             carry: Vec::new(),
             carry_pos: 0,
             carry_off: 0,
+            lookahead_offs: [0; 3],
             pending: Pending::Markup,
+            lexed_len: 0,
             carry_tracker: None,
             received: 0,
             input_end: 0,
@@ -173,6 +201,7 @@ impl<R: Rules> XmlStage<R> {
             doctype_seen: false,
             decl_pos: 0,
             in_text: false,
+            rewrite_declaration: false,
             eof: false,
         }
     }
@@ -268,39 +297,185 @@ impl<R: Rules> XmlStage<R> {
         r
     }
 
-    fn carry_too_large(&self) -> Option<Error> {
-        (self.carry.len() > self.limits.max_token).then(|| Error::TokenTooLarge {
+    fn carry_too_large(&self) -> Error {
+        let (line, column) = self.tracker.here();
+        Error::TokenTooLarge {
             what: self.pending.what(),
             limit: self.limits.max_token,
             location: Location {
-                line: self.tracker.here().0,
-                column: self.tracker.here().1,
+                line,
+                column,
                 offset: self.carry_off,
             },
-        })
+        }
     }
 
-    /// How many bytes of `rest` the carried unit takes, and whether it is then
-    /// worth looking at again.
-    fn need(&mut self, rest: &[u8]) -> (usize, bool) {
-        let have = self.carry.len();
-        match &mut self.pending {
-            Pending::Tag(f) => f.find(rest).map_or((rest.len(), false), |n| (n, true)),
-            Pending::Doctype(f) => f.find(rest).map_or((rest.len(), false), |n| (n, true)),
-            Pending::Pi => {
-                if self.carry.last() == Some(&b'?') && rest[0] == b'>' {
-                    (1, true)
-                } else {
-                    memchr::memmem::find(rest, b"?>").map_or((rest.len(), false), |k| (k + 2, true))
-                }
+    /// Where the carried (incomplete) tag or processing instruction is
+    /// malformed already, if it is.
+    fn carry_error_at(&mut self) -> Option<usize> {
+        let b = &self.carry;
+        let r = match self.pending {
+            Pending::Tag(_) if b.get(1) == Some(&b'/') => lex::end_tag(b, 0).map(|_| ()),
+            Pending::Tag(_) => {
+                lex::start_tag(b, 0, self.any_entity, &mut self.attrs, &mut self.removed)
+                    .map(|_| ())
             }
-            Pending::Markup => ((9usize.saturating_sub(have)).min(rest.len()), true),
-            Pending::Lookahead => ((3usize.saturating_sub(have)).min(rest.len()), true),
-            Pending::Ref => {
-                let limit = MAX_REFERENCE.saturating_sub(have).min(rest.len());
-                memchr(b';', &rest[..limit]).map_or((limit, true), |k| (k + 1, true))
-            }
+            Pending::Pi => lex::processing_instruction(b, 0).map(|_| ()),
+            _ => return None,
+        };
+        match r {
+            Err(Stop::Bad(at, _)) => Some(at),
+            _ => None,
         }
+    }
+
+    /// A unit that needed `span` bytes from `j` to be decided (its length, or
+    /// up to and including its first malformed byte) is too large past the limit.
+    fn check_span(
+        &mut self,
+        p: &mut Piece<'_>,
+        j: usize,
+        span: usize,
+        what: &'static str,
+    ) -> Result<(), Error> {
+        if span > self.limits.max_token {
+            let location = self.location(p, j);
+            return Err(Error::TokenTooLarge {
+                what,
+                limit: self.limits.max_token,
+                location,
+            });
+        }
+        Ok(())
+    }
+
+    /// What to do with the carried unit given the next bytes `rest`. The
+    /// carry only ever holds one unit: bytes past its end are never taken.
+    fn need(&mut self, rest: &[u8]) -> Need {
+        loop {
+            let have = self.carry.len();
+            return match &mut self.pending {
+                Pending::Tag(f) => f
+                    .find(rest)
+                    .map_or(Need::Take(rest.len(), false), |n| Need::Take(n, true)),
+                Pending::Doctype(f) => f
+                    .find(rest)
+                    .map_or(Need::Take(rest.len(), false), |n| Need::Take(n, true)),
+                Pending::Pi => {
+                    if self.carry.last() == Some(&b'?') && rest[0] == b'>' {
+                        Need::Take(1, true)
+                    } else {
+                        memchr::memmem::find(rest, b"?>")
+                            .map_or(Need::Take(rest.len(), false), |k| Need::Take(k + 2, true))
+                    }
+                }
+                Pending::Ref => {
+                    let limit = char_boundary(rest, MAX_REFERENCE.saturating_sub(have));
+                    memchr(b';', &rest[..limit])
+                        .map_or(Need::Take(limit, true), |k| Need::Take(k + 1, true))
+                }
+                Pending::Markup => {
+                    // Decide what the markup is from the carry and the next bytes.
+                    let mut head = [0u8; 9];
+                    let n = have.min(9);
+                    head[..n].copy_from_slice(&self.carry[..n]);
+                    let extra = (9 - n).min(rest.len());
+                    head[n..n + extra].copy_from_slice(&rest[..extra]);
+                    let head = &head[..n + extra];
+                    let finder_from = |c: &[u8]| c.get(1..).unwrap_or_default().to_vec();
+                    match head.get(1) {
+                        None => Need::Take(rest.len(), false),
+                        Some(b'/') | Some(b'?') => {
+                            let mut f = TagEndFinder::new(true);
+                            if head[1] == b'?' {
+                                self.pending = Pending::Pi;
+                            } else {
+                                let _ = f.find(&finder_from(&self.carry));
+                                self.pending = Pending::Tag(f);
+                            }
+                            continue;
+                        }
+                        Some(b'!') => {
+                            let fixed = [&b"<!--"[..], b"<![CDATA["];
+                            if let Some(m) = fixed.iter().find(|m| head.starts_with(m)) {
+                                return Need::Take(m.len() - have, true);
+                            }
+                            if head.starts_with(b"<!DOCTYPE") {
+                                let mut f = DoctypeEndFinder::default();
+                                let _ = f.find(&finder_from(&self.carry));
+                                self.pending = Pending::Doctype(f);
+                                continue;
+                            }
+                            let prefix = [&b"<!--"[..], b"<![CDATA[", b"<!DOCTYPE"]
+                                .iter()
+                                .any(|m| m.len() > head.len() && m.starts_with(head));
+                            if prefix {
+                                Need::Take(rest.len(), false)
+                            } else {
+                                // Malformed: take what shows it (whole characters).
+                                Need::Take(char_boundary(rest, extra.max(1)), true)
+                            }
+                        }
+                        Some(_) => {
+                            let mut f = TagEndFinder::new(false);
+                            let _ = f.find(&finder_from(&self.carry));
+                            self.pending = Pending::Tag(f);
+                            continue;
+                        }
+                    }
+                }
+                Pending::Lookahead => {
+                    // `]`/`]]` in text or CDATA, `-`/`--` in a comment.
+                    let end: &[u8] = if self.lex == Lex::Comment {
+                        b"-->"
+                    } else {
+                        b"]]>"
+                    };
+                    let mut head = [0u8; 3];
+                    let n = have.min(3);
+                    head[..n].copy_from_slice(&self.carry[..n]);
+                    let extra = (3 - n).min(rest.len());
+                    head[n..n + extra].copy_from_slice(&rest[..extra]);
+                    let head = &head[..n + extra];
+                    if head.starts_with(end) {
+                        Need::Take(end.len() - have, true)
+                    } else if end.starts_with(head) {
+                        Need::Take(extra, false)
+                    } else if self.lex == Lex::Comment && head.starts_with(b"--") {
+                        // "--" not followed by '>': let the scanner report it.
+                        Need::Take(char_boundary(rest, 3 - have), true)
+                    } else {
+                        Need::Release(1)
+                    }
+                }
+            };
+        }
+    }
+
+    /// The first `n` carried bytes turned out to be content of the current
+    /// node: hand them on and drop them from the carry.
+    fn release_front<S: Sink>(&mut self, n: usize, out: &mut S) {
+        let mut bytes = [0u8; 4];
+        let n = n.min(self.carry.len()).min(4);
+        bytes[..n].copy_from_slice(&self.carry[..n]);
+        let bytes = &bytes[..n];
+        let kind = match self.lex {
+            Lex::Text => TextKind::Text,
+            Lex::CData => TextKind::CData,
+            Lex::Comment => TextKind::Comment,
+        };
+        if !(R::SEES_TEXT && self.rules.text(kind, bytes, out)) {
+            out.put(bytes);
+        }
+        if R::SEES_TEXT && kind == TextKind::Text {
+            self.in_text = true;
+        }
+        self.tracker.advance(bytes);
+        self.carry.drain(..n);
+        self.carry_pos += n as u64;
+        self.lookahead_offs.rotate_left(n);
+        self.carry_off = self.lookahead_offs[0];
+        self.carry_tracker = None;
     }
 
     /// Starts carrying `p.b[j..]`; the piece ends there.
@@ -325,6 +500,12 @@ impl<R: Rules> XmlStage<R> {
         self.carry.extend_from_slice(&p.b[j..]);
         self.carry_pos = p.pos + j as u64;
         self.carry_off = p.off + j as u64;
+        self.lexed_len = 0;
+        if matches!(pending, Pending::Lookahead) {
+            for (i, o) in self.lookahead_offs.iter_mut().enumerate() {
+                *o = self.carry_off + i as u64;
+            }
+        }
         self.pending = pending;
         if self.carry.len() > self.limits.max_token {
             let location = self.location(p, j);
@@ -486,7 +667,7 @@ impl<R: Rules> XmlStage<R> {
         };
         match next {
             b'/' => self.end_tag(p, j),
-            b'?' => self.pi(p, j),
+            b'?' => self.pi(p, j, out),
             b'!' => {
                 let rest = &b[j..];
                 if rest.starts_with(b"<!--") {
@@ -522,6 +703,7 @@ impl<R: Rules> XmlStage<R> {
         let mut f = DoctypeEndFinder::default();
         match f.find(&p.b[j + 9..]) {
             Some(n) => {
+                self.check_span(p, j, 9 + n, "DOCTYPE declaration")?;
                 self.doctype_seen = true;
                 self.any_entity = f.internal_subset;
                 Ok(j + 9 + n)
@@ -530,9 +712,10 @@ impl<R: Rules> XmlStage<R> {
         }
     }
 
-    fn pi(&mut self, p: &mut Piece<'_>, j: usize) -> Result<usize, Error> {
+    fn pi<S: Sink>(&mut self, p: &mut Piece<'_>, j: usize, out: &mut S) -> Result<usize, Error> {
         match lex::processing_instruction(p.b, j) {
             Ok((end, target)) => {
+                self.check_span(p, j, end - j, "processing instruction")?;
                 let t = &p.b[target];
                 if t.eq_ignore_ascii_case(b"xml") {
                     if t != b"xml" || p.pos + j as u64 != self.decl_pos {
@@ -541,11 +724,30 @@ impl<R: Rules> XmlStage<R> {
                     if let Err(m) = lex::xml_declaration(&p.b[j..end]) {
                         return Err(self.malformed(p, j, m));
                     }
+                    if self.rewrite_declaration {
+                        self.rewrite_encoding(p, j, end, out);
+                    }
                 }
                 Ok(end)
             }
             Err(Stop::Incomplete) => self.start_carry(p, j, Pending::Pi),
-            Err(Stop::Bad(at, m)) => Err(self.malformed(p, at, m)),
+            Err(Stop::Bad(at, m)) => {
+                self.check_span(p, j, at + 1 - j, "processing instruction")?;
+                Err(self.malformed(p, at, m))
+            }
+        }
+    }
+
+    /// Makes the declaration `p.b[j..end]` say `encoding="UTF-8"`.
+    fn rewrite_encoding<S: Sink>(&mut self, p: &mut Piece<'_>, j: usize, end: usize, out: &mut S) {
+        let Some(range) = crate::decode::declared_encoding(&p.b[j..end]) else {
+            return;
+        };
+        if &p.b[j + range.start..j + range.end] != b"UTF-8" {
+            p.flush(j + range.start, out);
+            out.put(b"UTF-8");
+            p.emitted = j + range.end;
+            self.report.declaration_rewritten = true;
         }
     }
 
@@ -556,8 +758,12 @@ impl<R: Rules> XmlStage<R> {
             Err(Stop::Incomplete) => {
                 return self.start_carry(p, j, Pending::Tag(TagEndFinder::new(true)));
             }
-            Err(Stop::Bad(at, m)) => return Err(self.malformed(p, j + at, m)),
+            Err(Stop::Bad(at, m)) => {
+                self.check_span(p, j, at + 1, "tag")?;
+                return Err(self.malformed(p, j + at, m));
+            }
         };
+        self.check_span(p, j, end, "tag")?;
         let name = &b[j + name.start..j + name.end];
         let lossy = |n: &[u8]| String::from_utf8_lossy(n).into_owned();
         match self.stack.top() {
@@ -594,9 +800,15 @@ impl<R: Rules> XmlStage<R> {
         let mut attrs = std::mem::take(&mut self.attrs);
         let mut removed = std::mem::take(&mut self.removed);
         let r = match lex::start_tag(&p.b[j..], 0, self.any_entity, &mut attrs, &mut removed) {
-            Ok(t) => self.on_start_tag(p, j, &t, &attrs, &removed, out),
+            Ok(t) => match self.check_span(p, j, t.end, "tag") {
+                Ok(()) => self.on_start_tag(p, j, &t, &attrs, &removed, out),
+                Err(e) => Err(e),
+            },
             Err(Stop::Incomplete) => self.start_carry(p, j, Pending::Tag(TagEndFinder::new(false))),
-            Err(Stop::Bad(at, m)) => Err(self.malformed(p, j + at, m)),
+            Err(Stop::Bad(at, m)) => match self.check_span(p, j, at + 1, "tag") {
+                Ok(()) => Err(self.malformed(p, j + at, m)),
+                Err(e) => Err(e),
+            },
         };
         self.attrs = attrs;
         self.removed = removed;
@@ -772,16 +984,39 @@ impl<R: Rules> CleanSink for XmlStage<R> {
         let mut off = input_offset;
         self.input_end = input_offset + bytes.len() as u64;
         while !self.carry.is_empty() && !rest.is_empty() {
-            let (n, complete) = self.need(rest);
+            let (n, complete) = match self.need(rest) {
+                Need::Release(n) => {
+                    self.release_front(n, out);
+                    continue;
+                }
+                Need::Take(n, complete) => (n, complete),
+            };
+            if matches!(self.pending, Pending::Lookahead) {
+                let have = self.carry.len();
+                for i in 0..n.min(3usize.saturating_sub(have)) {
+                    self.lookahead_offs[have + i] = off + i as u64;
+                }
+            }
             self.carry.extend_from_slice(&rest[..n]);
             self.received += n as u64;
             rest = &rest[n..];
             off += n as u64;
-            if let Some(e) = self.carry_too_large() {
-                return Err(e);
-            }
-            if !complete {
-                return Ok(());
+            if self.carry.len() > self.limits.max_token {
+                // Too large, unless it is already malformed within the limit.
+                match self.carry_error_at() {
+                    Some(at) if at < self.limits.max_token => {}
+                    _ => return Err(self.carry_too_large()),
+                }
+            } else if !complete {
+                // Look for a malformation each time the carry doubles (amortised
+                // linear), so it is found at the same byte however the input is split.
+                if self.carry.len() < 2 * self.lexed_len.max(1024) {
+                    return Ok(());
+                }
+                self.lexed_len = self.carry.len();
+                if self.carry_error_at().is_none() {
+                    return Ok(());
+                }
             }
             self.reprocess_carry(out)?;
         }
@@ -791,6 +1026,10 @@ impl<R: Rules> CleanSink for XmlStage<R> {
         let pos = self.received;
         self.received += rest.len() as u64;
         self.process(Piece::new(rest, pos, off), out)
+    }
+
+    fn rewrite_declaration(&mut self) {
+        self.rewrite_declaration = true;
     }
 
     fn changed(&mut self, change: CharChange, input_offset: u64) -> Result<(), Error> {

@@ -1,0 +1,246 @@
+//! Property tests of the stream invariants: chunking invariance, idempotence,
+//! byte-exactness outside the removed characters, well-formed output.
+
+mod support;
+
+use proptest::prelude::*;
+use support::fix_split;
+
+/// Text content pieces: plain, multi-byte, escaped, brackets and dashes
+/// (which the scanner must look past), valid references.
+fn text_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z ]{1,12}",
+        Just("é😀日本".to_string()),
+        Just("&amp;&lt;&gt;&quot;&apos;".to_string()),
+        Just("]]]".to_string()),
+        Just("] ]".to_string()),
+        Just("&#x9;&#233;&#x1F600;".to_string()),
+        Just("\n\t\r\n".to_string()),
+    ]
+}
+
+/// A text piece, with `&#1;`-style forbidden references when `bad`.
+/// Returns (with references, without).
+fn text(bad: bool) -> impl Strategy<Value = (String, String)> {
+    prop::collection::vec((text_piece(), prop::bool::weighted(0.2)), 0..4).prop_map(move |v| {
+        let mut with = String::new();
+        let mut without = String::new();
+        for (piece, add_ref) in v {
+            with.push_str(&piece);
+            without.push_str(&piece);
+            if bad && add_ref {
+                with.push_str("&#x1c;");
+            }
+        }
+        (with, without)
+    })
+}
+
+#[derive(Clone, Debug)]
+enum Node {
+    Element(String, Vec<(String, (String, String))>, Vec<Node>),
+    Text((String, String)),
+    CData(String),
+    Comment(String),
+    Pi(String),
+}
+
+fn name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("Issue".to_string()),
+        Just("Action".to_string()),
+        Just("body".to_string()),
+        Just("ns:elé".to_string()),
+        "[a-z][a-z0-9._-]{0,6}",
+    ]
+}
+
+fn node(bad: bool) -> impl Strategy<Value = Node> {
+    let leaf = prop_oneof![
+        text(bad).prop_map(Node::Text),
+        "[a-z <>&\\]😀]{0,12}".prop_map(|s| Node::CData(s.replace("]]>", "]] >"))),
+        "[a-z <>&😀]{0,12}".prop_map(|s| Node::Comment(s.replace('-', "_"))),
+        "[a-z ]{0,8}".prop_map(Node::Pi),
+    ];
+    leaf.prop_recursive(4, 32, 5, move |inner| {
+        (
+            name(),
+            prop::collection::vec((name(), text(bad)), 0..4),
+            prop::collection::vec(inner, 0..5),
+        )
+            .prop_map(|(n, attrs, kids)| {
+                let mut seen = std::collections::HashSet::new();
+                let attrs = attrs
+                    .into_iter()
+                    .filter(|(a, _)| seen.insert(a.clone()))
+                    .map(|(a, (w, wo))| (a, (w.replace('<', "&lt;"), wo.replace('<', "&lt;"))))
+                    .collect();
+                Node::Element(n, attrs, kids)
+            })
+    })
+}
+
+/// Serialises a node; `clean` leaves out the forbidden references.
+fn write(node: &Node, clean: bool, out: &mut String) {
+    let pick = |(w, wo): &(String, String)| if clean { wo.clone() } else { w.clone() };
+    match node {
+        Node::Element(n, attrs, kids) => {
+            out.push('<');
+            out.push_str(n);
+            for (a, v) in attrs {
+                out.push_str(&format!(" {a}=\"{}\"", pick(v).replace('"', "&quot;")));
+            }
+            if kids.is_empty() {
+                out.push_str("/>");
+            } else {
+                out.push('>');
+                for k in kids {
+                    write(k, clean, out);
+                }
+                out.push_str(&format!("</{n}>"));
+            }
+        }
+        Node::Text(t) => out.push_str(&pick(t).replace('<', "&lt;").replace("]]>", "]]&gt;")),
+        Node::CData(t) => out.push_str(&format!("<![CDATA[{t}]]>")),
+        Node::Comment(t) => out.push_str(&format!("<!--{t}-->")),
+        Node::Pi(t) => out.push_str(&format!("<?pi {t}?>")),
+    }
+}
+
+/// A whole document: (with forbidden references, without).
+fn document(bad: bool) -> impl Strategy<Value = (String, String)> {
+    (
+        prop::bool::ANY,
+        name(),
+        prop::collection::vec(node(bad), 0..6),
+    )
+        .prop_map(|(decl, root, kids)| {
+            let root = Node::Element(root, vec![], kids);
+            let mut pair = Vec::new();
+            for clean in [false, true] {
+                let mut s = String::new();
+                if decl {
+                    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+                }
+                s.push_str("<!-- header -->\n");
+                write(&root, clean, &mut s);
+                s.push('\n');
+                pair.push(s);
+            }
+            (pair[0].clone(), pair[1].clone())
+        })
+}
+
+/// Raw forbidden characters to sprinkle: each is removed wherever it lands.
+fn forbidden_char() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(
+        &[
+            "\u{1}", "\u{8}", "\u{b}", "\u{1c}", "\u{1f}", "\u{fffe}", "\u{ffff}",
+        ][..],
+    )
+}
+
+/// Inserts `chars` at the given (char-boundary) positions of `doc`.
+fn sprinkle(doc: &str, inserts: &[(prop::sample::Index, &str)]) -> String {
+    let boundaries: Vec<usize> = doc
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(doc.len()))
+        .collect();
+    let mut at: Vec<(usize, &str)> = inserts
+        .iter()
+        .map(|(i, c)| (boundaries[i.index(boundaries.len())], *c))
+        .collect();
+    at.sort_by_key(|(p, _)| *p);
+    let mut out = String::new();
+    let mut from = 0;
+    for (p, c) in at {
+        out.push_str(&doc[from..p]);
+        out.push_str(c);
+        from = p;
+    }
+    out.push_str(&doc[from..]);
+    out
+}
+
+fn cuts() -> impl Strategy<Value = Vec<prop::sample::Index>> {
+    prop::collection::vec(any::<prop::sample::Index>(), 0..12)
+}
+
+fn positions(len: usize, cuts: &[prop::sample::Index]) -> Vec<usize> {
+    let mut v: Vec<usize> = cuts.iter().map(|i| i.index(len + 1)).collect();
+    v.sort_unstable();
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400),
+        ..ProptestConfig::default()
+    })]
+
+    /// Any split of the input gives the same output and report (or error).
+    #[test]
+    fn chunking_invariance(
+        (doc, _) in document(true),
+        inserts in prop::collection::vec((any::<prop::sample::Index>(), forbidden_char()), 0..6),
+        raw in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+        cut in cuts(),
+    ) {
+        // Forbidden characters, and arbitrary bytes (invalid UTF-8, broken markup).
+        let mut bytes = sprinkle(&doc, &inserts).into_bytes();
+        for (i, b) in raw {
+            let at = i.index(bytes.len() + 1);
+            bytes.insert(at, b);
+        }
+        let whole = fix_split(&bytes, &[]).map_err(|e| e.to_string());
+        let split = fix_split(&bytes, &positions(bytes.len(), &cut)).map_err(|e| e.to_string());
+        prop_assert_eq!(split, whole);
+    }
+
+    /// Removed characters and references are the only difference from the clean
+    /// document, each counted once; and fixing again changes nothing.
+    #[test]
+    fn byte_exact_outside_changes_and_idempotent(
+        (doc, clean) in document(true),
+        inserts in prop::collection::vec((any::<prop::sample::Index>(), forbidden_char()), 0..8),
+        cut in cuts(),
+    ) {
+        let dirty = sprinkle(&doc, &inserts);
+        let bytes = dirty.as_bytes();
+        let (out, report) = fix_split(bytes, &positions(bytes.len(), &cut)).expect("well-formed input repairs");
+        prop_assert_eq!(String::from_utf8(out.clone()).unwrap(), clean.clone());
+        let refs = doc.matches("&#x1c;").count() as u64;
+        let removed: u64 = report.removed_chars.values().map(|t| t.count).sum();
+        let removed_refs: u64 = report.removed_char_refs.values().map(|t| t.count).sum();
+        prop_assert_eq!(removed, inserts.len() as u64);
+        prop_assert_eq!(removed_refs, refs);
+        let (again, report2) = fix_split(&out, &[]).expect("output repairs again");
+        prop_assert_eq!(again, out);
+        prop_assert!(report2.is_unchanged());
+    }
+
+    /// Clean documents pass through byte for byte, whatever the split.
+    #[test]
+    fn clean_documents_are_unchanged((_, clean) in document(false), cut in cuts()) {
+        let bytes = clean.as_bytes();
+        let (out, report) = fix_split(bytes, &positions(bytes.len(), &cut)).expect("clean input");
+        prop_assert_eq!(out, bytes.to_vec());
+        prop_assert!(report.is_unchanged());
+    }
+
+    /// Whatever is accepted comes out as UTF-8 that is accepted again unchanged.
+    #[test]
+    fn output_of_arbitrary_bytes_is_well_formed(data in prop::collection::vec(any::<u8>(), 0..200)) {
+        let mut input = b"<r>".to_vec();
+        input.extend(data.iter().map(|&b| if b == b'<' || b == b'&' { b'x' } else { b }));
+        input.extend_from_slice(b"</r>");
+        if let Ok((out, _)) = fix_split(&input, &[]) {
+            prop_assert!(std::str::from_utf8(&out).is_ok());
+            let (again, report) = fix_split(&out, &[]).expect("fixed output is accepted");
+            prop_assert_eq!(again, out);
+            prop_assert!(report.is_unchanged());
+        }
+    }
+}
