@@ -1,15 +1,14 @@
 //! The `backup-fix` command: argument parsing, progress and printing over the
 //! library. No repair logic lives here.
 
-use anyhow::Context;
-use backup_fix::driver::{Progress, fix_file};
-use backup_fix::{Error, Options, Report};
-use clap::{Args, Parser, Subcommand};
+mod fix;
+
+use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Repair Atlassian Jira and Confluence backups so that Atlassian Cloud imports them.
 ///
@@ -29,29 +28,11 @@ enum Command {
     /// invalid UTF-8 with U+FFFD, transcodes non-UTF-8 encodings to UTF-8, and
     /// checks that the result is well-formed. Every other byte is copied as is.
     /// The output appears only when the repair succeeded.
-    Fix(FixArgs),
-}
-
-#[derive(Args)]
-struct FixArgs {
-    /// The file to repair; `-` reads standard input. gzip and zstd input is recognised.
-    input: PathBuf,
-    /// Where to write the result; `-` writes standard output. A name ending in .gz or .zst compresses.
-    #[arg(short, long)]
-    output: PathBuf,
-    /// Also write the report as JSON to this file.
-    #[arg(long, value_name = "FILE.json")]
-    report: Option<PathBuf>,
-    /// Print nothing but errors.
-    #[arg(short, long)]
-    quiet: bool,
-    /// Largest single tag held in memory (e.g. 16MiB); a larger one is an error.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "16MiB")]
-    max_tag_size: u64,
+    Fix(fix::FixArgs),
 }
 
 /// Parses `123`, `64KiB`, `16MiB`, `4GiB`, `2GB`, `500M`.
-fn parse_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
@@ -74,7 +55,8 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{s:?} is too large"))
 }
 
-fn progress_bar(quiet: bool) -> ProgressBar {
+/// A byte progress bar on stderr, hidden when quiet or stderr is not a terminal.
+pub(crate) fn progress_bar(quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -89,68 +71,24 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
-fn rate(bytes: u64, elapsed: Duration) -> String {
+/// Throughput as "123 MB/s".
+pub(crate) fn rate(bytes: u64, elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64().max(1e-6);
     format!("{:.0} MB/s", bytes as f64 / secs / 1e6)
 }
 
-fn write_json(path: &Path, value: &serde_json::Value) -> anyhow::Result<()> {
+/// Writes a JSON report file.
+pub(crate) fn write_json(path: &Path, value: &serde_json::Value) -> anyhow::Result<()> {
+    use anyhow::Context;
     let text = serde_json::to_string_pretty(value)?;
     std::fs::write(path, text + "\n")
         .with_context(|| format!("{}: cannot write report", path.display()))
 }
 
-fn run_fix(args: &FixArgs) -> anyhow::Result<()> {
-    let max_tag_size = usize::try_from(args.max_tag_size).context("--max-tag-size is too large")?;
-    let options = Options::default().max_tag_size(max_tag_size);
-    let bar = progress_bar(args.quiet);
-    let started = Instant::now();
-    let mut on_progress = |p: Progress| {
-        if let Some(total) = p.total {
-            bar.set_length(total);
-        }
-        bar.set_position(p.read);
-    };
-    let result: Result<Report, Error> =
-        fix_file(&args.input, &args.output, &options, &mut on_progress);
-    bar.finish_and_clear();
-    let elapsed = started.elapsed();
-    if let Some(path) = &args.report {
-        let value = match &result {
-            Ok(report) => serde_json::json!({
-                "ok": true,
-                "input": args.input,
-                "output": args.output,
-                "seconds": elapsed.as_secs_f64(),
-                "report": report,
-            }),
-            Err(e) => serde_json::json!({
-                "ok": false,
-                "input": args.input,
-                "output": args.output,
-                "error": e.to_string(),
-                "location": e.location(),
-            }),
-        };
-        write_json(path, &value)?;
-    }
-    let report = result?;
-    if !args.quiet {
-        eprint!("{report}");
-        eprintln!(
-            "wrote {} in {:.1} s ({})",
-            args.output.display(),
-            elapsed.as_secs_f64(),
-            rate(report.input_bytes, elapsed)
-        );
-    }
-    Ok(())
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Fix(args) => run_fix(args),
+        Command::Fix(args) => fix::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
