@@ -24,7 +24,7 @@ fn generate(defects: bool) -> Vec<u8> {
 }
 
 fn run_fixer(data: &[u8]) -> u64 {
-    let mut fixer = Fixer::new(Options::default());
+    let mut fixer = Fixer::new(Options::default()).expect("options");
     for chunk in data.chunks(CHUNK) {
         fixer.write(chunk, &mut NullSink).expect("fix");
     }
@@ -53,7 +53,7 @@ fn stages(c: &mut Criterion) {
     });
     g.bench_function("fixer_clean_64k_chunks", |b| {
         b.iter(|| {
-            let mut fixer = Fixer::new(Options::default());
+            let mut fixer = Fixer::new(Options::default()).expect("options");
             for chunk in clean.chunks(64 << 10) {
                 fixer.write(black_box(chunk), &mut NullSink).expect("fix");
             }

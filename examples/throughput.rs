@@ -13,7 +13,7 @@ fn main() {
     let data = std::fs::read(&path).expect("read input");
     if std::env::var_os("FIXER_ONLY").is_some() {
         // One pass of the full fixer only: for instruction counting.
-        let mut fixer = Fixer::new(Options::default());
+        let mut fixer = Fixer::new(Options::default()).expect("options");
         for chunk in data.chunks(1 << 20) {
             fixer.write(chunk, &mut NullSink).expect("fix");
         }
@@ -30,7 +30,7 @@ fn main() {
         stage.finish(&mut NullSink).expect("chars");
         let chars = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let mut fixer = Fixer::new(Options::default());
+        let mut fixer = Fixer::new(Options::default()).expect("options");
         for chunk in data.chunks(1 << 20) {
             fixer.write(chunk, &mut NullSink).expect("fix");
         }

@@ -37,6 +37,32 @@ pub enum Error {
         /// Where the declaration is.
         location: Location,
     },
+    /// A `--map-url`/`--cloud-url` value that cannot be used.
+    #[error("--map-url {spec:?}: {why}")]
+    BadUrlMapping {
+        /// The mapping as given.
+        spec: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A time zone name the bundled tz database does not know.
+    #[error(
+        "unknown time zone {zone:?} (from {source_of}); use an IANA name such as Europe/Berlin, America/Sao_Paulo or Asia/Kolkata"
+    )]
+    UnknownZone {
+        /// The name.
+        zone: String,
+        /// Where it came from: `--tz`, or the part of the backup that states it.
+        source_of: String,
+    },
+    /// A rule needs a fact the backup does not state where it is needed.
+    #[error("byte {offset}: {what}")]
+    MissingFact {
+        /// What is missing and the flag to use instead.
+        what: String,
+        /// Input offset where it was needed.
+        offset: u64,
+    },
     /// `write` or `finish` was called after the fixer had failed or finished.
     #[error("the fixer was used after it {0}; create a new one for each input")]
     Finished(&'static str),

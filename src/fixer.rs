@@ -5,9 +5,12 @@
 use crate::decode::Decoder;
 use crate::error::Error;
 use crate::report::{DEFAULT_LOCATIONS_KEPT, Report};
+use crate::rules::urls::UrlMapping;
+use crate::rules::{BackupFacts, RuleSet, RulesConfig, TzChoice};
 use crate::sink::{Counting, Sink};
-use crate::xml::rules::NoRules;
+use crate::xml::rules::{NoRules, Rules};
 use crate::xml::scanner::{Limits, XmlStage};
+use std::io::Read;
 
 /// Default for [`Options::max_tag_size`]: 16 MiB.
 pub const DEFAULT_MAX_TAG_SIZE: usize = 16 << 20;
@@ -23,6 +26,15 @@ pub struct Options {
     pub max_tag_size: usize,
     /// How many locations the report keeps for each kind of change.
     pub locations_kept: usize,
+    /// Convert server-local timestamps to UTC, from this zone (`--tz`).
+    pub tz: Option<TzChoice>,
+    /// Rewrite links to the old servers (`--map-url FROM=TO`, repeatable).
+    pub map_urls: Vec<UrlMapping>,
+    /// Rewrite links to the backup's own base URL to this URL (`--cloud-url`).
+    pub cloud_url: Option<String>,
+    /// Make global shares (`<SharePermissions type="global">`) visible to
+    /// logged-in users only (`--restrict-global-shares`).
+    pub restrict_global_shares: bool,
 }
 
 impl Default for Options {
@@ -30,6 +42,10 @@ impl Default for Options {
         Self {
             max_tag_size: DEFAULT_MAX_TAG_SIZE,
             locations_kept: DEFAULT_LOCATIONS_KEPT,
+            tz: None,
+            map_urls: Vec::new(),
+            cloud_url: None,
+            restrict_global_shares: false,
         }
     }
 }
@@ -46,6 +62,70 @@ impl Options {
         self.locations_kept = n;
         self
     }
+
+    /// Sets [`Options::tz`].
+    pub fn tz(mut self, tz: TzChoice) -> Self {
+        self.tz = Some(tz);
+        self
+    }
+
+    /// Adds a link mapping ([`Options::map_urls`]).
+    pub fn map_url(mut self, mapping: UrlMapping) -> Self {
+        self.map_urls.push(mapping);
+        self
+    }
+
+    /// Sets [`Options::cloud_url`].
+    pub fn cloud_url(mut self, url: impl Into<String>) -> Self {
+        self.cloud_url = Some(url.into());
+        self
+    }
+
+    /// Sets [`Options::restrict_global_shares`].
+    pub fn restrict_global_shares(mut self, on: bool) -> Self {
+        self.restrict_global_shares = on;
+        self
+    }
+
+    /// Whether the repair needs facts the backup states (its zone for
+    /// `--tz auto`, its base URL for `--cloud-url`), which may sit anywhere in
+    /// the file: drivers that can read the input twice run [`scan_facts`] first.
+    pub fn needs_facts(&self) -> bool {
+        self.tz == Some(TzChoice::Auto) || self.cloud_url.is_some()
+    }
+
+    fn rules(&self) -> RulesConfig {
+        RulesConfig {
+            tz: self.tz.clone(),
+            map_urls: self.map_urls.clone(),
+            cloud_url: self.cloud_url.clone(),
+            restrict_global_shares: self.restrict_global_shares,
+            keep: self.locations_kept,
+        }
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            max_token: self.max_tag_size,
+            keep: self.locations_kept,
+        }
+    }
+}
+
+/// The scanner with or without product rules (without is the fast path).
+enum Engine {
+    Plain(Box<XmlStage<NoRules>>),
+    Rules(Box<XmlStage<RuleSet>>),
+}
+
+/// Runs `$body` with `$xml` bound to the engine's stage, whatever its rules.
+macro_rules! with_stage {
+    ($engine:expr, $xml:ident => $body:expr) => {
+        match $engine {
+            Engine::Plain($xml) => $body,
+            Engine::Rules($xml) => $body,
+        }
+    };
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,7 +143,7 @@ enum State {
 /// ```
 /// use backup_fix::{Fixer, Options};
 ///
-/// let mut fixer = Fixer::new(Options::default());
+/// let mut fixer = Fixer::new(Options::default())?;
 /// let mut out = Vec::new();
 /// fixer.write(b"<a>bad\x1c char", &mut out)?;
 /// fixer.write(b"acter &#1;</a>", &mut out)?;
@@ -74,22 +154,41 @@ enum State {
 /// ```
 pub struct Fixer {
     decoder: Decoder,
-    xml: XmlStage<NoRules>,
+    engine: Engine,
     state: State,
 }
 
 impl Fixer {
     /// A fixer with the given options.
-    pub fn new(options: Options) -> Self {
-        let limits = Limits {
-            max_token: options.max_tag_size,
-            keep: options.locations_kept,
+    ///
+    /// Facts the rules need (the zone for `--tz auto`, the base URL for
+    /// `--cloud-url`) are learned from the Jira header comment as it streams
+    /// past; when they are stated later in the file, use
+    /// [`Fixer::with_facts`] after [`scan_facts`].
+    pub fn new(options: Options) -> Result<Self, Error> {
+        Self::build(&options, None)
+    }
+
+    /// A fixer that already knows what the backup states about itself.
+    pub fn with_facts(options: Options, facts: BackupFacts) -> Result<Self, Error> {
+        Self::build(&options, Some(facts))
+    }
+
+    fn build(options: &Options, facts: Option<BackupFacts>) -> Result<Self, Error> {
+        let rules = options.rules();
+        let engine = if rules.any() {
+            Engine::Rules(Box::new(XmlStage::new(
+                RuleSet::new(rules, facts)?,
+                options.limits(),
+            )))
+        } else {
+            Engine::Plain(Box::new(XmlStage::new(NoRules, options.limits())))
         };
-        Self {
+        Ok(Self {
             decoder: Decoder::default(),
-            xml: XmlStage::new(NoRules, limits),
+            engine,
             state: State::Running,
-        }
+        })
     }
 
     /// Repairs the next chunk of input, writing what is ready to `out`.
@@ -103,9 +202,13 @@ impl Fixer {
             inner: out,
             count: 0,
         };
-        let r = self.decoder.write(input, &mut self.xml, &mut counting);
-        self.xml.report.input_bytes += input.len() as u64;
-        self.xml.report.output_bytes += counting.count;
+        let decoder = &mut self.decoder;
+        let r = with_stage!(&mut self.engine, xml => {
+            let r = decoder.write(input, &mut **xml, &mut counting);
+            xml.report.input_bytes += input.len() as u64;
+            xml.report.output_bytes += counting.count;
+            r
+        });
         if r.is_err() {
             self.state = State::Failed;
         }
@@ -122,25 +225,31 @@ impl Fixer {
             inner: out,
             count: 0,
         };
-        let r = self
-            .decoder
-            .finish(&mut self.xml, &mut counting)
-            .and_then(|()| self.xml.finish(&mut counting));
-        self.xml.report.output_bytes += counting.count;
+        let decoder = &mut self.decoder;
+        let r = with_stage!(&mut self.engine, xml => {
+            let r = decoder
+                .finish(&mut **xml, &mut counting)
+                .and_then(|()| xml.finish(&mut counting));
+            xml.report.output_bytes += counting.count;
+            r
+        });
         r?;
         Ok(self.report())
     }
 
     /// The report so far (complete after [`Fixer::finish`]).
     pub fn report(&self) -> Report {
-        let mut report = self.xml.report.clone();
+        let mut report = with_stage!(&self.engine, xml => xml.report.clone());
+        if let Engine::Rules(xml) = &self.engine {
+            crate::rules::add_to_report(&xml.rules, &mut report);
+        }
         report.encoding = self.decoder.report.clone();
         report
     }
 
     /// Bytes of input consumed so far.
     pub fn input_bytes(&self) -> u64 {
-        self.xml.report.input_bytes
+        with_stage!(&self.engine, xml => xml.report.input_bytes)
     }
 }
 
@@ -153,9 +262,105 @@ impl Fixer {
 /// # Ok::<(), backup_fix::Error>(())
 /// ```
 pub fn fix_bytes(input: &[u8], options: &Options) -> Result<(Vec<u8>, Report), Error> {
-    let mut fixer = Fixer::new(options.clone());
+    let mut fixer = Fixer::new(options.clone())?;
     let mut out = Vec::with_capacity(input.len());
     fixer.write(input, &mut out)?;
     let report = fixer.finish(&mut out)?;
     Ok((out, report))
+}
+
+/// Reads what a backup states about itself (product, build, base URL, zone),
+/// stopping as soon as it knows what `options` need, so that a repair can use
+/// facts stated anywhere in the file. The input is checked as it is read:
+/// malformed XML is an error here too.
+///
+/// ```
+/// use backup_fix::{Options, TzChoice, scan_facts};
+/// let xml = "<!--\n    jvm.system.timezone : Europe/Berlin\n-->\n<entity-engine-xml/>";
+/// let facts = scan_facts(xml.as_bytes(), &Options::default().tz(TzChoice::Auto))?;
+/// assert_eq!(facts.zone.unwrap().value, "Europe/Berlin");
+/// # Ok::<(), backup_fix::Error>(())
+/// ```
+pub fn scan_facts<R: Read>(mut input: R, options: &Options) -> Result<BackupFacts, Error> {
+    let mut decoder = Decoder::default();
+    let mut stage = XmlStage::new(FactsOnly::default(), options.limits());
+    let mut buf = vec![0u8; 1 << 20];
+    let mut sink = crate::sink::NullSink;
+    let done = |f: &BackupFacts| {
+        (options.tz != Some(TzChoice::Auto) || f.zone.is_some())
+            && (options.cloud_url.is_none() || f.base_url.is_some())
+    };
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        decoder.write(&buf[..n], &mut stage, &mut sink)?;
+        if done(&stage.rules.observer.facts) {
+            return Ok(stage.rules.observer.facts.clone());
+        }
+    }
+    decoder.finish(&mut stage, &mut sink)?;
+    stage.finish(&mut sink)?;
+    Ok(stage.rules.observer.facts.clone())
+}
+
+/// Rules that only learn facts.
+#[derive(Default)]
+struct FactsOnly {
+    observer: crate::rules::facts::FactsObserver,
+    depth: usize,
+    comment: Vec<u8>,
+}
+
+impl Rules for FactsOnly {
+    const SEES_TAGS: bool = true;
+    const SEES_TEXT: bool = true;
+
+    fn start_tag(
+        &mut self,
+        tag: &crate::xml::rules::StartTag<'_>,
+        _edits: &mut Vec<crate::xml::rules::Edit>,
+    ) -> Result<(), Error> {
+        self.observer.start_tag(tag, self.depth);
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn end_tag(&mut self, _name: &[u8]) {
+        self.depth = self.depth.saturating_sub(1);
+        self.observer.end_tag();
+    }
+
+    fn text<S: Sink>(
+        &mut self,
+        kind: crate::xml::rules::TextKind,
+        piece: &[u8],
+        _out: &mut S,
+    ) -> Result<bool, Error> {
+        if kind == crate::xml::rules::TextKind::Comment {
+            if self.depth == 0 && self.comment.len() < (256 << 10) {
+                self.comment.extend_from_slice(piece);
+            }
+        } else {
+            self.observer.text(piece);
+        }
+        Ok(false)
+    }
+
+    fn text_end<S: Sink>(
+        &mut self,
+        kind: crate::xml::rules::TextKind,
+        _out: &mut S,
+    ) -> Result<(), Error> {
+        if kind == crate::xml::rules::TextKind::Comment {
+            let text = String::from_utf8_lossy(&std::mem::take(&mut self.comment)).into_owned();
+            self.observer.header_comment(&text);
+        } else {
+            self.observer.text_end();
+        }
+        Ok(())
+    }
 }

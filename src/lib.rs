@@ -22,7 +22,7 @@
 //! use backup_fix::{Fixer, Options};
 //!
 //! let input = "<entity-engine-xml>\n<Action body=\"caf\u{e9} \u{1c}ok \u{1F600}\"/>\n</entity-engine-xml>\n";
-//! let mut fixer = Fixer::new(Options::default());
+//! let mut fixer = Fixer::new(Options::default())?;
 //! let mut out = Vec::new();
 //! for chunk in input.as_bytes().chunks(7) {
 //!     fixer.write(chunk, &mut out)?;
@@ -40,6 +40,7 @@ mod error;
 mod fixer;
 mod location;
 mod report;
+mod rules;
 mod sanitize;
 mod sink;
 pub mod stages;
@@ -47,7 +48,12 @@ pub mod synth;
 mod xml;
 
 pub use error::{Error, Malformed};
-pub use fixer::{DEFAULT_MAX_TAG_SIZE, Fixer, Options, fix_bytes};
+pub use fixer::{DEFAULT_MAX_TAG_SIZE, Fixer, Options, fix_bytes, scan_facts};
 pub use location::Location;
 pub use report::{CodePoint, DEFAULT_LOCATIONS_KEPT, EncodingReport, Report, Tally};
+pub use rules::facts::Product;
+pub use rules::urls::UrlMapping;
+pub use rules::{
+    BackupFacts, LinkReport, MappingCount, ShiftCase, ShiftCases, Stated, TimestampReport, TzChoice,
+};
 pub use sink::{IoSink, NullSink, Sink};

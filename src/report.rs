@@ -2,6 +2,7 @@
 //! locations of each, printable as a summary and serialisable as JSON.
 
 use crate::location::Location;
+use crate::rules::{BackupFacts, LinkReport, TimestampReport};
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -88,6 +89,14 @@ pub struct Report {
     pub invalid_encoded: Tally,
     /// The XML declaration's encoding was rewritten to UTF-8.
     pub declaration_rewritten: bool,
+    /// What `--tz` did, when given.
+    pub timestamps: Option<TimestampReport>,
+    /// What link remapping did, when asked.
+    pub links: Option<LinkReport>,
+    /// Global shares made visible to logged-in users only, per entity type.
+    pub global_shares_restricted: BTreeMap<String, u64>,
+    /// What the backup states about itself.
+    pub backup: BackupFacts,
 }
 
 impl Report {
@@ -99,12 +108,22 @@ impl Report {
             .chain(self.removed_char_refs.values())
             .map(|t| t.count)
             .sum();
+        let times = self.timestamps.as_ref().map_or(0, |t| {
+            t.shifted.values().sum::<u64>() + t.zone_markers.len() as u64
+        });
+        let links = self
+            .links
+            .as_ref()
+            .map_or(0, |l| l.mappings.iter().map(|m| m.count).sum());
         per_char
             + self.invalid_utf8.count
             + self.lone_surrogates.count
             + self.cesu8_pairs.count
             + self.invalid_encoded.count
             + u64::from(self.declaration_rewritten)
+            + times
+            + links
+            + self.global_shares_restricted.values().sum::<u64>()
     }
 
     /// True when the output is byte-for-byte the input.
@@ -155,6 +174,62 @@ impl fmt::Display for Report {
             if t.count > 0 {
                 t.describe(f, &what)?;
             }
+        }
+        if let Some(t) = &self.timestamps {
+            let shifted: u64 = t.shifted.values().sum();
+            writeln!(
+                f,
+                "  timestamps: {shifted} shifted from {} ({}) to UTC, tz database {}",
+                t.zone, t.zone_source, t.tzdb_version
+            )?;
+            for (field, n) in &t.shifted {
+                writeln!(f, "    {field} x {n}")?;
+            }
+            let kept: u64 =
+                t.kept_date_only.values().sum::<u64>() + t.kept_strings.values().sum::<u64>();
+            if kept > 0 {
+                writeln!(f, "    left alone: {kept} date-only or string values")?;
+            }
+            if t.gaps.count + t.overlaps.count > 0 {
+                writeln!(
+                    f,
+                    "    daylight saving: {} in a gap (moved later), {} in an overlap (earlier instant)",
+                    t.gaps.count, t.overlaps.count
+                )?;
+            }
+            for m in &t.zone_markers {
+                writeln!(f, "    zone statement set to UTC: {m}")?;
+            }
+            if let Some(stated) = &t.stated_zone {
+                writeln!(
+                    f,
+                    "  warning: the backup states its zone is {stated}, not {}; if it was fixed before, --tz shifted it twice",
+                    t.zone
+                )?;
+            }
+        }
+        if let Some(l) = &self.links {
+            for m in &l.mappings {
+                writeln!(f, "  links: {} -> {} x {}", m.from, m.to, m.count)?;
+            }
+            if !l.other_hosts.is_empty() {
+                let hosts: Vec<String> = l
+                    .other_hosts
+                    .iter()
+                    .map(|(h, n)| format!("{h} x {n}"))
+                    .collect();
+                writeln!(
+                    f,
+                    "  links to other hosts (not remapped): {}",
+                    hosts.join(", ")
+                )?;
+            }
+        }
+        for (entity, n) in &self.global_shares_restricted {
+            writeln!(
+                f,
+                "  global shares restricted to logged-in users: {entity} x {n}"
+            )?;
         }
         Ok(())
     }

@@ -277,7 +277,7 @@ fn doctype_is_passed_through_never_loaded() {
 fn a_tag_larger_than_the_limit_is_a_typed_error() {
     let big = format!("<r><a v=\"{}\"/></r>", "x".repeat(5000));
     let options = backup_fix::Options::default().max_tag_size(1000);
-    let mut fixer = backup_fix::Fixer::new(options);
+    let mut fixer = backup_fix::Fixer::new(options).unwrap();
     let mut out = Vec::new();
     let mut result = Ok(());
     for chunk in big.as_bytes().chunks(300) {
@@ -297,7 +297,8 @@ fn a_tag_larger_than_the_limit_is_a_typed_error() {
     }
     // Large text is streamed, not held: the same limit passes a 5000-byte text node.
     let text = format!("<r>{}</r>", "y".repeat(5000));
-    let mut fixer = backup_fix::Fixer::new(backup_fix::Options::default().max_tag_size(1000));
+    let mut fixer =
+        backup_fix::Fixer::new(backup_fix::Options::default().max_tag_size(1000)).unwrap();
     let mut out = Vec::new();
     for chunk in text.as_bytes().chunks(300) {
         fixer.write(chunk, &mut out).unwrap();
@@ -321,7 +322,7 @@ fn locations_of_changes_are_line_column_and_byte_offset() {
 
 #[test]
 fn the_fixer_refuses_to_continue_after_an_error() {
-    let mut fixer = backup_fix::Fixer::new(Default::default());
+    let mut fixer = backup_fix::Fixer::new(Default::default()).unwrap();
     let mut out = Vec::new();
     assert!(fixer.write(b"<r></x>", &mut out).is_err());
     assert!(matches!(

@@ -3,8 +3,18 @@
 
 mod support;
 
+use backup_fix::{Options, TzChoice, UrlMapping};
 use proptest::prelude::*;
-use support::fix_split;
+use support::{fix_split, fix_split_with};
+
+/// Every rule on: timestamps, two link mappings, global shares.
+fn rules() -> Options {
+    Options::default()
+        .tz(TzChoice::parse("Europe/Berlin").unwrap())
+        .map_url(UrlMapping::parse("http://jira.corp:8080=https://acme.atlassian.net").unwrap())
+        .map_url(UrlMapping::parse("http://jira.corp:8080/browse=https://b.example.net").unwrap())
+        .restrict_global_shares(true)
+}
 
 /// Text content pieces: plain, multi-byte, escaped, brackets and dashes
 /// (which the scanner must look past), valid references.
@@ -17,6 +27,9 @@ fn text_piece() -> impl Strategy<Value = String> {
         Just("] ]".to_string()),
         Just("&#x9;&#233;&#x1F600;".to_string()),
         Just("\n\t\r\n".to_string()),
+        Just("http://jira.corp:8080/browse/A-1?x=1&amp;y=2".to_string()),
+        Just("2019-03-31 02:30:00.0".to_string()),
+        Just("2019-07-01 14:03:25.25".to_string()),
     ]
 }
 
@@ -50,6 +63,8 @@ fn name() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("Issue".to_string()),
         Just("Action".to_string()),
+        Just("created".to_string()),
+        Just("SharePermissions".to_string()),
         Just("body".to_string()),
         Just("ns:elé".to_string()),
         "[a-z][a-z0-9._-]{0,6}",
@@ -196,6 +211,21 @@ proptest! {
         }
         let whole = fix_split(&bytes, &[]).map_err(|e| e.to_string());
         let split = fix_split(&bytes, &positions(bytes.len(), &cut)).map_err(|e| e.to_string());
+        prop_assert_eq!(split, whole);
+    }
+
+    /// The same with every rule on (timestamps, links, shares), in a Jira root.
+    #[test]
+    fn chunking_invariance_with_rules((doc, _) in document(true), cut in cuts()) {
+        // Make it a Jira document so that the Jira rules apply.
+        let doc = match doc.find("-->\n") {
+            Some(at) => format!("{}<entity-engine-xml>{}</entity-engine-xml>\n", &doc[..at + 4], &doc[at + 4..].trim_end()),
+            None => doc,
+        };
+        let bytes = doc.as_bytes();
+        let options = rules();
+        let whole = fix_split_with(bytes, &[], &options).map_err(|e| e.to_string());
+        let split = fix_split_with(bytes, &positions(bytes.len(), &cut), &options).map_err(|e| e.to_string());
         prop_assert_eq!(split, whole);
     }
 

@@ -34,12 +34,22 @@ pub fn fix_stream<R: Read, W: Write>(
 
 /// Like [`fix_stream`], calling `progress` with the number of input bytes read so far.
 pub fn fix_stream_with_progress<R: Read, W: Write>(
-    mut input: R,
+    input: R,
     output: W,
     options: &Options,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report, Error> {
-    let mut fixer = Fixer::new(options.clone());
+    run_fixer(Fixer::new(options.clone())?, input, output, progress)
+}
+
+/// Runs a prepared [`Fixer`] (e.g. one made with [`Fixer::with_facts`]) over
+/// `input` into `output`, calling `progress` with the input bytes read so far.
+pub fn run_fixer<R: Read, W: Write>(
+    mut fixer: Fixer,
+    mut input: R,
+    output: W,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report, Error> {
     let mut sink = IoSink::new(BufWriter::with_capacity(CHUNK_SIZE, output));
     let mut buf = vec![0u8; CHUNK_SIZE];
     let mut read = 0u64;

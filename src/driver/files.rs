@@ -2,9 +2,9 @@
 //! compression, and all-or-nothing output through a temporary file that is
 //! renamed into place only when the repair succeeded.
 
-use crate::driver::blocking::{CHUNK_SIZE, fix_stream_with_progress};
+use crate::driver::blocking::{CHUNK_SIZE, run_fixer};
 use crate::error::Error;
-use crate::fixer::Options;
+use crate::fixer::{Fixer, Options, scan_facts};
 use crate::report::Report;
 use std::cell::Cell;
 use std::fs::{self, File};
@@ -124,6 +124,34 @@ fn refuse_same_file(input: &Path, output: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// An opened input: the (decompressed) reader, the file's size when known,
+/// and a counter of raw bytes read.
+type Opened = (Box<dyn Read>, Option<u64>, Rc<Cell<u64>>);
+
+/// Opens the input, decompressing it if its first bytes say so.
+fn open_decoded(input: &Path) -> Result<Opened, Error> {
+    let (raw, total) = open_input(input)?;
+    let read = Rc::new(Cell::new(0));
+    let mut buffered = BufReader::with_capacity(
+        CHUNK_SIZE,
+        Tap {
+            inner: raw,
+            read: Rc::clone(&read),
+        },
+    );
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| Error::from(e).in_file(input))?;
+    let decoded: Box<dyn Read> = match Compression::sniff(head) {
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Compression::Zstd => Box::new(
+            zstd::Decoder::with_buffer(buffered).map_err(|e| Error::from(e).in_file(input))?,
+        ),
+        Compression::None => Box::new(buffered),
+    };
+    Ok((decoded, total, read))
+}
+
 fn open_input(input: &Path) -> Result<(Box<dyn Read>, Option<u64>), Error> {
     if is_std(input) {
         return Ok((Box::new(io::stdin().lock()), None));
@@ -175,25 +203,17 @@ pub fn fix_file(
         );
         return Err(Error::from(e).in_file(output));
     }
-    let (raw, total) = open_input(input)?;
-    let read = Rc::new(Cell::new(0));
-    let mut buffered = BufReader::with_capacity(
-        CHUNK_SIZE,
-        Tap {
-            inner: raw,
-            read: Rc::clone(&read),
-        },
-    );
-    let head = buffered
-        .fill_buf()
-        .map_err(|e| Error::from(e).in_file(input))?;
-    let decoded: Box<dyn Read> = match Compression::sniff(head) {
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
-        Compression::Zstd => Box::new(
-            zstd::Decoder::with_buffer(buffered).map_err(|e| Error::from(e).in_file(input))?,
-        ),
-        Compression::None => Box::new(buffered),
-    };
+    // Facts stated anywhere in the file (the zone for --tz auto, the base URL
+    // for --cloud-url) are read in a first pass that stops once they are known.
+    let fixer = if options.needs_facts() && !is_std(input) {
+        let (reader, _, _) = open_decoded(input)?;
+        let facts = scan_facts(reader, options).map_err(|e| e.in_file(input))?;
+        Fixer::with_facts(options.clone(), facts)
+    } else {
+        Fixer::new(options.clone())
+    }
+    .map_err(|e| e.in_file(input))?;
+    let (decoded, total, read) = open_decoded(input)?;
     let input_failed = Rc::new(Cell::new(false));
     let source = Blame {
         inner: decoded,
@@ -211,7 +231,7 @@ pub fn fix_file(
     };
     if is_std(output) {
         let stdout = io::stdout().lock();
-        return fix_stream_with_progress(source, stdout, options, &mut tick).map_err(blame);
+        return run_fixer(fixer, source, stdout, &mut tick).map_err(blame);
     }
     if is_special_file(output) {
         // A device or pipe (/dev/null, a FIFO): write to it directly; renaming
@@ -220,7 +240,7 @@ pub fn fix_file(
             .write(true)
             .open(output)
             .map_err(|e| Error::from(e).in_file(output))?;
-        return fix_stream_with_progress(source, file, options, &mut tick).map_err(blame);
+        return run_fixer(fixer, source, file, &mut tick).map_err(blame);
     }
     let dir = match output.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -235,21 +255,17 @@ pub fn fix_file(
     let report = match Compression::from_path(output) {
         Compression::Gzip => {
             let mut enc = flate2::write::GzEncoder::new(tmp.as_file(), flate2::Compression::new(6));
-            let r =
-                fix_stream_with_progress(source, &mut enc, options, &mut tick).map_err(blame)?;
+            let r = run_fixer(fixer, source, &mut enc, &mut tick).map_err(blame)?;
             enc.finish().map_err(out_err)?;
             r
         }
         Compression::Zstd => {
             let mut enc = zstd::Encoder::new(tmp.as_file(), 3).map_err(out_err)?;
-            let r =
-                fix_stream_with_progress(source, &mut enc, options, &mut tick).map_err(blame)?;
+            let r = run_fixer(fixer, source, &mut enc, &mut tick).map_err(blame)?;
             enc.finish().map_err(out_err)?;
             r
         }
-        Compression::None => {
-            fix_stream_with_progress(source, tmp.as_file(), options, &mut tick).map_err(blame)?
-        }
+        Compression::None => run_fixer(fixer, source, tmp.as_file(), &mut tick).map_err(blame)?,
     };
     let mut file = tmp.as_file();
     file.flush().map_err(out_err)?;

@@ -33,7 +33,7 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let mut fixer = Fixer::new(options.clone());
+    let mut fixer = Fixer::new(options.clone())?;
     let mut buf = vec![0u8; CHUNK_SIZE];
     let mut out = Vec::with_capacity(CHUNK_SIZE);
     loop {

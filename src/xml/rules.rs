@@ -5,6 +5,7 @@
 //! of text. Rules that do nothing cost nothing: with [`NoRules`] the scanner
 //! forwards unchanged input as whole slices.
 
+use crate::error::Error;
 use crate::sink::Sink;
 use crate::xml::lex::{AttrSpan, RemovedRef};
 use std::borrow::Cow;
@@ -88,19 +89,28 @@ pub(crate) trait Rules {
     const SEES_TEXT: bool;
 
     /// A start tag; push replacements to `edits`.
-    fn start_tag(&mut self, _tag: &StartTag<'_>, _edits: &mut Vec<Edit>) {}
+    fn start_tag(&mut self, _tag: &StartTag<'_>, _edits: &mut Vec<Edit>) -> Result<(), Error> {
+        Ok(())
+    }
 
     /// An end tag (also called right after the start tag of an empty element).
     fn end_tag(&mut self, _name: &[u8]) {}
 
     /// A piece of character data. Return `false` (and write nothing) to keep
     /// it unchanged; otherwise write its replacement to `out` and return `true`.
-    fn text<S: Sink>(&mut self, _kind: TextKind, _piece: &[u8], _out: &mut S) -> bool {
-        false
+    fn text<S: Sink>(
+        &mut self,
+        _kind: TextKind,
+        _piece: &[u8],
+        _out: &mut S,
+    ) -> Result<bool, Error> {
+        Ok(false)
     }
 
     /// The end of a text node, CDATA section or comment: flush anything held back.
-    fn text_end<S: Sink>(&mut self, _kind: TextKind, _out: &mut S) {}
+    fn text_end<S: Sink>(&mut self, _kind: TextKind, _out: &mut S) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// No rules: the scanner only checks and repairs characters.

@@ -242,7 +242,7 @@ impl<R: Rules> XmlStage<R> {
         }
         if R::SEES_TEXT && self.in_text {
             self.in_text = false;
-            self.rules.text_end(TextKind::Text, out);
+            self.rules.text_end(TextKind::Text, out)?;
         }
         Ok(())
     }
@@ -401,6 +401,10 @@ impl<R: Rules> XmlStage<R> {
                                 return Need::Take(m.len() - have, true);
                             }
                             if head.starts_with(b"<!DOCTYPE") {
+                                if self.doc != Doc::Prolog || self.doctype_seen {
+                                    // Misplaced: report that, whatever its length.
+                                    return Need::Take(9 - have, true);
+                                }
                                 let mut f = DoctypeEndFinder::default();
                                 let _ = f.find(&finder_from(&self.carry));
                                 self.pending = Pending::Doctype(f);
@@ -454,7 +458,7 @@ impl<R: Rules> XmlStage<R> {
 
     /// The first `n` carried bytes turned out to be content of the current
     /// node: hand them on and drop them from the carry.
-    fn release_front<S: Sink>(&mut self, n: usize, out: &mut S) {
+    fn release_front<S: Sink>(&mut self, n: usize, out: &mut S) -> Result<(), Error> {
         let mut bytes = [0u8; 4];
         let n = n.min(self.carry.len()).min(4);
         bytes[..n].copy_from_slice(&self.carry[..n]);
@@ -464,7 +468,7 @@ impl<R: Rules> XmlStage<R> {
             Lex::CData => TextKind::CData,
             Lex::Comment => TextKind::Comment,
         };
-        if !(R::SEES_TEXT && self.rules.text(kind, bytes, out)) {
+        if !(R::SEES_TEXT && self.rules.text(kind, bytes, out)?) {
             out.put(bytes);
         }
         if R::SEES_TEXT && kind == TextKind::Text {
@@ -476,6 +480,7 @@ impl<R: Rules> XmlStage<R> {
         self.lookahead_offs.rotate_left(n);
         self.carry_off = self.lookahead_offs[0];
         self.carry_tracker = None;
+        Ok(())
     }
 
     /// Starts carrying `p.b[j..]`; the piece ends there.
@@ -547,24 +552,32 @@ impl<R: Rules> XmlStage<R> {
         to: usize,
         kind: TextKind,
         out: &mut S,
-    ) {
+    ) -> Result<(), Error> {
         if R::SEES_TEXT && to > from {
             p.flush(from, out);
-            if self.rules.text(kind, &p.b[from..to], out) {
+            if self.rules.text(kind, &p.b[from..to], out)? {
                 p.emitted = to;
             }
             if kind == TextKind::Text {
                 self.in_text = true;
             }
         }
+        Ok(())
     }
 
     /// Ends a CDATA section or comment for the rules.
-    fn end_node<S: Sink>(&mut self, p: &mut Piece<'_>, at: usize, kind: TextKind, out: &mut S) {
+    fn end_node<S: Sink>(
+        &mut self,
+        p: &mut Piece<'_>,
+        at: usize,
+        kind: TextKind,
+        out: &mut S,
+    ) -> Result<(), Error> {
         if R::SEES_TEXT {
             p.flush(at, out);
-            self.rules.text_end(kind, out);
+            self.rules.text_end(kind, out)?;
         }
+        Ok(())
     }
 
     fn text<S: Sink>(&mut self, p: &mut Piece<'_>, i: usize, out: &mut S) -> Result<usize, Error> {
@@ -591,19 +604,19 @@ impl<R: Rules> XmlStage<R> {
         let mut k = i;
         loop {
             let Some(d) = memchr3(b'<', b'&', b']', &b[k..]) else {
-                self.deliver(p, run, b.len(), TextKind::Text, out);
+                self.deliver(p, run, b.len(), TextKind::Text, out)?;
                 return Ok(b.len());
             };
             k += d;
             match b[k] {
                 b'<' => {
-                    self.deliver(p, run, k, TextKind::Text, out);
+                    self.deliver(p, run, k, TextKind::Text, out)?;
                     return self.markup(p, k, out);
                 }
                 b'&' => match lex::reference(b, k, self.any_entity) {
                     Ok(Reference::Valid(end)) => k = end,
                     Ok(Reference::Forbidden { end, code_point }) => {
-                        self.deliver(p, run, k, TextKind::Text, out);
+                        self.deliver(p, run, k, TextKind::Text, out)?;
                         self.removed_ref(p, k, code_point);
                         p.flush(k, out);
                         p.emitted = end;
@@ -611,7 +624,7 @@ impl<R: Rules> XmlStage<R> {
                         run = end;
                     }
                     Err(Stop::Incomplete) => {
-                        self.deliver(p, run, k, TextKind::Text, out);
+                        self.deliver(p, run, k, TextKind::Text, out)?;
                         return self.start_carry(p, k, Pending::Ref);
                     }
                     Err(Stop::Bad(at, m)) => return Err(self.malformed(p, at, m)),
@@ -622,7 +635,7 @@ impl<R: Rules> XmlStage<R> {
                         return Err(self.malformed(p, k, Malformed::CdataEndInText));
                     }
                     if rest.len() < 3 && rest.iter().all(|&c| c == b']') && !self.eof {
-                        self.deliver(p, run, k, TextKind::Text, out);
+                        self.deliver(p, run, k, TextKind::Text, out)?;
                         return self.start_carry(p, k, Pending::Lookahead);
                     }
                     k += 1;
@@ -659,7 +672,7 @@ impl<R: Rules> XmlStage<R> {
         if R::SEES_TEXT && self.in_text {
             self.in_text = false;
             p.flush(j, out);
-            self.rules.text_end(TextKind::Text, out);
+            self.rules.text_end(TextKind::Text, out)?;
         }
         let b = p.b;
         let Some(&next) = b.get(j + 1) else {
@@ -848,7 +861,10 @@ impl<R: Rules> XmlStage<R> {
                 removed,
                 offset: p.off + j as u64,
             };
-            self.rules.start_tag(&tag, &mut edits);
+            if let Err(e) = self.rules.start_tag(&tag, &mut edits) {
+                self.edits = edits;
+                return Err(e);
+            }
         }
         if !removed.is_empty() || !edits.is_empty() {
             let mut all: Vec<(std::ops::Range<usize>, &[u8])> = removed
@@ -897,19 +913,19 @@ impl<R: Rules> XmlStage<R> {
         let mut k = i;
         loop {
             let Some(d) = memchr(b']', &b[k..]) else {
-                self.deliver(p, i, b.len(), TextKind::CData, out);
+                self.deliver(p, i, b.len(), TextKind::CData, out)?;
                 return Ok(b.len());
             };
             k += d;
             let rest = &b[k..];
             if rest.starts_with(b"]]>") {
-                self.deliver(p, i, k, TextKind::CData, out);
-                self.end_node(p, k, TextKind::CData, out);
+                self.deliver(p, i, k, TextKind::CData, out)?;
+                self.end_node(p, k, TextKind::CData, out)?;
                 self.lex = Lex::Text;
                 return Ok(k + 3);
             }
             if rest.len() < 3 && rest.iter().all(|&c| c == b']') && !self.eof {
-                self.deliver(p, i, k, TextKind::CData, out);
+                self.deliver(p, i, k, TextKind::CData, out)?;
                 return self.start_carry(p, k, Pending::Lookahead);
             }
             k += 1;
@@ -926,14 +942,14 @@ impl<R: Rules> XmlStage<R> {
         let mut k = i;
         loop {
             let Some(d) = memchr(b'-', &b[k..]) else {
-                self.deliver(p, i, b.len(), TextKind::Comment, out);
+                self.deliver(p, i, b.len(), TextKind::Comment, out)?;
                 return Ok(b.len());
             };
             k += d;
             match (b.get(k + 1), b.get(k + 2)) {
                 (Some(b'-'), Some(b'>')) => {
-                    self.deliver(p, i, k, TextKind::Comment, out);
-                    self.end_node(p, k, TextKind::Comment, out);
+                    self.deliver(p, i, k, TextKind::Comment, out)?;
+                    self.end_node(p, k, TextKind::Comment, out)?;
                     self.lex = Lex::Text;
                     return Ok(k + 3);
                 }
@@ -941,7 +957,7 @@ impl<R: Rules> XmlStage<R> {
                     return Err(self.malformed(p, k, Malformed::DoubleHyphenInComment));
                 }
                 (Some(b'-'), None) | (None, _) if !self.eof => {
-                    self.deliver(p, i, k, TextKind::Comment, out);
+                    self.deliver(p, i, k, TextKind::Comment, out)?;
                     return self.start_carry(p, k, Pending::Lookahead);
                 }
                 _ => k += 1,
@@ -986,7 +1002,7 @@ impl<R: Rules> CleanSink for XmlStage<R> {
         while !self.carry.is_empty() && !rest.is_empty() {
             let (n, complete) = match self.need(rest) {
                 Need::Release(n) => {
-                    self.release_front(n, out);
+                    self.release_front(n, out)?;
                     continue;
                 }
                 Need::Take(n, complete) => (n, complete),

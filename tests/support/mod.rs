@@ -9,7 +9,16 @@ use std::process::Command;
 
 /// Repairs `input` fed in the pieces that `cuts` (sorted offsets) delimit.
 pub fn fix_split(input: &[u8], cuts: &[usize]) -> Result<(Vec<u8>, Report), Error> {
-    let mut fixer = Fixer::new(Options::default());
+    fix_split_with(input, cuts, &Options::default())
+}
+
+/// [`fix_split`] with options.
+pub fn fix_split_with(
+    input: &[u8],
+    cuts: &[usize],
+    options: &Options,
+) -> Result<(Vec<u8>, Report), Error> {
+    let mut fixer = Fixer::new(options.clone())?;
     let mut out = Vec::new();
     let mut from = 0;
     for &cut in cuts.iter().chain(std::iter::once(&input.len())) {
@@ -24,6 +33,12 @@ pub fn fix_split(input: &[u8], cuts: &[usize]) -> Result<(Vec<u8>, Report), Erro
 /// Repairs `input` whole, and checks that every two-piece split and a
 /// byte-by-byte feed give the same output, report or error.
 pub fn fix_every_split(input: &[u8]) -> Result<(Vec<u8>, Report), Error> {
+    fix_every_split_with(input, &Options::default())
+}
+
+/// [`fix_every_split`] with options.
+pub fn fix_every_split_with(input: &[u8], options: &Options) -> Result<(Vec<u8>, Report), Error> {
+    let fix_split = |input: &[u8], cuts: &[usize]| fix_split_with(input, cuts, options);
     let whole = fix_split(input, &[]);
     let key = |r: &Result<(Vec<u8>, Report), Error>| match r {
         Ok(v) => Ok(v.clone()),

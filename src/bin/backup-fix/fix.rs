@@ -3,7 +3,7 @@
 use crate::{parse_size, progress_bar, rate, write_json};
 use anyhow::Context;
 use backup_fix::driver::{Progress, fix_file};
-use backup_fix::{Error, Options, Report};
+use backup_fix::{Error, Options, Report, TzChoice, UrlMapping};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -24,12 +24,57 @@ pub(crate) struct FixArgs {
     /// Largest single tag held in memory (e.g. 16MiB); a larger one is an error.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "16MiB")]
     max_tag_size: u64,
+    /// Convert server-local timestamps to UTC from ZONE (an IANA name such as
+    /// Europe/Berlin), or `auto` for the zone the backup states. Run it once:
+    /// a second run shifts again.
+    #[arg(long, value_name = "ZONE|auto", value_parser = parse_tz)]
+    tz: Option<TzChoice>,
+    /// Rewrite links to an old server: FROM=TO, e.g.
+    /// http://jira.corp:8080=https://acme.atlassian.net. Repeatable; the longest FROM wins.
+    #[arg(long = "map-url", value_name = "FROM=TO", value_parser = parse_mapping)]
+    map_url: Vec<UrlMapping>,
+    /// Rewrite links to the backup's own base URL (read from the backup) to URL.
+    #[arg(long, value_name = "URL", value_parser = parse_cloud_url)]
+    cloud_url: Option<String>,
+    /// Make dashboards and filters shared with everyone (global shares)
+    /// visible to logged-in users only.
+    #[arg(long)]
+    restrict_global_shares: bool,
+}
+
+fn parse_tz(s: &str) -> Result<TzChoice, String> {
+    TzChoice::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_mapping(s: &str) -> Result<UrlMapping, String> {
+    UrlMapping::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_cloud_url(s: &str) -> Result<String, String> {
+    // Checked as the TO of a mapping; the FROM is read from the backup later.
+    UrlMapping::new("http://old-server.invalid", s)
+        .map(|m| m.to().to_string())
+        .map_err(|e| e.to_string().replace("http://old-server.invalid=", ""))
+}
+
+impl FixArgs {
+    /// The library options these arguments ask for.
+    fn options(&self) -> anyhow::Result<Options> {
+        let max_tag_size =
+            usize::try_from(self.max_tag_size).context("--max-tag-size is too large")?;
+        let mut options = Options::default()
+            .max_tag_size(max_tag_size)
+            .restrict_global_shares(self.restrict_global_shares);
+        options.tz = self.tz.clone();
+        options.map_urls = self.map_url.clone();
+        options.cloud_url = self.cloud_url.clone();
+        Ok(options)
+    }
 }
 
 /// Runs `backup-fix fix`.
 pub(crate) fn run(args: &FixArgs) -> anyhow::Result<()> {
-    let max_tag_size = usize::try_from(args.max_tag_size).context("--max-tag-size is too large")?;
-    let options = Options::default().max_tag_size(max_tag_size);
+    let options = args.options()?;
     let bar = progress_bar(args.quiet);
     let started = Instant::now();
     let mut on_progress = |p: Progress| {

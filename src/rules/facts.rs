@@ -1,0 +1,263 @@
+//! What a backup says about itself (product, build, base URL, time zone),
+//! learned while streaming: from the Jira header comment, Jira's
+//! `OSPropertyEntry`/`OSPropertyString` rows, and Confluence's
+//! `atlassian.confluence.settings` bandana record.
+
+use crate::rules::jira;
+use crate::xml::rules::StartTag;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Which product wrote the XML, from its root element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub enum Product {
+    /// Jira `entities.xml` (`<entity-engine-xml>`).
+    Jira,
+    /// Confluence `entities.xml` (`<hibernate-generic>`).
+    Confluence,
+    /// Active Objects data (`activeobjects.xml`, Confluence `.pdata`: `<backup>`).
+    ActiveObjects,
+    /// Any other XML.
+    Other,
+}
+
+impl Product {
+    fn from_root(name: &[u8]) -> Self {
+        match name {
+            b"entity-engine-xml" => Product::Jira,
+            b"hibernate-generic" => Product::Confluence,
+            b"backup" => Product::ActiveObjects,
+            _ => Product::Other,
+        }
+    }
+}
+
+/// A value the backup states, and where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Stated {
+    /// The value.
+    pub value: String,
+    /// Where it was found, e.g. "the header comment's jvm.system.timezone".
+    pub source: String,
+}
+
+/// What a backup says about itself.
+///
+/// Learned by [`scan_facts`](crate::scan_facts) (a first pass that stops as
+/// soon as it knows enough) or while fixing; it can also be filled in by the
+/// caller (an archive driver reads Confluence's `exportDescriptor.properties`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct BackupFacts {
+    /// The product, from the root element.
+    pub product: Option<Product>,
+    /// The product build, e.g. Jira's `7.10.0#710001-sha1:...`.
+    pub build: Option<String>,
+    /// The site's base URL.
+    pub base_url: Option<Stated>,
+    /// The server's time zone.
+    pub zone: Option<Stated>,
+}
+
+impl BackupFacts {
+    /// Sets the zone (e.g. from Confluence's `timezoneId`).
+    pub fn with_zone(mut self, zone: impl Into<String>, source: impl Into<String>) -> Self {
+        self.zone = Some(Stated {
+            value: zone.into(),
+            source: source.into(),
+        });
+        self
+    }
+
+    /// Sets the base URL.
+    pub fn with_base_url(mut self, url: impl Into<String>, source: impl Into<String>) -> Self {
+        self.base_url = Some(Stated {
+            value: url.into(),
+            source: source.into(),
+        });
+        self
+    }
+}
+
+/// What a Jira property row holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Property {
+    Zone,
+    BaseUrl,
+}
+
+/// The text the observer wants to see.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Watch {
+    #[default]
+    Nothing,
+    /// A property element inside a bandana record: `key` or `value`.
+    BandanaKey,
+    BandanaValue,
+}
+
+/// Largest bandana settings value looked at for the base URL.
+const MAX_SETTINGS: usize = 1 << 20;
+
+/// Learns [`BackupFacts`] from what streams past.
+#[derive(Debug, Default)]
+pub(crate) struct FactsObserver {
+    pub(crate) facts: BackupFacts,
+    /// Jira `OSPropertyEntry` ids whose string values are facts.
+    properties: HashMap<u64, Property>,
+    /// Inside a `ConfluenceBandanaRecord` object.
+    in_bandana: bool,
+    /// The current bandana record's key is `atlassian.confluence.settings`.
+    settings_record: bool,
+    pub(crate) watch: Watch,
+    text: Vec<u8>,
+}
+
+fn attr<'a>(tag: &StartTag<'a>, name: &[u8]) -> Option<std::borrow::Cow<'a, [u8]>> {
+    tag.attributes()
+        .find(|(n, _)| *n == name)
+        .map(|(_, r)| tag.value(r))
+}
+
+fn parse_id(v: &[u8]) -> Option<u64> {
+    std::str::from_utf8(v).ok()?.parse().ok()
+}
+
+/// Undoes the five predefined entities (enough for URLs and zone names).
+pub(crate) fn unescape(v: &[u8]) -> String {
+    String::from_utf8_lossy(v)
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+impl FactsObserver {
+    pub(crate) fn new(facts: BackupFacts) -> Self {
+        Self {
+            facts,
+            ..Self::default()
+        }
+    }
+
+    /// The header comment before the root element.
+    pub(crate) fn header_comment(&mut self, comment: &str) {
+        if let Some(build) = jira::header_value(comment, "JIRA Build") {
+            self.facts.build.get_or_insert_with(|| build.to_string());
+        }
+        if let Some(url) = jira::header_value(comment, "jira.baseurl") {
+            self.facts.base_url.get_or_insert_with(|| Stated {
+                value: url.to_string(),
+                source: "the header comment's jira.baseurl".into(),
+            });
+        }
+        if let Some(zone) = jira::header_value(comment, "jvm.system.timezone") {
+            self.facts.zone.get_or_insert_with(|| Stated {
+                value: zone.to_string(),
+                source: "the header comment's jvm.system.timezone".into(),
+            });
+        }
+    }
+
+    /// A start tag; `depth` is the number of open elements before it.
+    pub(crate) fn start_tag(&mut self, tag: &StartTag<'_>, depth: usize) {
+        self.watch = Watch::Nothing;
+        let name = tag.name();
+        if depth == 0 {
+            self.facts.product.get_or_insert(Product::from_root(name));
+            return;
+        }
+        match (self.facts.product, name) {
+            (Some(Product::Jira), b"OSPropertyEntry") => {
+                let kind = match attr(tag, b"propertyKey").as_deref() {
+                    Some(jira::ZONE_PROPERTY) => Property::Zone,
+                    Some(jira::BASE_URL_PROPERTY) => Property::BaseUrl,
+                    _ => return,
+                };
+                if let Some(id) = attr(tag, b"id").and_then(|v| parse_id(&v)) {
+                    self.properties.insert(id, kind);
+                }
+            }
+            (Some(Product::Jira), b"OSPropertyString") => {
+                let Some(kind) = attr(tag, b"id")
+                    .and_then(|v| parse_id(&v))
+                    .and_then(|id| self.properties.get(&id).copied())
+                else {
+                    return;
+                };
+                let Some(value) = attr(tag, b"value").map(|v| unescape(&v)) else {
+                    return;
+                };
+                let (slot, source) = match kind {
+                    Property::Zone => (&mut self.facts.zone, "the jvm.system.timezone property"),
+                    Property::BaseUrl => (&mut self.facts.base_url, "the jira.baseurl property"),
+                };
+                slot.get_or_insert_with(|| Stated {
+                    value,
+                    source: source.into(),
+                });
+            }
+            (Some(Product::Confluence), b"object") => {
+                self.in_bandana =
+                    attr(tag, b"class").as_deref() == Some(b"ConfluenceBandanaRecord");
+                self.settings_record = false;
+            }
+            (Some(Product::Confluence), b"property") if self.in_bandana => {
+                self.watch = match attr(tag, b"name").as_deref() {
+                    Some(b"key") => Watch::BandanaKey,
+                    Some(b"value") if self.settings_record && self.facts.base_url.is_none() => {
+                        Watch::BandanaValue
+                    }
+                    _ => Watch::Nothing,
+                };
+                self.text.clear();
+            }
+            _ => {}
+        }
+    }
+
+    /// An end tag.
+    pub(crate) fn end_tag(&mut self) {
+        self.watch = Watch::Nothing;
+    }
+
+    /// Text (or CDATA) inside the watched element.
+    pub(crate) fn text(&mut self, piece: &[u8]) {
+        if self.watch != Watch::Nothing && self.text.len() + piece.len() <= MAX_SETTINGS {
+            self.text.extend_from_slice(piece);
+        }
+    }
+
+    /// The end of the watched element's text or CDATA.
+    pub(crate) fn text_end(&mut self) {
+        match self.watch {
+            Watch::BandanaKey => {
+                self.settings_record = self.text.trim_ascii() == b"atlassian.confluence.settings";
+            }
+            Watch::BandanaValue => {
+                // Raw in CDATA (older writers) or escaped in text (newer ones).
+                let t = String::from_utf8_lossy(&self.text).into_owned();
+                let found = [
+                    ("<baseUrl>", "</baseUrl>"),
+                    ("&lt;baseUrl&gt;", "&lt;/baseUrl&gt;"),
+                ]
+                .iter()
+                .find_map(|(open, close)| {
+                    let start = t.find(open)? + open.len();
+                    let len = t[start..].find(close)?;
+                    Some(unescape(t[start..start + len].trim().as_bytes()))
+                });
+                if let Some(url) = found.filter(|u| !u.is_empty()) {
+                    self.facts.base_url = Some(Stated {
+                        value: url,
+                        source: "the atlassian.confluence.settings baseUrl".into(),
+                    });
+                }
+            }
+            Watch::Nothing => {}
+        }
+        self.text.clear();
+    }
+}

@@ -1,0 +1,623 @@
+//! Product rules applied while streaming, kept apart from the mechanism:
+//! timestamps to UTC (`--tz`), link remapping (`--map-url`, `--cloud-url`),
+//! global shares restricted to logged-in users, and the facts a backup states
+//! about itself. [`RuleSet`] plugs them into the scanner's hooks.
+
+pub(crate) mod facts;
+pub(crate) mod jira;
+pub(crate) mod timestamps;
+pub(crate) mod urls;
+
+use crate::error::Error;
+use crate::report::Report;
+use crate::rules::facts::{FactsObserver, Product, Watch};
+use crate::rules::timestamps::{Mapping, ZoneConverter};
+use crate::rules::urls::{LinkRewriter, UrlMapping};
+use crate::sink::Sink;
+use crate::xml::rules::{Edit, Rules, StartTag, TextKind};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+
+pub use facts::{BackupFacts, Stated};
+pub use urls::{LinkReport, MappingCount};
+
+/// Which zone the backup's timestamps are in (`--tz`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TzChoice {
+    /// An IANA zone name, e.g. `Europe/Berlin`.
+    Zone(String),
+    /// The zone the backup states (Jira: `jvm.system.timezone` in the header
+    /// comment or properties; Confluence: `timezoneId`).
+    Auto,
+}
+
+impl TzChoice {
+    /// Parses `auto` or an IANA zone name known to the bundled tz database.
+    ///
+    /// ```
+    /// use backup_fix::TzChoice;
+    /// assert_eq!(TzChoice::parse("auto")?, TzChoice::Auto);
+    /// assert!(TzChoice::parse("Europe/Berlin").is_ok());
+    /// assert!(TzChoice::parse("Mars/Olympus_Mons").is_err());
+    /// # Ok::<(), backup_fix::Error>(())
+    /// ```
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        if s.eq_ignore_ascii_case("auto") {
+            return Ok(TzChoice::Auto);
+        }
+        ZoneConverter::new(s)
+            .map(|_| TzChoice::Zone(s.to_string()))
+            .ok_or_else(|| Error::UnknownZone {
+                zone: s.to_string(),
+                source_of: "--tz".into(),
+            })
+    }
+}
+
+/// One timestamp that fell into a daylight-saving transition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ShiftCase {
+    /// Element (Jira entity, Confluence object class).
+    pub element: String,
+    /// The row's or object's id.
+    pub id: Option<String>,
+    /// The attribute or property.
+    pub field: String,
+    /// The value as written (local time).
+    pub local: String,
+    /// The value written (UTC).
+    pub utc: String,
+}
+
+/// Transitions cases: how many, and the first few.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ShiftCases {
+    /// Number of values.
+    pub count: u64,
+    /// The first few.
+    pub first: Vec<ShiftCase>,
+}
+
+/// What `--tz` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TimestampReport {
+    /// The zone the timestamps were converted from.
+    pub zone: String,
+    /// Where the zone came from: `--tz`, or the part of the backup that states it.
+    pub zone_source: String,
+    /// The zone the backup itself states, if any (when it differs from `zone`,
+    /// check the flag: running `--tz` on a fixed backup shifts twice).
+    pub stated_zone: Option<String>,
+    /// Version of the bundled IANA time zone database.
+    pub tzdb_version: String,
+    /// The product build from the backup, if stated.
+    pub build: Option<String>,
+    /// Values shifted to UTC, per `Entity.field`.
+    pub shifted: BTreeMap<String, u64>,
+    /// Values left alone because they mean a calendar day, per `Entity.field`.
+    pub kept_date_only: BTreeMap<String, u64>,
+    /// Timestamp-shaped strings left alone, per `Entity.field`.
+    pub kept_strings: BTreeMap<String, u64>,
+    /// Wall times in a spring-forward gap (moved later by the gap, as Java does).
+    pub gaps: ShiftCases,
+    /// Wall times in a fall-back overlap (the earlier instant, as Java does).
+    pub overlaps: ShiftCases,
+    /// Where the backup's statement of its zone was made to say UTC.
+    pub zone_markers: Vec<String>,
+}
+
+/// What a rule set needs to know, from [`Options`](crate::Options).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RulesConfig {
+    pub(crate) tz: Option<TzChoice>,
+    pub(crate) map_urls: Vec<UrlMapping>,
+    pub(crate) cloud_url: Option<String>,
+    pub(crate) restrict_global_shares: bool,
+    pub(crate) keep: usize,
+}
+
+impl RulesConfig {
+    pub(crate) fn any(&self) -> bool {
+        self.tz.is_some()
+            || !self.map_urls.is_empty()
+            || self.cloud_url.is_some()
+            || self.restrict_global_shares
+    }
+}
+
+/// Text the rule set holds until the end of its node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Hold {
+    Nothing,
+    /// A comment before the root element (Jira's header).
+    PrologComment,
+    /// The text of a Confluence `<property>`, perhaps a timestamp.
+    ConfluenceDate,
+}
+
+/// Longest text held whole (a header comment; a date is far shorter).
+const MAX_HELD: usize = 256 << 10;
+
+/// The product rules, as scanner hooks.
+pub(crate) struct RuleSet {
+    cfg: RulesConfig,
+    observer: FactsObserver,
+    /// Whether the facts came from a first pass (so all of them are known).
+    prescanned: bool,
+    converter: Option<ZoneConverter>,
+    links: Option<LinkRewriter>,
+    depth: usize,
+    datepickers: HashSet<u64>,
+    zone_properties: HashSet<u64>,
+    /// Confluence: the current object's class and id, and the id being read.
+    object_class: String,
+    object_id: String,
+    reading_id: bool,
+    /// Confluence: the `name` of the `<property>` whose text comes next.
+    date_property: Option<String>,
+    hold: Hold,
+    held: Vec<u8>,
+    pub(crate) times: Option<TimestampReport>,
+    pub(crate) shares: BTreeMap<String, u64>,
+}
+
+fn attr_value<'a>(tag: &StartTag<'a>, name: &[u8]) -> Option<std::borrow::Cow<'a, [u8]>> {
+    tag.attributes()
+        .find(|(n, _)| *n == name)
+        .map(|(_, r)| tag.value(r))
+}
+
+fn parse_id(v: &[u8]) -> Option<u64> {
+    std::str::from_utf8(v).ok()?.parse().ok()
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+impl RuleSet {
+    pub(crate) fn new(cfg: RulesConfig, facts: Option<BackupFacts>) -> Result<Self, Error> {
+        let prescanned = facts.is_some();
+        let links = (!cfg.map_urls.is_empty() || cfg.cloud_url.is_some())
+            .then(|| LinkRewriter::new(cfg.map_urls.clone()));
+        let mut set = Self {
+            cfg,
+            observer: FactsObserver::new(facts.unwrap_or_default()),
+            prescanned,
+            converter: None,
+            links,
+            depth: 0,
+            datepickers: HashSet::new(),
+            zone_properties: HashSet::new(),
+            object_class: String::new(),
+            object_id: String::new(),
+            reading_id: false,
+            date_property: None,
+            hold: Hold::Nothing,
+            held: Vec::new(),
+            times: None,
+            shares: BTreeMap::new(),
+        };
+        if let Some(TzChoice::Zone(zone)) = set.cfg.tz.clone() {
+            set.start_times(&zone, "--tz".into())?;
+        }
+        if prescanned {
+            set.resolve_facts(0)?;
+        }
+        Ok(set)
+    }
+
+    /// The facts learned so far.
+    pub(crate) fn facts(&self) -> &BackupFacts {
+        &self.observer.facts
+    }
+
+    /// The link report, if links are remapped.
+    pub(crate) fn link_report(&self) -> Option<&LinkReport> {
+        self.links.as_ref().map(|l| &l.report)
+    }
+
+    fn start_times(&mut self, zone: &str, source: String) -> Result<(), Error> {
+        let converter = ZoneConverter::new(zone).ok_or_else(|| Error::UnknownZone {
+            zone: zone.to_string(),
+            source_of: source.clone(),
+        })?;
+        self.converter = Some(converter);
+        self.times = Some(TimestampReport {
+            zone: zone.to_string(),
+            zone_source: source,
+            tzdb_version: timestamps::tzdb_version().to_string(),
+            ..TimestampReport::default()
+        });
+        Ok(())
+    }
+
+    /// Uses what the backup states for `--tz auto` and `--cloud-url`, once known.
+    fn resolve_facts(&mut self, offset: u64) -> Result<(), Error> {
+        if self.cfg.tz == Some(TzChoice::Auto) && self.converter.is_none() {
+            match self.observer.facts.zone.clone() {
+                Some(z) => self.start_times(&z.value, z.source)?,
+                None if self.prescanned => {
+                    return Err(Error::MissingFact {
+                        what: "--tz auto: the backup does not state its time zone (no jvm.system.timezone in the header comment or properties, no timezoneId); give it with --tz ZONE, e.g. --tz Europe/Berlin".into(),
+                        offset,
+                    });
+                }
+                None => {}
+            }
+        }
+        if let (Some(cloud), Some(links)) = (self.cfg.cloud_url.clone(), self.links.as_mut()) {
+            match self.observer.facts.base_url.clone() {
+                Some(base) => {
+                    let mapping = UrlMapping::new(&base.value, &cloud)?;
+                    links.add(mapping);
+                    self.cfg.cloud_url = None;
+                }
+                None if self.prescanned => {
+                    return Err(Error::MissingFact {
+                        what: "--cloud-url: the backup states no base URL (no jira.baseurl, no baseUrl in atlassian.confluence.settings); give the mapping with --map-url OLD=NEW".into(),
+                        offset,
+                    });
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Everything that must be known when the first content arrives.
+    fn require_facts(&mut self, offset: u64) -> Result<(), Error> {
+        self.resolve_facts(offset)?;
+        if self.cfg.cloud_url.is_some() {
+            return Err(Error::MissingFact {
+                what: "--cloud-url: the backup's base URL is not stated before its content (Confluence states it mid-file); run on a file, which is read twice, or give --map-url OLD=NEW".into(),
+                offset,
+            });
+        }
+        Ok(())
+    }
+
+    fn converter(&mut self, offset: u64) -> Result<&mut ZoneConverter, Error> {
+        if self.converter.is_none() {
+            self.resolve_facts(offset)?;
+        }
+        self.converter.as_mut().ok_or_else(|| Error::MissingFact {
+            what: "--tz auto: the backup does not state its time zone before its first timestamp (no jvm.system.timezone in the header comment); run on a file, which is read twice, or give --tz ZONE, e.g. --tz Europe/Berlin".into(),
+            offset,
+        })
+    }
+
+    /// Converts one timestamp literal; returns the UTC literal.
+    fn shift(
+        &mut self,
+        value: &[u8],
+        element: &[u8],
+        id: Option<String>,
+        field: &[u8],
+        offset: u64,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        let Some(lit) = timestamps::parse(value) else {
+            return Ok(None);
+        };
+        let keep = self.cfg.keep;
+        let Some((utc, mapping)) = self.converter(offset)?.local_to_utc(lit.dt) else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(value.len());
+        timestamps::format(utc, lit.fraction, &mut out);
+        if let Some(report) = self.times.as_mut() {
+            let key = format!("{}.{}", lossy(element), lossy(field));
+            *report.shifted.entry(key).or_default() += 1;
+            let cases = match mapping {
+                Mapping::Normal => None,
+                Mapping::Gap => Some(&mut report.gaps),
+                Mapping::Overlap => Some(&mut report.overlaps),
+            };
+            if let Some(cases) = cases {
+                cases.count += 1;
+                if cases.first.len() < keep {
+                    cases.first.push(ShiftCase {
+                        element: lossy(element),
+                        id,
+                        field: lossy(field),
+                        local: lossy(value),
+                        utc: lossy(&out),
+                    });
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
+    fn count_kept(&mut self, keep: jira::Keep, element: &[u8], field: &[u8]) {
+        if let Some(report) = self.times.as_mut() {
+            let key = format!("{}.{}", lossy(element), lossy(field));
+            let map = match keep {
+                jira::Keep::DateOnly => &mut report.kept_date_only,
+                jira::Keep::String => &mut report.kept_strings,
+            };
+            *map.entry(key).or_default() += 1;
+        }
+    }
+
+    /// Jira rows: timestamps, zone markers, what later rows depend on.
+    fn jira_tag(&mut self, tag: &StartTag<'_>, edits: &mut Vec<Edit>) -> Result<(), Error> {
+        let name = tag.name();
+        match name {
+            b"CustomField" => {
+                if attr_value(tag, b"customfieldtypekey").is_some_and(|k| jira::is_datepicker(&k))
+                    && let Some(id) = attr_value(tag, b"id").and_then(|v| parse_id(&v))
+                {
+                    self.datepickers.insert(id);
+                }
+            }
+            b"OSPropertyEntry" => {
+                if attr_value(tag, b"propertyKey").as_deref() == Some(jira::ZONE_PROPERTY)
+                    && let Some(id) = attr_value(tag, b"id").and_then(|v| parse_id(&v))
+                {
+                    self.zone_properties.insert(id);
+                }
+            }
+            _ => {}
+        }
+        if self.cfg.tz.is_none() {
+            return Ok(());
+        }
+        let row_id = attr_value(tag, b"id").map(|v| lossy(&v));
+        for (field, range) in tag.attributes() {
+            let value = tag.value(range.clone());
+            if name == b"OSPropertyString"
+                && field == b"value"
+                && row_id
+                    .as_deref()
+                    .and_then(|i| i.parse().ok())
+                    .is_some_and(|i: u64| self.zone_properties.contains(&i))
+            {
+                if &*value != b"UTC" {
+                    // Resolve first so that `--tz auto` can learn it from this row.
+                    self.converter(tag.offset)?;
+                    edits.push(Edit {
+                        range,
+                        with: b"UTC".to_vec(),
+                    });
+                    if let Some(r) = self.times.as_mut() {
+                        r.zone_markers.push(format!(
+                            "OSPropertyString id={} (jvm.system.timezone)",
+                            row_id.as_deref().unwrap_or("?")
+                        ));
+                    }
+                }
+                continue;
+            }
+            if value.len() < 19 || value.len() > 29 || value[4] != b'-' {
+                continue;
+            }
+            if timestamps::parse(&value).is_none() {
+                continue;
+            }
+            if let Some(keep) = jira::exception(name, field) {
+                self.count_kept(keep, name, field);
+                continue;
+            }
+            if (name, field) == jira::CUSTOM_FIELD_VALUE
+                && attr_value(tag, b"customfield")
+                    .and_then(|v| parse_id(&v))
+                    .is_some_and(|f| self.datepickers.contains(&f))
+            {
+                self.count_kept(jira::Keep::DateOnly, name, field);
+                continue;
+            }
+            if let Some(with) = self.shift(&value, name, row_id.clone(), field, tag.offset)? {
+                edits.push(Edit { range, with });
+            }
+        }
+        Ok(())
+    }
+
+    /// Confluence objects: note the class, read the id, and watch property text.
+    fn confluence_tag(&mut self, tag: &StartTag<'_>) {
+        match tag.name() {
+            b"object" if self.depth == 2 => {
+                self.object_class = attr_value(tag, b"class")
+                    .map(|v| lossy(&v))
+                    .unwrap_or_default();
+                self.object_id.clear();
+            }
+            b"id" if self.depth == 3 => self.reading_id = true,
+            b"property" if self.cfg.tz.is_some() => {
+                self.date_property = attr_value(tag, b"name").map(|v| lossy(&v));
+            }
+            _ => {}
+        }
+    }
+
+    /// `<SharePermissions type="global">` becomes `loggedin`.
+    fn restrict_share(&mut self, tag: &StartTag<'_>, edits: &mut Vec<Edit>) {
+        if tag.name() != b"SharePermissions" {
+            return;
+        }
+        for (field, range) in tag.attributes() {
+            if field == b"type" && &*tag.value(range.clone()) == b"global" {
+                let entity = attr_value(tag, b"entityType")
+                    .map(|v| lossy(&v))
+                    .unwrap_or_else(|| "SharePermissions".into());
+                *self.shares.entry(entity).or_default() += 1;
+                edits.push(Edit {
+                    range,
+                    with: b"loggedin".to_vec(),
+                });
+            }
+        }
+    }
+
+    /// Writes held or produced text through the link rewriter (if any).
+    fn emit<S: Sink>(&mut self, bytes: &[u8], out: &mut S) {
+        match self.links.as_mut() {
+            Some(links) => {
+                if !links.text(bytes, out) {
+                    out.put(bytes);
+                }
+                links.text_end(out);
+            }
+            None => out.put(bytes),
+        }
+    }
+
+    /// The end of a held header comment: learn from it, rewrite its zone line.
+    fn finish_header<S: Sink>(&mut self, out: &mut S) -> Result<(), Error> {
+        let held = std::mem::take(&mut self.held);
+        let text = String::from_utf8_lossy(&held).into_owned();
+        self.observer.header_comment(&text);
+        self.resolve_facts(0)?;
+        let rewritten = if self.converter.is_some() {
+            jira::header_zone_to_utc(&text)
+        } else {
+            None
+        };
+        match rewritten {
+            Some(fixed) => {
+                if let Some(r) = self.times.as_mut() {
+                    r.zone_markers
+                        .push("header comment (jvm.system.timezone)".into());
+                }
+                self.emit(fixed.as_bytes(), out);
+            }
+            None => self.emit(&held, out),
+        }
+        Ok(())
+    }
+
+    /// The end of a Confluence property's text: shift it if it is a timestamp.
+    fn finish_date<S: Sink>(&mut self, out: &mut S) -> Result<(), Error> {
+        let held = std::mem::take(&mut self.held);
+        let field = self.date_property.take().unwrap_or_default();
+        let id = (!self.object_id.is_empty()).then(|| self.object_id.clone());
+        let class = self.object_class.clone();
+        match self.shift(&held, class.as_bytes(), id, field.as_bytes(), 0)? {
+            Some(utc) => out.put(&utc),
+            None => out.put(&held),
+        }
+        Ok(())
+    }
+}
+
+impl Rules for RuleSet {
+    const SEES_TAGS: bool = true;
+    const SEES_TEXT: bool = true;
+
+    fn start_tag(&mut self, tag: &StartTag<'_>, edits: &mut Vec<Edit>) -> Result<(), Error> {
+        let depth = self.depth;
+        self.depth += 1;
+        self.date_property = None;
+        self.reading_id = false;
+        self.observer.start_tag(tag, depth);
+        if depth == 0 {
+            self.require_facts(tag.offset)?;
+        }
+        match self.observer.facts.product {
+            _ if depth == 0 => {}
+            Some(Product::Jira) => {
+                self.jira_tag(tag, edits)?;
+                if self.cfg.restrict_global_shares {
+                    self.restrict_share(tag, edits);
+                }
+            }
+            Some(Product::Confluence) => self.confluence_tag(tag),
+            _ => {}
+        }
+        if let Some(links) = self.links.as_mut() {
+            for (_, range) in tag.attributes() {
+                if edits.iter().any(|e| e.range == range) {
+                    continue;
+                }
+                if let Some(with) = links.value(&tag.value(range.clone())) {
+                    edits.push(Edit { range, with });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn end_tag(&mut self, _name: &[u8]) {
+        self.depth = self.depth.saturating_sub(1);
+        self.date_property = None;
+        self.reading_id = false;
+        self.observer.end_tag();
+    }
+
+    fn text<S: Sink>(&mut self, kind: TextKind, piece: &[u8], out: &mut S) -> Result<bool, Error> {
+        if self.observer.watch != Watch::Nothing && kind != TextKind::Comment {
+            self.observer.text(piece);
+        }
+        if self.reading_id && kind == TextKind::Text && self.object_id.len() < 64 {
+            self.object_id.push_str(&String::from_utf8_lossy(piece));
+        }
+        if self.hold == Hold::Nothing {
+            self.hold = match kind {
+                TextKind::Comment if self.depth == 0 => Hold::PrologComment,
+                TextKind::Text if self.date_property.is_some() => Hold::ConfluenceDate,
+                _ => Hold::Nothing,
+            };
+        }
+        if self.hold != Hold::Nothing {
+            if self.held.len() + piece.len() <= MAX_HELD {
+                self.held.extend_from_slice(piece);
+                return Ok(true);
+            }
+            // Too long to be what we hold for: pass it on unchanged.
+            let held = std::mem::take(&mut self.held);
+            self.hold = Hold::Nothing;
+            self.date_property = None;
+            match self.links.as_mut() {
+                Some(links) => {
+                    if !links.text(&held, out) {
+                        out.put(&held);
+                    }
+                }
+                None => out.put(&held),
+            }
+        }
+        match self.links.as_mut() {
+            Some(links) => Ok(links.text(piece, out)),
+            None => Ok(false),
+        }
+    }
+
+    fn text_end<S: Sink>(&mut self, kind: TextKind, out: &mut S) -> Result<(), Error> {
+        if self.observer.watch != Watch::Nothing && kind != TextKind::Comment {
+            self.observer.text_end();
+        }
+        self.reading_id = false;
+        let hold = std::mem::replace(&mut self.hold, Hold::Nothing);
+        match hold {
+            Hold::PrologComment => self.finish_header(out),
+            Hold::ConfluenceDate => self.finish_date(out),
+            Hold::Nothing => {
+                if let Some(links) = self.links.as_mut() {
+                    links.text_end(out);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Fills the rule parts of a report.
+pub(crate) fn add_to_report(set: &RuleSet, report: &mut Report) {
+    let mut times = set.times.clone();
+    if let Some(t) = times.as_mut() {
+        t.build = set.facts().build.clone();
+        t.stated_zone = set
+            .facts()
+            .zone
+            .as_ref()
+            .map(|z| z.value.clone())
+            .filter(|z| z != &t.zone);
+    }
+    report.timestamps = times;
+    report.links = set.link_report().cloned();
+    report.global_shares_restricted = set.shares.clone();
+    report.backup = set.facts().clone();
+}

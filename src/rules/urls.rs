@@ -1,0 +1,666 @@
+//! Link remapping: `--map-url FROM=TO` parsing and the matcher that rewrites
+//! links to the old server wherever they appear (attribute values, text,
+//! CDATA, comments), streaming across input pieces.
+//!
+//! Matching: FROM is scheme + host + optional port + optional path prefix.
+//! `http` and `https` match alike; the host matches case-insensitively; a port
+//! matches only itself (`:80` for http and `:443` for https equal no port);
+//! the path prefix matches exactly and only at a segment boundary. Never
+//! rewritten: another port on the same host, a longer host, a longer path
+//! segment, a match preceded by a letter, digit, `.`, `+` or `-`.
+//!
+//! The search looks for `://` and then decides by host, so any number of
+//! mappings costs about the same as one.
+
+use crate::error::Error;
+use crate::sink::Sink;
+use memchr::memmem;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// Longest host name looked at; longer runs are not links (which bounds what
+/// is held back between pieces).
+const MAX_HOST: usize = 255;
+
+/// At most this many distinct unmapped hosts are listed in the report.
+const MAX_OTHER_HOSTS: usize = 200;
+
+/// One `FROM=TO` link mapping.
+///
+/// ```
+/// use backup_fix::UrlMapping;
+/// let m = UrlMapping::parse("http://jira.corp:8080/jira=https://acme.atlassian.net")?;
+/// assert_eq!(m.from(), "http://jira.corp:8080/jira");
+/// assert_eq!(m.to(), "https://acme.atlassian.net");
+/// # Ok::<(), backup_fix::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UrlMapping {
+    from_text: String,
+    host: String,
+    port: Option<u16>,
+    path: String,
+    to: String,
+}
+
+/// A parsed `scheme://host[:port][/path]`.
+struct Endpoint {
+    https: bool,
+    host: String,
+    port: Option<u16>,
+    path: String,
+}
+
+fn is_host_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'.' || b == b'-'
+}
+
+fn bad_mapping(spec: &str, why: &str) -> Error {
+    Error::BadUrlMapping {
+        spec: spec.to_string(),
+        why: why.to_string(),
+    }
+}
+
+fn parse_endpoint(spec: &str, url: &str) -> Result<Endpoint, Error> {
+    let lower = url.to_ascii_lowercase();
+    let (https, rest) = if let Some(r) = lower.strip_prefix("https://") {
+        (true, &url[url.len() - r.len()..])
+    } else if let Some(r) = lower.strip_prefix("http://") {
+        (false, &url[url.len() - r.len()..])
+    } else {
+        return Err(bad_mapping(
+            spec,
+            "URLs must start with http:// or https://",
+        ));
+    };
+    let host_end = rest
+        .bytes()
+        .position(|b| !is_host_byte(b))
+        .unwrap_or(rest.len());
+    let host = rest[..host_end].to_ascii_lowercase();
+    if host.is_empty() || host.starts_with(['.', '-']) || host.ends_with(['.', '-']) {
+        return Err(bad_mapping(
+            spec,
+            "a host name is required after the scheme",
+        ));
+    }
+    let mut rest = &rest[host_end..];
+    let mut port = None;
+    if let Some(r) = rest.strip_prefix(':') {
+        let end = r
+            .bytes()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(r.len());
+        let p: u16 = r[..end]
+            .parse()
+            .map_err(|_| bad_mapping(spec, "the port must be a number from 1 to 65535"))?;
+        let default = if https { 443 } else { 80 };
+        port = (p != default).then_some(p);
+        rest = &r[end..];
+    }
+    if !rest.is_empty() && !rest.starts_with('/') {
+        return Err(bad_mapping(
+            spec,
+            "after the host and port only a path starting with / may follow",
+        ));
+    }
+    if rest.contains(['?', '#']) {
+        return Err(bad_mapping(
+            spec,
+            "a query (?) or fragment (#) cannot be part of a mapping",
+        ));
+    }
+    Ok(Endpoint {
+        https,
+        host,
+        port,
+        path: rest.trim_end_matches('/').to_string(),
+    })
+}
+
+impl UrlMapping {
+    /// Parses `FROM=TO`.
+    pub fn parse(spec: &str) -> Result<Self, Error> {
+        let (from, to) = spec.split_once('=').ok_or_else(|| {
+            bad_mapping(
+                spec,
+                "expected FROM=TO, e.g. http://jira.corp:8080=https://acme.atlassian.net",
+            )
+        })?;
+        Self::new(from, to).map_err(|e| match e {
+            Error::BadUrlMapping { why, .. } => bad_mapping(spec, &why),
+            e => e,
+        })
+    }
+
+    /// A mapping from the old server's URL `from` to the new site's URL `to`.
+    pub fn new(from: &str, to: &str) -> Result<Self, Error> {
+        let spec = format!("{from}={to}");
+        let f = parse_endpoint(&spec, from.trim())?;
+        let to = to.trim().trim_end_matches('/');
+        parse_endpoint(&spec, to)?;
+        if to.bytes().any(|b| {
+            b.is_ascii_whitespace()
+                || b.is_ascii_control()
+                || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'&' | b']' | b'\\')
+                || b >= 0x80
+        }) || to.contains("--")
+            || to.ends_with('-')
+        {
+            return Err(bad_mapping(
+                &spec,
+                "TO must be a plain URL (no spaces, quotes, <, >, &, ], \\, --, or non-ASCII characters)",
+            ));
+        }
+        let scheme = if f.https { "https" } else { "http" };
+        let port = f.port.map(|p| format!(":{p}")).unwrap_or_default();
+        Ok(Self {
+            from_text: format!("{scheme}://{}{port}{}", f.host, f.path),
+            host: f.host,
+            port: f.port,
+            path: f.path,
+            to: to.to_string(),
+        })
+    }
+
+    /// FROM, normalised (lower-case host, default port and trailing `/` dropped).
+    pub fn from(&self) -> &str {
+        &self.from_text
+    }
+
+    /// TO, as given (trailing `/` dropped).
+    pub fn to(&self) -> &str {
+        &self.to
+    }
+}
+
+/// What link remapping did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LinkReport {
+    /// Rewrites per mapping, in the order the mappings were given.
+    pub mappings: Vec<MappingCount>,
+    /// Hosts (with port) seen in links that no mapping matched, with counts:
+    /// a hint that a mapping is missing.
+    pub other_hosts: BTreeMap<String, u64>,
+    /// More distinct other hosts were seen than are listed.
+    pub other_hosts_truncated: bool,
+}
+
+/// Rewrites made by one mapping.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MappingCount {
+    /// FROM.
+    pub from: String,
+    /// TO.
+    pub to: String,
+    /// Links rewritten.
+    pub count: u64,
+}
+
+/// The outcome of looking at one `://`.
+enum Decision {
+    /// Not enough bytes to decide; the candidate starts here.
+    NeedMore(usize),
+    /// Replace `start..end` with mapping `idx`'s TO.
+    Replace {
+        start: usize,
+        end: usize,
+        idx: usize,
+    },
+    /// Nothing to do; continue after this index.
+    Skip(usize),
+}
+
+/// Rewrites links to the old servers.
+pub(crate) struct LinkRewriter {
+    maps: Vec<UrlMapping>,
+    by_host: HashMap<String, Vec<usize>>,
+    finder: memmem::Finder<'static>,
+    pub(crate) report: LinkReport,
+    /// Bytes held back from the end of the previous piece of the current node.
+    carry: Vec<u8>,
+    /// The byte before `carry` (or before the next piece), within the node.
+    prev: Option<u8>,
+    scratch: Vec<u8>,
+}
+
+fn preceded_ok(b: Option<u8>) -> bool {
+    !matches!(b, Some(c) if c.is_ascii_alphanumeric() || c == b'.' || c == b'+' || c == b'-')
+}
+
+fn boundary(b: u8) -> bool {
+    matches!(
+        b,
+        b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'&' | b']' | b')'
+    ) || b.is_ascii_whitespace()
+}
+
+impl LinkRewriter {
+    pub(crate) fn new(maps: Vec<UrlMapping>) -> Self {
+        let mut by_host: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, m) in maps.iter().enumerate() {
+            by_host.entry(m.host.clone()).or_default().push(i);
+        }
+        // Longest FROM first, so it wins where two match.
+        for idxs in by_host.values_mut() {
+            idxs.sort_by_key(|&i| std::cmp::Reverse(maps[i].path.len()));
+        }
+        let report = LinkReport {
+            mappings: maps
+                .iter()
+                .map(|m| MappingCount {
+                    from: m.from_text.clone(),
+                    to: m.to.clone(),
+                    count: 0,
+                })
+                .collect(),
+            ..LinkReport::default()
+        };
+        Self {
+            maps,
+            by_host,
+            finder: memmem::Finder::new(b"://").into_owned(),
+            report,
+            carry: Vec::new(),
+            prev: None,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Adds a mapping (for `--cloud-url`, once the backup's base URL is known).
+    pub(crate) fn add(&mut self, m: UrlMapping) {
+        let mut maps = std::mem::take(&mut self.maps);
+        maps.push(m);
+        *self = Self::new(maps);
+    }
+
+    fn other_host(&mut self, host: &[u8]) {
+        let host = String::from_utf8_lossy(host).to_ascii_lowercase();
+        let hosts = &mut self.report.other_hosts;
+        if let Some(n) = hosts.get_mut(&host) {
+            *n += 1;
+        } else if hosts.len() < MAX_OTHER_HOSTS {
+            hosts.insert(host, 1);
+        } else {
+            self.report.other_hosts_truncated = true;
+        }
+    }
+
+    /// Decides the candidate whose `://` is at `c`. `end_final`: the end of
+    /// `b` is the end of the value.
+    fn decide(&mut self, b: &[u8], c: usize, prev: Option<u8>, end_final: bool) -> Decision {
+        let eq = |s: usize, word: &[u8]| b[s..s + word.len()].eq_ignore_ascii_case(word);
+        let start = if c >= 5 && eq(c - 5, b"https") {
+            c - 5
+        } else if c >= 4 && eq(c - 4, b"http") {
+            c - 4
+        } else {
+            return Decision::Skip(c + 3);
+        };
+        let before = if start > 0 { Some(b[start - 1]) } else { prev };
+        let h = c + 3;
+        let mut he = h;
+        while he < b.len() && is_host_byte(b[he]) {
+            he += 1;
+            if he - h > MAX_HOST {
+                // Not a host name: DNS names are at most 253 bytes.
+                return Decision::Skip(he);
+            }
+        }
+        let need_more = |at: usize| !end_final && at >= b.len();
+        if need_more(he) {
+            return Decision::NeedMore(start);
+        }
+        let mut q = he;
+        let mut port: Option<u16> = None;
+        if b.get(he) == Some(&b':') {
+            let mut pe = he + 1;
+            while pe < b.len() && b[pe].is_ascii_digit() {
+                pe += 1;
+                if pe - he > 6 {
+                    return Decision::Skip(pe);
+                }
+            }
+            if need_more(pe) {
+                return Decision::NeedMore(start);
+            }
+            let digits = &b[he + 1..pe];
+            let default = if c - start == 5 { 443 } else { 80 };
+            match std::str::from_utf8(digits)
+                .ok()
+                .and_then(|d| d.parse::<u16>().ok())
+            {
+                Some(p) => port = (p != default).then_some(p),
+                None if digits.is_empty() => {}
+                None => return Decision::Skip(pe),
+            }
+            q = pe;
+        }
+        let host = &b[h..he];
+        if host.is_empty() {
+            return Decision::Skip(h);
+        }
+        let key = String::from_utf8_lossy(host).to_ascii_lowercase();
+        let Some(idxs) = self.by_host.get(&key) else {
+            if preceded_ok(before) {
+                let shown = &b[h..q];
+                self.other_host(shown);
+            }
+            return Decision::Skip(q.max(h));
+        };
+        if !preceded_ok(before) {
+            return Decision::Skip(q.max(h));
+        }
+        let idxs = idxs.clone();
+        let mut waiting = false;
+        for idx in idxs {
+            let m = &self.maps[idx];
+            if m.port != port {
+                continue;
+            }
+            let end = q + m.path.len();
+            if need_more(end) {
+                // Not enough bytes to compare the path or see what follows it.
+                if b[q..].starts_with(&m.path.as_bytes()[..b.len() - q]) {
+                    waiting = true;
+                }
+                continue;
+            }
+            if &b[q..end] != m.path.as_bytes() {
+                continue;
+            }
+            let replace = match b.get(end) {
+                None if end_final => true,
+                None => {
+                    waiting = true;
+                    continue;
+                }
+                Some(&next) => boundary(next),
+            };
+            if replace {
+                // A longer FROM that is still undecided takes precedence.
+                if waiting {
+                    return Decision::NeedMore(start);
+                }
+                return Decision::Replace { start, end, idx };
+            }
+        }
+        if waiting {
+            return Decision::NeedMore(start);
+        }
+        let shown = &b[h..q];
+        self.other_host(shown);
+        Decision::Skip(q)
+    }
+
+    /// Rewrites `b`, writing what is decided to `out`; returns how many
+    /// bytes of `b` were written (the rest must wait for more input), all of
+    /// them when `end_final`.
+    fn process(
+        &mut self,
+        b: &[u8],
+        prev: Option<u8>,
+        end_final: bool,
+        out: &mut impl Sink,
+    ) -> usize {
+        let mut emitted = 0;
+        let mut search = 0;
+        while let Some(d) = self.finder.find(&b[search..]) {
+            let c = search + d;
+            match self.decide(b, c, prev, end_final) {
+                Decision::NeedMore(start) => {
+                    let start = start.max(emitted);
+                    out.put(&b[emitted..start]);
+                    return start;
+                }
+                Decision::Replace { start, end, idx } => {
+                    out.put(&b[emitted..start]);
+                    out.put(self.maps[idx].to.as_bytes());
+                    self.report.mappings[idx].count += 1;
+                    emitted = end;
+                    search = end;
+                }
+                Decision::Skip(next) => search = next.max(c + 3),
+            }
+        }
+        let keep_from = if end_final {
+            b.len()
+        } else {
+            // A scheme whose "://" has not arrived yet starts in the last 7 bytes.
+            let tail = b.len().saturating_sub(7).max(emitted);
+            b[tail..]
+                .iter()
+                .position(|&x| x == b'h' || x == b'H')
+                .map_or(b.len(), |p| tail + p)
+        };
+        out.put(&b[emitted..keep_from]);
+        keep_from
+    }
+
+    /// Whether `piece` could need any rewriting (or holding back).
+    fn needs_work(&self, piece: &[u8]) -> bool {
+        !self.carry.is_empty()
+            || self.finder.find(piece).is_some()
+            || piece[piece.len().saturating_sub(7)..]
+                .iter()
+                .any(|&x| x == b'h' || x == b'H')
+    }
+
+    /// A piece of a text node, CDATA section or comment. Returns false, having
+    /// written nothing, when the piece passes unchanged.
+    pub(crate) fn text<S: Sink>(&mut self, piece: &[u8], out: &mut S) -> bool {
+        if piece.is_empty() {
+            return false;
+        }
+        if !self.needs_work(piece) {
+            self.prev = piece.last().copied();
+            return false;
+        }
+        let joined;
+        let buf: &[u8] = if self.carry.is_empty() {
+            piece
+        } else {
+            let mut j = std::mem::take(&mut self.carry);
+            j.extend_from_slice(piece);
+            joined = j;
+            &joined
+        };
+        let done = self.process(buf, self.prev, false, out);
+        if done > 0 {
+            self.prev = Some(buf[done - 1]);
+        }
+        self.carry.clear();
+        self.carry.extend_from_slice(&buf[done..]);
+        true
+    }
+
+    /// The end of a text node, CDATA section or comment: flushes what was held back.
+    pub(crate) fn text_end<S: Sink>(&mut self, out: &mut S) {
+        if !self.carry.is_empty() {
+            let carry = std::mem::take(&mut self.carry);
+            self.process(&carry, self.prev, true, out);
+        }
+        self.prev = None;
+    }
+
+    /// Rewrites a whole value (an attribute's); `None` when unchanged.
+    pub(crate) fn value(&mut self, v: &[u8]) -> Option<Vec<u8>> {
+        self.finder.find(v)?;
+        let before: Vec<u64> = self.report.mappings.iter().map(|m| m.count).collect();
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        self.process(v, None, true, &mut out);
+        let changed = self
+            .report
+            .mappings
+            .iter()
+            .zip(before)
+            .any(|(m, b)| m.count != b);
+        let result = changed.then(|| out.clone());
+        self.scratch = out;
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rw(maps: &[&str]) -> LinkRewriter {
+        LinkRewriter::new(maps.iter().map(|m| UrlMapping::parse(m).unwrap()).collect())
+    }
+
+    fn value(maps: &[&str], v: &str) -> String {
+        let mut r = rw(maps);
+        r.value(v.as_bytes())
+            .map_or_else(|| v.to_string(), |b| String::from_utf8(b).unwrap())
+    }
+
+    /// Streams `v` in pieces of every size and checks all agree with `value`.
+    fn streamed(maps: &[&str], v: &str) -> String {
+        let whole = value(maps, v);
+        for size in 1..=v.len().max(1) {
+            let mut r = rw(maps);
+            let mut out = Vec::new();
+            for piece in v.as_bytes().chunks(size) {
+                if !r.text(piece, &mut out) {
+                    out.extend_from_slice(piece);
+                }
+            }
+            r.text_end(&mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), whole, "piece size {size}");
+        }
+        whole
+    }
+
+    const JIRA: &str = "http://jira.corp:8080=https://acme.atlassian.net";
+
+    #[test]
+    fn rewrites_the_prefix_and_keeps_the_rest_byte_for_byte() {
+        assert_eq!(
+            streamed(
+                &[JIRA],
+                "see http://jira.corp:8080/browse/X-9?focusedCommentId=1&amp;page=2 now"
+            ),
+            "see https://acme.atlassian.net/browse/X-9?focusedCommentId=1&amp;page=2 now"
+        );
+        assert_eq!(
+            streamed(
+                &[JIRA],
+                "&quot;baseUrl&quot;:&quot;http://jira.corp:8080&quot;"
+            ),
+            "&quot;baseUrl&quot;:&quot;https://acme.atlassian.net&quot;"
+        );
+    }
+
+    #[test]
+    fn scheme_and_host_case_and_default_ports_match_alike() {
+        let m = "http://wiki.corp=https://acme.atlassian.net/wiki";
+        assert_eq!(
+            streamed(&[m], "HTTPS://Wiki.Corp/x"),
+            "https://acme.atlassian.net/wiki/x"
+        );
+        assert_eq!(
+            streamed(&[m], "http://wiki.corp:80/x"),
+            "https://acme.atlassian.net/wiki/x"
+        );
+        assert_eq!(
+            streamed(&[m], "https://wiki.corp:443/x"),
+            "https://acme.atlassian.net/wiki/x"
+        );
+        assert_eq!(
+            streamed(&[m], "http://wiki.corp:8090/x"),
+            "http://wiki.corp:8090/x"
+        );
+    }
+
+    #[test]
+    fn other_ports_longer_hosts_and_segments_and_bad_prefixes_are_left_alone() {
+        for v in [
+            "http://jira.corp:8085/browse/PLAN-1",
+            "http://jira.corp/browse/X-1",
+            "http://jira.corp.evil.test:8080/x",
+            "http://jira.corpx:8080/x",
+            "xhttp://jira.corp:8080/x",
+            "svn+http://jira.corp:8080/x",
+            "a.http://jira.corp:8080/x",
+            "1http://jira.corp:8080/x",
+        ] {
+            assert_eq!(streamed(&[JIRA], v), v, "{v}");
+        }
+        let prefixed = "http://jira.corp:8080/jira=https://acme.atlassian.net";
+        assert_eq!(
+            streamed(&[prefixed], "http://jira.corp:8080/jira2/x"),
+            "http://jira.corp:8080/jira2/x"
+        );
+        assert_eq!(
+            streamed(&[prefixed], "http://jira.corp:8080/jira/x"),
+            "https://acme.atlassian.net/x"
+        );
+        assert_eq!(
+            streamed(&[prefixed], "http://jira.corp:8080/jira"),
+            "https://acme.atlassian.net"
+        );
+        for end in [
+            "?a", "#a", "\"", "'", "<", ">", "&amp;", "]", ")", " ", "\n",
+        ] {
+            let v = format!("http://jira.corp:8080/jira{end}");
+            assert_eq!(
+                streamed(&[prefixed], &v),
+                format!("https://acme.atlassian.net{end}"),
+                "{end:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_longest_from_wins() {
+        let maps = [
+            "http://jira.corp:8080=https://a.example.net",
+            "http://jira.corp:8080/jira=https://b.example.net",
+        ];
+        assert_eq!(
+            streamed(
+                &maps,
+                "http://jira.corp:8080/jira/x http://jira.corp:8080/other"
+            ),
+            "https://b.example.net/x https://a.example.net/other"
+        );
+    }
+
+    #[test]
+    fn counts_rewrites_and_lists_other_hosts() {
+        let mut r = rw(&[JIRA]);
+        let v = r
+            .value(b"http://jira.corp:8080/a http://bamboo.corp:8085/b https://Bamboo.corp:8085/c http://jira.corp:8080")
+            .unwrap();
+        assert!(
+            String::from_utf8(v)
+                .unwrap()
+                .starts_with("https://acme.atlassian.net/a")
+        );
+        assert_eq!(r.report.mappings[0].count, 2);
+        assert_eq!(r.report.other_hosts.get("bamboo.corp:8085"), Some(&2));
+    }
+
+    #[test]
+    fn bad_mappings_are_refused_with_the_reason() {
+        for bad in [
+            "jira.corp=https://x.net",
+            "http://jira.corp",
+            "http://=https://x.net",
+            "http://jira.corp:99999=https://x.net",
+            "http://jira.corp/a?b=https://x.net",
+            "http://jira.corp=https://x.net/a b",
+            "http://jira.corp=https://x.net/]]",
+            "http://jira.corp=https://x--y.net",
+        ] {
+            let e = UrlMapping::parse(bad).expect_err(bad);
+            assert!(
+                e.to_string().contains(bad.split('=').next().unwrap()),
+                "{e}"
+            );
+        }
+    }
+}
