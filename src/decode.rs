@@ -165,7 +165,7 @@ fn sniff_complete(head: &[u8]) -> bool {
         // Perhaps the start of a U+FFFE or U+FFFF, which will be removed.
         return false;
     }
-    let probe = without_forbidden(head);
+    let probe = without_forbidden(&head[..head.len().min(SNIFF_LIMIT)]);
     let body = probe.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&probe);
     if body.len() < 5 {
         return false;
@@ -242,7 +242,7 @@ impl Decoder {
             }
             None => {
                 // Read the declaration as the sanitizer will leave it.
-                let probe = without_forbidden(&head);
+                let probe = without_forbidden(&head[..head.len().min(SNIFF_LIMIT)]);
                 match declared_encoding(&probe) {
                     Some(range) => {
                         let label = String::from_utf8_lossy(&probe[range]).into_owned();

@@ -322,7 +322,7 @@ impl Rules for FactsOnly {
     fn start_tag(
         &mut self,
         tag: &crate::xml::rules::StartTag<'_>,
-        _edits: &mut Vec<crate::xml::rules::Edit>,
+        _edits: &mut crate::xml::rules::Edits,
     ) -> Result<(), Error> {
         self.observer.start_tag(tag, self.depth);
         self.depth += 1;

@@ -4,6 +4,7 @@
 //! about itself. [`RuleSet`] plugs them into the scanner's hooks.
 
 pub(crate) mod facts;
+pub(crate) mod fnv;
 pub(crate) mod jira;
 pub(crate) mod timestamps;
 pub(crate) mod urls;
@@ -11,10 +12,11 @@ pub(crate) mod urls;
 use crate::error::Error;
 use crate::report::Report;
 use crate::rules::facts::{FactsObserver, Product, Watch};
+use crate::rules::fnv::FnvMap;
 use crate::rules::timestamps::{Mapping, ZoneConverter};
 use crate::rules::urls::{LinkRewriter, UrlMapping};
 use crate::sink::Sink;
-use crate::xml::rules::{Edit, Rules, StartTag, TextKind};
+use crate::xml::rules::{Edits, Rules, StartTag, TextKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 
@@ -160,7 +162,45 @@ pub(crate) struct RuleSet {
     hold: Hold,
     held: Vec<u8>,
     pub(crate) times: Option<TimestampReport>,
+    /// What each `Entity.field` holds, decided once, with its counts.
+    entities: Vec<EntityPlan>,
+    entity_index: FnvMap<Vec<u8>, usize>,
+    last_entity: Option<usize>,
+    /// The last converted timestamp.
+    shifted: Vec<u8>,
     pub(crate) shares: BTreeMap<String, u64>,
+}
+
+/// Which count of a [`FieldPlan`].
+#[derive(Clone, Copy)]
+enum Count {
+    Shifted = 0,
+    DateOnly = 1,
+    Strings = 2,
+}
+
+/// What a timestamp-shaped value of one `Entity.field` is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FieldRule {
+    /// An instant: shifted.
+    Instant,
+    /// Left alone, for the reason given.
+    Keep(jira::Keep),
+    /// `CustomFieldValue.datevalue`: a day for datepicker fields, an instant otherwise.
+    DependsOnCustomField,
+}
+
+/// One field of an entity: its rule and counts.
+struct FieldPlan {
+    name: Vec<u8>,
+    rule: FieldRule,
+    counts: [u64; 3],
+}
+
+/// The fields of one entity (Jira entity, Confluence object class) seen so far.
+struct EntityPlan {
+    name: Vec<u8>,
+    fields: Vec<FieldPlan>,
 }
 
 fn attr_value<'a>(tag: &StartTag<'a>, name: &[u8]) -> Option<std::borrow::Cow<'a, [u8]>> {
@@ -198,6 +238,10 @@ impl RuleSet {
             hold: Hold::Nothing,
             held: Vec::new(),
             times: None,
+            entities: Vec::new(),
+            entity_index: FnvMap::default(),
+            last_entity: None,
+            shifted: Vec::new(),
             shares: BTreeMap::new(),
         };
         if let Some(TzChoice::Zone(zone)) = set.cfg.tz.clone() {
@@ -215,8 +259,8 @@ impl RuleSet {
     }
 
     /// The link report, if links are remapped.
-    pub(crate) fn link_report(&self) -> Option<&LinkReport> {
-        self.links.as_ref().map(|l| &l.report)
+    pub(crate) fn link_report(&self) -> Option<LinkReport> {
+        self.links.as_ref().map(LinkRewriter::report)
     }
 
     fn start_times(&mut self, zone: &str, source: String) -> Result<(), Error> {
@@ -289,61 +333,125 @@ impl RuleSet {
         })
     }
 
-    /// Converts one timestamp literal; returns the UTC literal.
-    fn shift(
-        &mut self,
-        value: &[u8],
-        element: &[u8],
-        id: Option<String>,
-        field: &[u8],
-        offset: u64,
-    ) -> Result<Option<Vec<u8>>, Error> {
-        let Some(lit) = timestamps::parse(value) else {
-            return Ok(None);
-        };
-        let keep = self.cfg.keep;
-        let Some((utc, mapping)) = self.converter(offset)?.local_to_utc(lit.dt) else {
-            return Ok(None);
-        };
-        let mut out = Vec::with_capacity(value.len());
-        timestamps::format(utc, lit.fraction, &mut out);
-        if let Some(report) = self.times.as_mut() {
-            let key = format!("{}.{}", lossy(element), lossy(field));
-            *report.shifted.entry(key).or_default() += 1;
-            let cases = match mapping {
-                Mapping::Normal => None,
-                Mapping::Gap => Some(&mut report.gaps),
-                Mapping::Overlap => Some(&mut report.overlaps),
-            };
-            if let Some(cases) = cases {
-                cases.count += 1;
-                if cases.first.len() < keep {
-                    cases.first.push(ShiftCase {
-                        element: lossy(element),
-                        id,
-                        field: lossy(field),
-                        local: lossy(value),
-                        utc: lossy(&out),
-                    });
-                }
-            }
+    /// The plan of an entity, created on first sight.
+    fn entity(&mut self, name: &[u8]) -> usize {
+        // Rows of one entity come together: most lookups hit the last one.
+        if let Some(e) = self.last_entity.filter(|&e| self.entities[e].name == name) {
+            return e;
         }
-        Ok(Some(out))
+        if let Some(&e) = self.entity_index.get(name) {
+            self.last_entity = Some(e);
+            return e;
+        }
+        self.entities.push(EntityPlan {
+            name: name.to_vec(),
+            fields: Vec::new(),
+        });
+        self.entity_index
+            .insert(name.to_vec(), self.entities.len() - 1);
+        self.last_entity = Some(self.entities.len() - 1);
+        self.entities.len() - 1
     }
 
-    fn count_kept(&mut self, keep: jira::Keep, element: &[u8], field: &[u8]) {
-        if let Some(report) = self.times.as_mut() {
-            let key = format!("{}.{}", lossy(element), lossy(field));
-            let map = match keep {
-                jira::Keep::DateOnly => &mut report.kept_date_only,
-                jira::Keep::String => &mut report.kept_strings,
-            };
-            *map.entry(key).or_default() += 1;
+    /// The plan of field `name` (the `hint`-th attribute) of entity `e`.
+    fn field(&mut self, e: usize, hint: usize, name: &[u8], jira: bool) -> usize {
+        let fields = &mut self.entities[e].fields;
+        if fields.get(hint).is_some_and(|f| f.name == name) {
+            return hint;
         }
+        if let Some(i) = fields.iter().position(|f| f.name == name) {
+            return i;
+        }
+        let entity = &self.entities[e].name;
+        let rule = if !jira {
+            FieldRule::Instant
+        } else if let Some(keep) = jira::exception(entity, name) {
+            FieldRule::Keep(keep)
+        } else if (entity.as_slice(), name) == jira::CUSTOM_FIELD_VALUE {
+            FieldRule::DependsOnCustomField
+        } else {
+            FieldRule::Instant
+        };
+        let fields = &mut self.entities[e].fields;
+        fields.push(FieldPlan {
+            name: name.to_vec(),
+            rule,
+            counts: [0; 3],
+        });
+        fields.len() - 1
+    }
+
+    /// Converts one timestamp literal of field `f` of entity `e` to UTC into
+    /// `self.shifted`; `id` names the row for reports of daylight-saving
+    /// cases. False when it cannot be converted (out of range).
+    fn shift(
+        &mut self,
+        lit: timestamps::Literal<'_>,
+        value: &[u8],
+        (e, f): (usize, usize),
+        id: impl FnOnce() -> Option<String>,
+        offset: u64,
+    ) -> Result<bool, Error> {
+        let keep = self.cfg.keep;
+        let Some((utc, mapping)) = self.converter(offset)?.local_to_utc(lit.at) else {
+            return Ok(false);
+        };
+        self.shifted.clear();
+        timestamps::format(utc, lit.fraction, &mut self.shifted);
+        self.entities[e].fields[f].counts[Count::Shifted as usize] += 1;
+        if mapping != Mapping::Normal
+            && let Some(report) = self.times.as_mut()
+        {
+            let cases = if mapping == Mapping::Gap {
+                &mut report.gaps
+            } else {
+                &mut report.overlaps
+            };
+            cases.count += 1;
+            if cases.first.len() < keep {
+                let entity = &self.entities[e];
+                cases.first.push(ShiftCase {
+                    element: lossy(&entity.name),
+                    id: id(),
+                    field: lossy(&entity.fields[f].name),
+                    local: lossy(value),
+                    utc: lossy(&self.shifted),
+                });
+            }
+        }
+        Ok(true)
+    }
+
+    /// The timestamp report with its counts.
+    pub(crate) fn timestamp_report(&self) -> Option<TimestampReport> {
+        let mut t = self.times.clone()?;
+        let named = |which: Count| -> BTreeMap<String, u64> {
+            let mut m = BTreeMap::new();
+            for e in &self.entities {
+                for f in &e.fields {
+                    let n = f.counts[which as usize];
+                    if n > 0 {
+                        m.insert(format!("{}.{}", lossy(&e.name), lossy(&f.name)), n);
+                    }
+                }
+            }
+            m
+        };
+        t.shifted = named(Count::Shifted);
+        t.kept_date_only = named(Count::DateOnly);
+        t.kept_strings = named(Count::Strings);
+        t.build = self.facts().build.clone();
+        t.stated_zone = self
+            .facts()
+            .zone
+            .as_ref()
+            .map(|z| z.value.clone())
+            .filter(|z| z != &t.zone);
+        Some(t)
     }
 
     /// Jira rows: timestamps, zone markers, what later rows depend on.
-    fn jira_tag(&mut self, tag: &StartTag<'_>, edits: &mut Vec<Edit>) -> Result<(), Error> {
+    fn jira_tag(&mut self, tag: &StartTag<'_>, edits: &mut Edits) -> Result<(), Error> {
         let name = tag.name();
         match name {
             b"CustomField" => {
@@ -365,27 +473,38 @@ impl RuleSet {
         if self.cfg.tz.is_none() {
             return Ok(());
         }
-        let row_id = attr_value(tag, b"id").map(|v| lossy(&v));
-        for (field, range) in tag.attributes() {
+        let row_id = || attr_value(tag, b"id").map(|v| lossy(&v));
+        let mut entity = None;
+        for (i, (field, range)) in tag.attributes().enumerate() {
+            // Removing references only shortens a value: anything shorter than
+            // a timestamp cannot become one, so most values are passed over
+            // without looking at them.
+            let is_zone_row = name == b"OSPropertyString" && !self.zone_properties.is_empty();
+            if range.len() < 19 && !is_zone_row {
+                continue;
+            }
+            if tag.removed.is_empty()
+                && !is_zone_row
+                && (range.len() > 29 || tag.raw[range.start + 4] != b'-')
+            {
+                continue;
+            }
             let value = tag.value(range.clone());
             if name == b"OSPropertyString"
                 && field == b"value"
-                && row_id
-                    .as_deref()
-                    .and_then(|i| i.parse().ok())
-                    .is_some_and(|i: u64| self.zone_properties.contains(&i))
+                && !self.zone_properties.is_empty()
+                && attr_value(tag, b"id")
+                    .and_then(|v| parse_id(&v))
+                    .is_some_and(|i| self.zone_properties.contains(&i))
             {
                 if &*value != b"UTC" {
                     // Resolve first so that `--tz auto` can learn it from this row.
                     self.converter(tag.offset)?;
-                    edits.push(Edit {
-                        range,
-                        with: b"UTC".to_vec(),
-                    });
+                    edits.replace(range, b"UTC");
                     if let Some(r) = self.times.as_mut() {
                         r.zone_markers.push(format!(
                             "OSPropertyString id={} (jvm.system.timezone)",
-                            row_id.as_deref().unwrap_or("?")
+                            row_id().as_deref().unwrap_or("?")
                         ));
                     }
                 }
@@ -394,23 +513,29 @@ impl RuleSet {
             if value.len() < 19 || value.len() > 29 || value[4] != b'-' {
                 continue;
             }
-            if timestamps::parse(&value).is_none() {
+            let Some(lit) = timestamps::parse(&value) else {
                 continue;
-            }
-            if let Some(keep) = jira::exception(name, field) {
-                self.count_kept(keep, name, field);
-                continue;
-            }
-            if (name, field) == jira::CUSTOM_FIELD_VALUE
-                && attr_value(tag, b"customfield")
+            };
+            let e = *entity.get_or_insert_with(|| self.entity(name));
+            let f = self.field(e, i, field, true);
+            let keep = match self.entities[e].fields[f].rule {
+                FieldRule::Instant => None,
+                FieldRule::Keep(keep) => Some(keep),
+                FieldRule::DependsOnCustomField => attr_value(tag, b"customfield")
                     .and_then(|v| parse_id(&v))
-                    .is_some_and(|f| self.datepickers.contains(&f))
-            {
-                self.count_kept(jira::Keep::DateOnly, name, field);
+                    .is_some_and(|c| self.datepickers.contains(&c))
+                    .then_some(jira::Keep::DateOnly),
+            };
+            if let Some(keep) = keep {
+                let which = match keep {
+                    jira::Keep::DateOnly => Count::DateOnly,
+                    jira::Keep::String => Count::Strings,
+                };
+                self.entities[e].fields[f].counts[which as usize] += 1;
                 continue;
             }
-            if let Some(with) = self.shift(&value, name, row_id.clone(), field, tag.offset)? {
-                edits.push(Edit { range, with });
+            if self.shift(lit, &value, (e, f), row_id, tag.offset)? {
+                edits.replace(range, &self.shifted);
             }
         }
         Ok(())
@@ -434,7 +559,7 @@ impl RuleSet {
     }
 
     /// `<SharePermissions type="global">` becomes `loggedin`.
-    fn restrict_share(&mut self, tag: &StartTag<'_>, edits: &mut Vec<Edit>) {
+    fn restrict_share(&mut self, tag: &StartTag<'_>, edits: &mut Edits) {
         if tag.name() != b"SharePermissions" {
             return;
         }
@@ -444,10 +569,7 @@ impl RuleSet {
                     .map(|v| lossy(&v))
                     .unwrap_or_else(|| "SharePermissions".into());
                 *self.shares.entry(entity).or_default() += 1;
-                edits.push(Edit {
-                    range,
-                    with: b"loggedin".to_vec(),
-                });
+                edits.replace(range, b"loggedin");
             }
         }
     }
@@ -495,10 +617,15 @@ impl RuleSet {
         let field = self.date_property.take().unwrap_or_default();
         let id = (!self.object_id.is_empty()).then(|| self.object_id.clone());
         let class = self.object_class.clone();
-        match self.shift(&held, class.as_bytes(), id, field.as_bytes(), 0)? {
-            Some(utc) => out.put(&utc),
-            None => out.put(&held),
-        }
+        let shifted = match timestamps::parse(&held) {
+            Some(lit) => {
+                let e = self.entity(class.as_bytes());
+                let f = self.field(e, usize::MAX, field.as_bytes(), false);
+                self.shift(lit, &held, (e, f), || id, 0)?
+            }
+            None => false,
+        };
+        out.put(if shifted { &self.shifted } else { &held });
         Ok(())
     }
 }
@@ -507,7 +634,7 @@ impl Rules for RuleSet {
     const SEES_TAGS: bool = true;
     const SEES_TEXT: bool = true;
 
-    fn start_tag(&mut self, tag: &StartTag<'_>, edits: &mut Vec<Edit>) -> Result<(), Error> {
+    fn start_tag(&mut self, tag: &StartTag<'_>, edits: &mut Edits) -> Result<(), Error> {
         let depth = self.depth;
         self.depth += 1;
         self.date_property = None;
@@ -527,13 +654,15 @@ impl Rules for RuleSet {
             Some(Product::Confluence) => self.confluence_tag(tag),
             _ => {}
         }
-        if let Some(links) = self.links.as_mut() {
+        if let Some(links) = self.links.as_mut()
+            && urls::has_scheme_separator(tag.raw)
+        {
             for (_, range) in tag.attributes() {
-                if edits.iter().any(|e| e.range == range) {
+                if edits.covers(&range) {
                     continue;
                 }
                 if let Some(with) = links.value(&tag.value(range.clone())) {
-                    edits.push(Edit { range, with });
+                    edits.replace(range, &with);
                 }
             }
         }
@@ -606,18 +735,8 @@ impl Rules for RuleSet {
 
 /// Fills the rule parts of a report.
 pub(crate) fn add_to_report(set: &RuleSet, report: &mut Report) {
-    let mut times = set.times.clone();
-    if let Some(t) = times.as_mut() {
-        t.build = set.facts().build.clone();
-        t.stated_zone = set
-            .facts()
-            .zone
-            .as_ref()
-            .map(|z| z.value.clone())
-            .filter(|z| z != &t.zone);
-    }
-    report.timestamps = times;
-    report.links = set.link_report().cloned();
+    report.timestamps = set.timestamp_report();
+    report.links = set.link_report();
     report.global_shares_restricted = set.shares.clone();
     report.backup = set.facts().clone();
 }

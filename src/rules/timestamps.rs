@@ -1,28 +1,52 @@
 //! Timestamp literals as Java writes them (`java.sql.Timestamp.toString()`:
 //! `2014-09-04 13:47:54.78`) and their conversion from a zone's local time to
-//! UTC, keeping the literal's shape, with a per-local-hour offset cache.
+//! UTC, keeping the literal's shape.
+//!
+//! The hot path is plain arithmetic on [`Civil`] values with a per-local-day
+//! offset cache; jiff (with its bundled tz database) answers the zone rules:
+//! a day's offset, whether a transition falls near it, and the slow path for
+//! values on such days.
 
-use jiff::civil::DateTime;
 use jiff::tz::{AmbiguousOffset, TimeZone, TimeZoneDatabase};
 use jiff::{SignedDuration, civil};
+
+/// A civil date and time to the second (the fraction is kept as written).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Civil {
+    pub(crate) year: i32,
+    pub(crate) month: u8,
+    pub(crate) day: u8,
+    pub(crate) hour: u8,
+    pub(crate) minute: u8,
+    pub(crate) second: u8,
+}
 
 /// A parsed `YYYY-MM-DD HH:MM:SS[.f{1,9}]` literal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Literal<'a> {
-    pub(crate) dt: DateTime,
+    pub(crate) at: Civil,
     /// The fraction digits as written (possibly empty), kept byte for byte.
     pub(crate) fraction: &'a [u8],
 }
 
-fn digits(b: &[u8]) -> Option<i32> {
-    let mut v = 0i32;
-    for &c in b {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v * 10 + i32::from(c - b'0');
+fn is_leap(y: i32) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i32, m: u8) -> u8 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
     }
-    Some(v)
+}
+
+/// Two ASCII digits at `b[i..i + 2]`.
+#[inline]
+fn two(b: &[u8], i: usize) -> Option<u8> {
+    let (t, o) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
+    (t < 10 && o < 10).then_some(t * 10 + o)
 }
 
 /// Parses a value that is exactly a timestamp literal (nothing before or after).
@@ -42,41 +66,127 @@ pub(crate) fn parse(b: &[u8]) -> Option<Literal<'_>> {
     if !fraction.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let nanos = if fraction.is_empty() {
-        0
-    } else {
-        digits(fraction)? * 10i32.pow(9 - fraction.len() as u32)
-    };
-    let year = i16::try_from(digits(&b[0..4])?).ok()?;
-    let dt = civil::DateTime::new(
+    let year = i32::from(two(b, 0)?) * 100 + i32::from(two(b, 2)?);
+    let at = Civil {
         year,
-        i8::try_from(digits(&b[5..7])?).ok()?,
-        i8::try_from(digits(&b[8..10])?).ok()?,
-        i8::try_from(digits(&b[11..13])?).ok()?,
-        i8::try_from(digits(&b[14..16])?).ok()?,
-        i8::try_from(digits(&b[17..19])?).ok()?,
-        nanos,
-    )
-    .ok()?;
-    Some(Literal { dt, fraction })
+        month: two(b, 5)?,
+        day: two(b, 8)?,
+        hour: two(b, 11)?,
+        minute: two(b, 14)?,
+        second: two(b, 17)?,
+    };
+    let valid = (1..=12).contains(&at.month)
+        && at.day >= 1
+        && at.day <= days_in_month(year, at.month)
+        && at.hour < 24
+        && at.minute < 60
+        && at.second < 60
+        && year >= 1;
+    valid.then_some(Literal { at, fraction })
 }
 
-/// Writes `dt` in the literal's shape, with `fraction` as the fraction digits.
-pub(crate) fn format(dt: DateTime, fraction: &[u8], out: &mut Vec<u8>) {
-    use std::io::Write;
-    let _ = write!(
-        out,
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        dt.year(),
-        dt.month(),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second()
-    );
+/// Writes `at` in the literal's shape, with `fraction` as the fraction digits.
+pub(crate) fn format(at: Civil, fraction: &[u8], out: &mut Vec<u8>) {
+    let y = at.year.unsigned_abs();
+    let d = |v: u32| b'0' + (v % 10) as u8;
+    let pair = |v: u8| [b'0' + v / 10, b'0' + v % 10];
+    let [mo1, mo2] = pair(at.month);
+    let [d1, d2] = pair(at.day);
+    let [h1, h2] = pair(at.hour);
+    let [mi1, mi2] = pair(at.minute);
+    let [s1, s2] = pair(at.second);
+    out.extend_from_slice(&[
+        d(y / 1000),
+        d(y / 100),
+        d(y / 10),
+        d(y),
+        b'-',
+        mo1,
+        mo2,
+        b'-',
+        d1,
+        d2,
+        b' ',
+        h1,
+        h2,
+        b':',
+        mi1,
+        mi2,
+        b':',
+        s1,
+        s2,
+    ]);
     if !fraction.is_empty() {
         out.push(b'.');
         out.extend_from_slice(fraction);
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, u8, u8) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+impl Civil {
+    fn day_number(self) -> i64 {
+        days_from_civil(
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        )
+    }
+
+    /// Seconds since 1970-01-01 00:00 of this civil time (as if it were UTC).
+    fn seconds(self) -> i64 {
+        self.day_number() * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second)
+    }
+
+    fn from_seconds(secs: i64) -> Option<Self> {
+        let (y, month, day) = civil_from_days(secs.div_euclid(86_400));
+        let sod = secs.rem_euclid(86_400);
+        let year = i32::try_from(y).ok().filter(|y| (1..=9999).contains(y))?;
+        Some(Civil {
+            year,
+            month,
+            day,
+            hour: (sod / 3600) as u8,
+            minute: (sod / 60 % 60) as u8,
+            second: (sod % 60) as u8,
+        })
+    }
+
+    fn to_jiff(self) -> Option<civil::DateTime> {
+        civil::DateTime::new(
+            i16::try_from(self.year).ok()?,
+            self.month as i8,
+            self.day as i8,
+            self.hour as i8,
+            self.minute as i8,
+            self.second as i8,
+            0,
+        )
+        .ok()
     }
 }
 
@@ -91,14 +201,18 @@ pub(crate) enum Mapping {
     Overlap,
 }
 
-const CACHE_SLOTS: usize = 4096;
+/// Days cached: 16384 consecutive local days (about 45 years) never collide.
+const CACHE_SLOTS: usize = 1 << 14;
+/// Marks a cached day whose offset is not uniform.
+const NOT_UNIFORM: i32 = i32::MIN;
 
 /// Converts local times of one zone to UTC, with a cache of each local
-/// hour's offset (checked at both ends of the hour; hours in which the
-/// offset changes take the slow path every time).
+/// day's offset. A day is cached only when no transition falls near it
+/// (checked exactly with the zone's next transition); days with a
+/// transition take the slow path for every value.
 pub(crate) struct ZoneConverter {
     tz: TimeZone,
-    /// (hour key, offset in seconds); the offset is `i32::MIN` for hours that are not uniform.
+    /// (day number, offset in seconds or [`NOT_UNIFORM`]).
     cache: Vec<(i64, i32)>,
 }
 
@@ -117,59 +231,54 @@ impl ZoneConverter {
         })
     }
 
-    fn hour_key(dt: DateTime) -> i64 {
-        let d = dt.date();
-        (i64::from(d.year()) * 400 + i64::from(d.month()) * 32 + i64::from(d.day())) * 24
-            + i64::from(dt.hour())
-    }
-
-    /// The offset in force for the whole local hour of `dt`, if it does not change in it.
-    fn uniform_offset(&self, dt: DateTime) -> Option<i32> {
-        let start = dt
-            .with()
-            .minute(0)
-            .second(0)
-            .subsec_nanosecond(0)
-            .build()
-            .ok()?;
-        let end = dt
-            .with()
-            .minute(59)
-            .second(59)
-            .subsec_nanosecond(999_999_999)
-            .build()
-            .ok()?;
-        match (
-            self.tz.to_ambiguous_timestamp(start).offset(),
-            self.tz.to_ambiguous_timestamp(end).offset(),
-        ) {
-            (
-                AmbiguousOffset::Unambiguous { offset: a },
-                AmbiguousOffset::Unambiguous { offset: b },
-            ) if a == b => Some(a.seconds()),
-            _ => None,
+    /// The offset in force for the whole local day of `at`, if no
+    /// transition happens during it.
+    fn uniform_offset(&self, at: Civil) -> Option<i32> {
+        let midnight = Civil {
+            hour: 0,
+            minute: 0,
+            second: 0,
+            ..at
+        }
+        .to_jiff()?;
+        let AmbiguousOffset::Unambiguous { offset } =
+            self.tz.to_ambiguous_timestamp(midnight).offset()
+        else {
+            return None;
+        };
+        // Local times of one day can map to instants beyond its 24 hours
+        // (a fall-back hour repeats), so look wider than the day: no
+        // transition may come within 3 hours before it to 27 hours after.
+        let start = midnight.to_zoned(TimeZone::fixed(offset)).ok()?.timestamp();
+        let from = start.checked_sub(SignedDuration::from_hours(3)).ok()?;
+        let until = start.checked_add(SignedDuration::from_hours(27)).ok()?;
+        match self.tz.following(from).next() {
+            Some(t) if t.timestamp() < until => None,
+            _ => Some(offset.seconds()),
         }
     }
 
     /// Converts a local time to UTC.
-    pub(crate) fn local_to_utc(&mut self, dt: DateTime) -> Option<(DateTime, Mapping)> {
-        let key = Self::hour_key(dt);
-        let slot = (key as u64 as usize) % CACHE_SLOTS;
+    pub(crate) fn local_to_utc(&mut self, at: Civil) -> Option<(Civil, Mapping)> {
+        let key = at.day_number();
+        let slot = key.rem_euclid(CACHE_SLOTS as i64) as usize;
         let offset = if self.cache[slot].0 == key {
             self.cache[slot].1
         } else {
-            let off = self.uniform_offset(dt).unwrap_or(i32::MIN);
+            let off = self.uniform_offset(at).unwrap_or(NOT_UNIFORM);
             self.cache[slot] = (key, off);
             off
         };
-        if offset != i32::MIN {
-            let utc = dt
-                .checked_sub(SignedDuration::from_secs(i64::from(offset)))
-                .ok()?;
+        if offset != NOT_UNIFORM {
+            let secs = key * 86_400
+                + i64::from(at.hour) * 3600
+                + i64::from(at.minute) * 60
+                + i64::from(at.second);
+            let utc = Civil::from_seconds(secs - i64::from(offset))?;
             return Some((utc, Mapping::Normal));
         }
-        // Slow path: the offset changes within this hour.
-        let (offset, mapping) = match self.tz.to_ambiguous_timestamp(dt).offset() {
+        // Slow path: a transition is near this day.
+        let (offset, mapping) = match self.tz.to_ambiguous_timestamp(at.to_jiff()?).offset() {
             AmbiguousOffset::Unambiguous { offset } => (offset, Mapping::Normal),
             // Java: a wall time in a gap is read with the offset before the
             // transition, which moves it later by the gap length.
@@ -177,9 +286,7 @@ impl ZoneConverter {
             // Java: a repeated wall time takes the earlier instant.
             AmbiguousOffset::Fold { before, .. } => (before, Mapping::Overlap),
         };
-        let utc = dt
-            .checked_sub(SignedDuration::from_secs(i64::from(offset.seconds())))
-            .ok()?;
+        let utc = Civil::from_seconds(at.seconds() - i64::from(offset.seconds()))?;
         Some((utc, mapping))
     }
 }
@@ -191,7 +298,7 @@ mod tests {
     fn convert(zone: &str, literal: &str) -> (String, Mapping) {
         let mut c = ZoneConverter::new(zone).expect("zone");
         let lit = parse(literal.as_bytes()).expect("literal");
-        let (utc, m) = c.local_to_utc(lit.dt).expect("converts");
+        let (utc, m) = c.local_to_utc(lit.at).expect("converts");
         let mut out = Vec::new();
         format(utc, lit.fraction, &mut out);
         (String::from_utf8(out).unwrap(), m)
@@ -202,6 +309,7 @@ mod tests {
         assert!(parse(b"2014-09-04 13:47:54.78").is_some());
         assert!(parse(b"2021-07-13 10:37:40").is_some());
         assert!(parse(b"2014-09-30 00:00:00.123456789").is_some());
+        assert!(parse(b"2016-02-29 00:00:00.0").is_some());
         for bad in [
             &b"2014-09-04T13:47:54.78"[..],
             b"2014-09-04 13:47:54.",
@@ -210,7 +318,12 @@ mod tests {
             b"2014-09-04",
             b" 2014-09-04 13:47:54.78",
             b"2014-02-30 00:00:00.0",
+            b"2015-02-29 00:00:00.0",
             b"2014-09-04 25:00:00.0",
+            b"2014-13-04 10:00:00.0",
+            b"2014-09-04 10:60:00.0",
+            b"0000-09-04 10:00:00.0",
+            b"2014-09-04 1a:00:00.0",
             b"1624508495715",
         ] {
             assert!(parse(bad).is_none(), "{}", String::from_utf8_lossy(bad));
@@ -234,6 +347,10 @@ mod tests {
         assert_eq!(
             convert("Asia/Kolkata", "2020-01-01 05:30:00.0").0,
             "2020-01-01 00:00:00.0"
+        );
+        assert_eq!(
+            convert("Europe/Berlin", "0999-03-01 00:30:00.0").0,
+            "0999-02-28 23:36:32.0"
         );
     }
 
@@ -259,21 +376,49 @@ mod tests {
         );
     }
 
+    /// The cached fast path agrees with jiff's "compatible" conversion (Java's).
     #[test]
-    fn the_hour_cache_agrees_with_the_slow_path() {
-        let mut cached = ZoneConverter::new("Europe/Berlin").unwrap();
-        let tz = TimeZoneDatabase::bundled().get("Europe/Berlin").unwrap();
-        let mut dt = civil::date(2019, 3, 30).at(0, 0, 0, 0);
-        for _ in 0..(4 * 24 * 4) {
-            let expected = tz.to_ambiguous_timestamp(dt).compatible().unwrap();
-            let (utc, _) = cached.local_to_utc(dt).unwrap();
-            assert_eq!(
-                utc.to_zoned(TimeZone::UTC).unwrap().timestamp(),
-                expected,
-                "{dt}"
-            );
-            dt = dt.checked_add(SignedDuration::from_mins(15)).unwrap();
+    fn the_day_cache_agrees_with_jiff_over_decades() {
+        for zone in [
+            "Europe/Berlin",
+            "America/Sao_Paulo",
+            "Asia/Kolkata",
+            "Australia/Lord_Howe",
+            "America/St_Johns",
+        ] {
+            let mut cached = ZoneConverter::new(zone).unwrap();
+            let tz = TimeZoneDatabase::bundled().get(zone).unwrap();
+            let mut dt = civil::date(1975, 1, 1).at(0, 17, 0, 0);
+            while dt.year() < 2030 {
+                let expected = tz.to_ambiguous_timestamp(dt).compatible().unwrap();
+                let at = Civil {
+                    year: i32::from(dt.year()),
+                    month: dt.month() as u8,
+                    day: dt.day() as u8,
+                    hour: dt.hour() as u8,
+                    minute: dt.minute() as u8,
+                    second: dt.second() as u8,
+                };
+                let (utc, _) = cached.local_to_utc(at).unwrap();
+                assert_eq!(utc.seconds(), expected.as_second(), "{zone} {dt}");
+                dt = dt
+                    .checked_add(SignedDuration::from_mins(60 * 7 + 13))
+                    .unwrap();
+            }
         }
         assert!(tzdb_version().starts_with("20"));
+    }
+
+    #[test]
+    fn civil_arithmetic_round_trips() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        let mut day = -800_000;
+        while day < 800_000 {
+            let (y, m, d) = civil_from_days(day);
+            assert_eq!(days_from_civil(y, i64::from(m), i64::from(d)), day);
+            day += 997;
+        }
     }
 }

@@ -13,10 +13,10 @@
 //! mappings costs about the same as one.
 
 use crate::error::Error;
+use crate::rules::fnv::FnvMap;
 use crate::sink::Sink;
-use memchr::memmem;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Longest host name looked at; longer runs are not links (which bounds what
 /// is held back between pieces).
@@ -215,14 +215,26 @@ enum Decision {
 /// Rewrites links to the old servers.
 pub(crate) struct LinkRewriter {
     maps: Vec<UrlMapping>,
-    by_host: HashMap<String, Vec<usize>>,
-    finder: memmem::Finder<'static>,
-    pub(crate) report: LinkReport,
+    /// (lower-case host, range of `order` holding its mappings, longest FROM first).
+    hosts: Vec<(Vec<u8>, usize, usize)>,
+    order: Vec<usize>,
+    counts: Vec<u64>,
+    other_hosts: FnvMap<Vec<u8>, u64>,
+    other_hosts_truncated: bool,
     /// Bytes held back from the end of the previous piece of the current node.
     carry: Vec<u8>,
     /// The byte before `carry` (or before the next piece), within the node.
     prev: Option<u8>,
     scratch: Vec<u8>,
+    host: Vec<u8>,
+    /// The last unmapped host counted (lower case).
+    last_other: Vec<u8>,
+}
+
+/// Whether `b` contains `://`: anchored on `/`, which short markup rarely
+/// holds (a tag's closing `/>` aside), so it is cheaper than a substring search.
+pub(crate) fn has_scheme_separator(b: &[u8]) -> bool {
+    memchr::memchr_iter(b'/', b).any(|k| k > 0 && b[k - 1] == b':' && b.get(k + 1) == Some(&b'/'))
 }
 
 fn preceded_ok(b: Option<u8>) -> bool {
@@ -238,53 +250,99 @@ fn boundary(b: u8) -> bool {
 
 impl LinkRewriter {
     pub(crate) fn new(maps: Vec<UrlMapping>) -> Self {
-        let mut by_host: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, m) in maps.iter().enumerate() {
-            by_host.entry(m.host.clone()).or_default().push(i);
+        let mut order: Vec<usize> = (0..maps.len()).collect();
+        // Grouped by host; within a host, the longest FROM first, so it wins.
+        order.sort_by(|&a, &b| {
+            maps[a]
+                .host
+                .cmp(&maps[b].host)
+                .then(maps[b].path.len().cmp(&maps[a].path.len()))
+        });
+        let mut hosts: Vec<(Vec<u8>, usize, usize)> = Vec::new();
+        for (k, &i) in order.iter().enumerate() {
+            let host = maps[i].host.as_bytes();
+            match hosts.last_mut() {
+                Some(last) if last.0 == host => last.2 = k + 1,
+                _ => hosts.push((host.to_vec(), k, k + 1)),
+            }
         }
-        // Longest FROM first, so it wins where two match.
-        for idxs in by_host.values_mut() {
-            idxs.sort_by_key(|&i| std::cmp::Reverse(maps[i].path.len()));
-        }
-        let report = LinkReport {
-            mappings: maps
-                .iter()
-                .map(|m| MappingCount {
-                    from: m.from_text.clone(),
-                    to: m.to.clone(),
-                    count: 0,
-                })
-                .collect(),
-            ..LinkReport::default()
-        };
         Self {
+            counts: vec![0; maps.len()],
             maps,
-            by_host,
-            finder: memmem::Finder::new(b"://").into_owned(),
-            report,
+            hosts,
+            order,
+            other_hosts: FnvMap::default(),
+            other_hosts_truncated: false,
             carry: Vec::new(),
             prev: None,
             scratch: Vec::new(),
+            host: Vec::new(),
+            last_other: Vec::new(),
         }
     }
 
     /// Adds a mapping (for `--cloud-url`, once the backup's base URL is known).
     pub(crate) fn add(&mut self, m: UrlMapping) {
         let mut maps = std::mem::take(&mut self.maps);
+        let counts = std::mem::take(&mut self.counts);
+        let others = std::mem::take(&mut self.other_hosts);
         maps.push(m);
         *self = Self::new(maps);
+        self.counts[..counts.len()].copy_from_slice(&counts);
+        self.other_hosts = others;
     }
 
-    fn other_host(&mut self, host: &[u8]) {
-        let host = String::from_utf8_lossy(host).to_ascii_lowercase();
-        let hosts = &mut self.report.other_hosts;
-        if let Some(n) = hosts.get_mut(&host) {
-            *n += 1;
-        } else if hosts.len() < MAX_OTHER_HOSTS {
-            hosts.insert(host, 1);
-        } else {
-            self.report.other_hosts_truncated = true;
+    /// What was rewritten, per mapping, and which other hosts were seen.
+    pub(crate) fn report(&self) -> LinkReport {
+        LinkReport {
+            mappings: self
+                .maps
+                .iter()
+                .zip(&self.counts)
+                .map(|(m, &count)| MappingCount {
+                    from: m.from_text.clone(),
+                    to: m.to.clone(),
+                    count,
+                })
+                .collect(),
+            other_hosts: self
+                .other_hosts
+                .iter()
+                .map(|(h, n)| (String::from_utf8_lossy(h).into_owned(), *n))
+                .collect(),
+            other_hosts_truncated: self.other_hosts_truncated,
         }
+    }
+
+    /// Counts a link to a host (with port) no mapping covers.
+    fn other_host(&mut self, host_and_port: &[u8]) {
+        // Links to one host come in runs: count them before touching the map.
+        if self.last_other.len() == host_and_port.len()
+            && self.last_other.eq_ignore_ascii_case(host_and_port)
+            && let Some(n) = self.other_hosts.get_mut(self.last_other.as_slice())
+        {
+            *n += 1;
+            return;
+        }
+        let key = if host_and_port.iter().any(u8::is_ascii_uppercase) {
+            self.host.clear();
+            self.host
+                .extend(host_and_port.iter().map(u8::to_ascii_lowercase));
+            self.host.as_slice()
+        } else {
+            host_and_port
+        };
+        if let Some(n) = self.other_hosts.get_mut(key) {
+            *n += 1;
+        } else if self.other_hosts.len() < MAX_OTHER_HOSTS {
+            self.other_hosts.insert(key.to_vec(), 1);
+        } else {
+            self.other_hosts_truncated = true;
+            return;
+        }
+        self.last_other.clear();
+        self.last_other
+            .extend(key.iter().map(u8::to_ascii_lowercase));
     }
 
     /// Decides the candidate whose `://` is at `c`. `end_final`: the end of
@@ -316,7 +374,9 @@ impl LinkRewriter {
         let mut port: Option<u16> = None;
         if b.get(he) == Some(&b':') {
             let mut pe = he + 1;
+            let mut value: u32 = 0;
             while pe < b.len() && b[pe].is_ascii_digit() {
+                value = value * 10 + u32::from(b[pe] - b'0');
                 pe += 1;
                 if pe - he > 6 {
                     return Decision::Skip(pe);
@@ -325,15 +385,12 @@ impl LinkRewriter {
             if need_more(pe) {
                 return Decision::NeedMore(start);
             }
-            let digits = &b[he + 1..pe];
             let default = if c - start == 5 { 443 } else { 80 };
-            match std::str::from_utf8(digits)
-                .ok()
-                .and_then(|d| d.parse::<u16>().ok())
-            {
-                Some(p) => port = (p != default).then_some(p),
-                None if digits.is_empty() => {}
-                None => return Decision::Skip(pe),
+            if pe > he + 1 {
+                match u16::try_from(value) {
+                    Ok(p) => port = (p != default).then_some(p),
+                    Err(_) => return Decision::Skip(pe),
+                }
             }
             q = pe;
         }
@@ -341,20 +398,24 @@ impl LinkRewriter {
         if host.is_empty() {
             return Decision::Skip(h);
         }
-        let key = String::from_utf8_lossy(host).to_ascii_lowercase();
-        let Some(idxs) = self.by_host.get(&key) else {
+        // Few mappings: find the host by a short scan (lengths mostly differ).
+        let found = self
+            .hosts
+            .iter()
+            .find(|(name, _, _)| name.len() == host.len() && name.eq_ignore_ascii_case(host))
+            .map(|&(_, first, last)| (first, last));
+        let Some((first, last)) = found else {
             if preceded_ok(before) {
-                let shown = &b[h..q];
-                self.other_host(shown);
+                self.other_host(&b[h..q]);
             }
             return Decision::Skip(q.max(h));
         };
         if !preceded_ok(before) {
             return Decision::Skip(q.max(h));
         }
-        let idxs = idxs.clone();
         let mut waiting = false;
-        for idx in idxs {
+        for k in first..last {
+            let idx = self.order[k];
             let m = &self.maps[idx];
             if m.port != port {
                 continue;
@@ -389,35 +450,40 @@ impl LinkRewriter {
         if waiting {
             return Decision::NeedMore(start);
         }
-        let shown = &b[h..q];
-        self.other_host(shown);
+        self.other_host(&b[h..q]);
         Decision::Skip(q)
     }
 
-    /// Rewrites `b`, writing what is decided to `out`; returns how many
-    /// bytes of `b` were written (the rest must wait for more input), all of
-    /// them when `end_final`.
+    /// Rewrites `b`, writing what is decided to `out`; returns how many bytes
+    /// of `b` were written (the rest must wait for more input; all of them
+    /// when `end_final`). When `lazy`, returns `None` having written nothing
+    /// if nothing in `b` changes or needs holding back.
     fn process(
         &mut self,
         b: &[u8],
         prev: Option<u8>,
         end_final: bool,
         out: &mut impl Sink,
-    ) -> usize {
+        lazy: bool,
+    ) -> Option<usize> {
         let mut emitted = 0;
+        let mut wrote = false;
         let mut search = 0;
-        while let Some(d) = self.finder.find(&b[search..]) {
-            let c = search + d;
+        for c in memchr::memchr_iter(b':', b) {
+            if c < search || b.get(c + 1..c + 3) != Some(b"//") {
+                continue;
+            }
             match self.decide(b, c, prev, end_final) {
                 Decision::NeedMore(start) => {
                     let start = start.max(emitted);
                     out.put(&b[emitted..start]);
-                    return start;
+                    return Some(start);
                 }
                 Decision::Replace { start, end, idx } => {
                     out.put(&b[emitted..start]);
                     out.put(self.maps[idx].to.as_bytes());
-                    self.report.mappings[idx].count += 1;
+                    self.counts[idx] += 1;
+                    wrote = true;
                     emitted = end;
                     search = end;
                 }
@@ -434,17 +500,11 @@ impl LinkRewriter {
                 .position(|&x| x == b'h' || x == b'H')
                 .map_or(b.len(), |p| tail + p)
         };
+        if lazy && !wrote && keep_from == b.len() {
+            return None;
+        }
         out.put(&b[emitted..keep_from]);
-        keep_from
-    }
-
-    /// Whether `piece` could need any rewriting (or holding back).
-    fn needs_work(&self, piece: &[u8]) -> bool {
-        !self.carry.is_empty()
-            || self.finder.find(piece).is_some()
-            || piece[piece.len().saturating_sub(7)..]
-                .iter()
-                .any(|&x| x == b'h' || x == b'H')
+        Some(keep_from)
     }
 
     /// A piece of a text node, CDATA section or comment. Returns false, having
@@ -453,20 +513,19 @@ impl LinkRewriter {
         if piece.is_empty() {
             return false;
         }
-        if !self.needs_work(piece) {
-            self.prev = piece.last().copied();
-            return false;
-        }
         let joined;
-        let buf: &[u8] = if self.carry.is_empty() {
-            piece
+        let (buf, lazy): (&[u8], bool) = if self.carry.is_empty() {
+            (piece, true)
         } else {
             let mut j = std::mem::take(&mut self.carry);
             j.extend_from_slice(piece);
             joined = j;
-            &joined
+            (&joined, false)
         };
-        let done = self.process(buf, self.prev, false, out);
+        let Some(done) = self.process(buf, self.prev, false, out, lazy) else {
+            self.prev = piece.last().copied();
+            return false;
+        };
         if done > 0 {
             self.prev = Some(buf[done - 1]);
         }
@@ -479,24 +538,16 @@ impl LinkRewriter {
     pub(crate) fn text_end<S: Sink>(&mut self, out: &mut S) {
         if !self.carry.is_empty() {
             let carry = std::mem::take(&mut self.carry);
-            self.process(&carry, self.prev, true, out);
+            self.process(&carry, self.prev, true, out, false);
         }
         self.prev = None;
     }
 
     /// Rewrites a whole value (an attribute's); `None` when unchanged.
     pub(crate) fn value(&mut self, v: &[u8]) -> Option<Vec<u8>> {
-        self.finder.find(v)?;
-        let before: Vec<u64> = self.report.mappings.iter().map(|m| m.count).collect();
         let mut out = std::mem::take(&mut self.scratch);
         out.clear();
-        self.process(v, None, true, &mut out);
-        let changed = self
-            .report
-            .mappings
-            .iter()
-            .zip(before)
-            .any(|(m, b)| m.count != b);
+        let changed = self.process(v, None, true, &mut out, true).is_some();
         let result = changed.then(|| out.clone());
         self.scratch = out;
         result
@@ -640,8 +691,9 @@ mod tests {
                 .unwrap()
                 .starts_with("https://acme.atlassian.net/a")
         );
-        assert_eq!(r.report.mappings[0].count, 2);
-        assert_eq!(r.report.other_hosts.get("bamboo.corp:8085"), Some(&2));
+        let report = r.report();
+        assert_eq!(report.mappings[0].count, 2);
+        assert_eq!(report.other_hosts.get("bamboo.corp:8085"), Some(&2));
     }
 
     #[test]

@@ -123,6 +123,8 @@ struct Out<W: Write> {
     rng: Rng,
     stats: SynthStats,
     defects: bool,
+    /// Seconds since the epoch at which the current rows were created.
+    clock: i64,
 }
 
 impl<W: Write> Out<W> {
@@ -192,23 +194,25 @@ impl<W: Write> Out<W> {
         Ok(())
     }
 
+    /// A `java.sql.Timestamp` near the section's clock: rows are written
+    /// roughly in the order they were created, as in real exports.
     fn timestamp(&mut self) -> io::Result<()> {
-        let (y, mo, d) = (
-            2012 + self.rng.below(10),
-            1 + self.rng.below(12),
-            1 + self.rng.below(28),
-        );
-        let (h, mi, s) = (self.rng.below(24), self.rng.below(60), self.rng.below(60));
+        let jitter = self.rng.below(3 * 86_400) as i64;
+        let at = jiff::Timestamp::from_second(self.clock + jitter)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .datetime();
         // java.sql.Timestamp.toString(): trailing zeros trimmed, at least one digit.
         let digits = 1 + self.rng.below(3) as usize;
         let frac = format!("{:03}", self.rng.below(1000));
         let frac = frac[..digits].trim_end_matches('0');
         let frac = if frac.is_empty() { "0" } else { frac };
-        self.fmt(format_args!(
-            "{y}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{frac}"
-        ))
+        self.fmt(format_args!("{}.{frac}", at.strftime("%Y-%m-%d %H:%M:%S")))
     }
 }
+
+/// Where each section's clock starts: 2012-01-01.
+const CLOCK_START: i64 = 1_325_376_000;
 
 /// The entity sections in export order, with their share of the bytes.
 const SECTIONS: &[(&str, u64)] = &[
@@ -235,6 +239,7 @@ impl JiraSynth {
             rng: Rng(self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
             stats: SynthStats::default(),
             defects: self.defects,
+            clock: CLOCK_START,
         };
         o.raw(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\n<!--\n")?;
         o.raw(b"    Exported from Jira Server (synthetic backup made by backup-fix)\n")?;
@@ -250,7 +255,10 @@ impl JiraSynth {
         for &(name, share) in SECTIONS {
             let until = o.stats.bytes + body_budget * share / total;
             let mut id = 10000u64;
+            o.clock = CLOCK_START;
             loop {
+                // About a row every quarter of an hour.
+                o.clock += o.rng.below(1800) as i64;
                 self.row(&mut o, name, id)?;
                 o.stats.rows += 1;
                 id += 1;

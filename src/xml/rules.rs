@@ -53,6 +53,9 @@ impl<'a> StartTag<'a> {
     /// The raw (still escaped) value of a range, without removed references.
     #[allow(dead_code)]
     pub(crate) fn value(&self, range: Range<usize>) -> Cow<'a, [u8]> {
+        if self.removed.is_empty() {
+            return Cow::Borrowed(&self.raw[range]);
+        }
         let inside: Vec<&RemovedRef> = self
             .removed
             .iter()
@@ -72,13 +75,46 @@ impl<'a> StartTag<'a> {
     }
 }
 
-/// A replacement of a byte range of a start tag (in practice: an attribute value).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Edit {
-    /// Range in the tag's raw bytes.
-    pub(crate) range: Range<usize>,
-    /// What goes there instead (already escaped for the context).
-    pub(crate) with: Vec<u8>,
+/// Replacements of byte ranges of one start tag (in practice: attribute
+/// values), with their bytes in one reusable buffer.
+#[derive(Debug, Default)]
+pub(crate) struct Edits {
+    /// (range in the tag's raw bytes, range in `bytes`).
+    list: Vec<(Range<usize>, Range<usize>)>,
+    bytes: Vec<u8>,
+}
+
+impl Edits {
+    pub(crate) fn clear(&mut self) {
+        self.list.clear();
+        self.bytes.clear();
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Replaces `range` of the tag with `with` (already escaped for the context).
+    pub(crate) fn replace(&mut self, range: Range<usize>, with: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(with);
+        self.list.push((range, start..self.bytes.len()));
+    }
+
+    /// Whether some replacement covers exactly `range`.
+    pub(crate) fn covers(&self, range: &Range<usize>) -> bool {
+        self.list.iter().any(|(r, _)| r == range)
+    }
+
+    /// The replacement bytes, one after the other in the order given.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The replacements, as (range in the tag, range in [`Edits::bytes`]).
+    pub(crate) fn ranges(&self) -> &[(Range<usize>, Range<usize>)] {
+        &self.list
+    }
 }
 
 /// Product rules applied while streaming.
@@ -89,7 +125,7 @@ pub(crate) trait Rules {
     const SEES_TEXT: bool;
 
     /// A start tag; push replacements to `edits`.
-    fn start_tag(&mut self, _tag: &StartTag<'_>, _edits: &mut Vec<Edit>) -> Result<(), Error> {
+    fn start_tag(&mut self, _tag: &StartTag<'_>, _edits: &mut Edits) -> Result<(), Error> {
         Ok(())
     }
 

@@ -16,7 +16,7 @@ use crate::sink::{CharChange, CleanSink, Sink};
 use crate::xml::lex::{
     self, AttrSpan, DoctypeEndFinder, MAX_REFERENCE, Reference, RemovedRef, Stop, TagEndFinder,
 };
-use crate::xml::rules::{Edit, Rules, StartTag, TextKind};
+use crate::xml::rules::{Edits, Rules, StartTag, TextKind};
 use crate::xml::stack::ElementStack;
 use memchr::{memchr, memchr3};
 use std::cmp::Reverse;
@@ -136,6 +136,25 @@ impl<'p> Piece<'p> {
     }
 }
 
+/// A sink that writes `pending` (raw output not yet written) before the
+/// first bytes a rule writes, so that rules that write nothing cost no flush.
+struct LazyFlush<'a, S: Sink> {
+    pending: &'a [u8],
+    out: &'a mut S,
+    flushed: bool,
+}
+
+impl<S: Sink> Sink for LazyFlush<'_, S> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        if !self.flushed {
+            self.flushed = true;
+            self.out.put(self.pending);
+        }
+        self.out.put(bytes);
+    }
+}
+
 /// The streaming XML stage.
 pub(crate) struct XmlStage<R: Rules> {
     pub(crate) rules: R,
@@ -162,7 +181,9 @@ pub(crate) struct XmlStage<R: Rules> {
     stack: ElementStack,
     attrs: Vec<AttrSpan>,
     removed: Vec<RemovedRef>,
-    edits: Vec<Edit>,
+    edits: Edits,
+    /// Scratch: the tag's replacements, sorted.
+    splices: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
     /// The DOCTYPE has an internal subset, so any entity name may be declared.
     any_entity: bool,
     doctype_seen: bool,
@@ -196,7 +217,8 @@ impl<R: Rules> XmlStage<R> {
             stack: ElementStack::default(),
             attrs: Vec::new(),
             removed: Vec::new(),
-            edits: Vec::new(),
+            edits: Edits::default(),
+            splices: Vec::new(),
             any_entity: false,
             doctype_seen: false,
             decl_pos: 0,
@@ -554,8 +576,17 @@ impl<R: Rules> XmlStage<R> {
         out: &mut S,
     ) -> Result<(), Error> {
         if R::SEES_TEXT && to > from {
-            p.flush(from, out);
-            if self.rules.text(kind, &p.b[from..to], out)? {
+            // Output before the piece is written only if the rule writes:
+            // unchanged text keeps coalescing with what surrounds it.
+            let mut lazy = LazyFlush {
+                pending: &p.b[p.emitted..from],
+                out,
+                flushed: false,
+            };
+            if self.rules.text(kind, &p.b[from..to], &mut lazy)? {
+                if !lazy.flushed {
+                    lazy.out.put(lazy.pending);
+                }
                 p.emitted = to;
             }
             if kind == TextKind::Text {
@@ -574,8 +605,15 @@ impl<R: Rules> XmlStage<R> {
         out: &mut S,
     ) -> Result<(), Error> {
         if R::SEES_TEXT {
-            p.flush(at, out);
-            self.rules.text_end(kind, out)?;
+            let mut lazy = LazyFlush {
+                pending: &p.b[p.emitted..at],
+                out,
+                flushed: false,
+            };
+            self.rules.text_end(kind, &mut lazy)?;
+            if lazy.flushed {
+                p.emitted = at;
+            }
         }
         Ok(())
     }
@@ -671,8 +709,7 @@ impl<R: Rules> XmlStage<R> {
     ) -> Result<usize, Error> {
         if R::SEES_TEXT && self.in_text {
             self.in_text = false;
-            p.flush(j, out);
-            self.rules.text_end(TextKind::Text, out)?;
+            self.end_node(p, j, TextKind::Text, out)?;
         }
         let b = p.b;
         let Some(&next) = b.get(j + 1) else {
@@ -867,24 +904,27 @@ impl<R: Rules> XmlStage<R> {
             }
         }
         if !removed.is_empty() || !edits.is_empty() {
-            let mut all: Vec<(std::ops::Range<usize>, &[u8])> = removed
-                .iter()
-                .map(|r| (r.range.clone(), &b""[..]))
-                .chain(edits.iter().map(|e| (e.range.clone(), e.with.as_slice())))
-                .collect();
-            all.sort_by_key(|(r, _)| (r.start, Reverse(r.end)));
+            // Replacements as (range in the tag, range in the edit buffer);
+            // removed references have an empty replacement.
+            let mut splices = std::mem::take(&mut self.splices);
+            splices.clear();
+            splices.extend(removed.iter().map(|r| (r.range.clone(), 0..0)));
+            splices.extend_from_slice(edits.ranges());
+            splices.sort_by_key(|(r, _)| (r.start, Reverse(r.end)));
+            let bytes = edits.bytes();
             p.flush(j, out);
             let mut from = 0;
-            for (range, with) in all {
+            for (range, with) in &splices {
                 if range.start < from || range.end > raw.len() {
                     continue;
                 }
                 out.put(&raw[from..range.start]);
-                out.put(with);
+                out.put(&bytes[with.clone()]);
                 from = range.end;
             }
             out.put(&raw[from..]);
             p.emitted = j + t.end;
+            self.splices = splices;
         }
         self.edits = edits;
         if t.empty {
