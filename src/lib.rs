@@ -34,6 +34,7 @@
 //! ```
 
 pub mod chars;
+pub mod check;
 mod decode;
 pub mod driver;
 mod error;

@@ -126,10 +126,10 @@ fn refuse_same_file(input: &Path, output: &Path) -> Result<(), Error> {
 
 /// An opened input: the (decompressed) reader, the file's size when known,
 /// and a counter of raw bytes read.
-type Opened = (Box<dyn Read>, Option<u64>, Rc<Cell<u64>>);
+pub(crate) type Opened = (Box<dyn Read>, Option<u64>, Rc<Cell<u64>>);
 
 /// Opens the input, decompressing it if its first bytes say so.
-fn open_decoded(input: &Path) -> Result<Opened, Error> {
+pub(crate) fn open_decoded(input: &Path) -> Result<Opened, Error> {
     let (raw, total) = open_input(input)?;
     let read = Rc::new(Cell::new(0));
     let mut buffered = BufReader::with_capacity(

@@ -4,7 +4,7 @@
 //! feature, over async streams ([`tokio::fix_async`]).
 
 mod blocking;
-mod files;
+pub(crate) mod files;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 

@@ -397,7 +397,7 @@ impl JiraSynth {
                 o.timestamp()?;
                 o.raw(b"\" updatedDate=\"")?;
                 o.timestamp()?;
-                o.fmt(format_args!("\" firstName=\"First\" lowerFirstName=\"first\" lastName=\"Last {id}\" lowerLastName=\"last {id}\" displayName=\"First Last\" lowerDisplayName=\"first last\" emailAddress=\"{user}@corp.example.org\" lowerEmailAddress=\"{user}@corp.example.org\" credential=\"{{PKCS5S2}}abc\"/>\n"))
+                o.fmt(format_args!("\" firstName=\"First\" lowerFirstName=\"first\" lastName=\"Last {id}\" lowerLastName=\"last {id}\" displayName=\"First Last\" lowerDisplayName=\"first last\" emailAddress=\"{user}@acme-industries.com\" lowerEmailAddress=\"{user}@acme-industries.com\" credential=\"{{PKCS5S2}}abc\"/>\n"))
             }
             "Version" => o.fmt(format_args!("    <Version id=\"{id}\" project=\"10000\" name=\"1.{id}\" sequence=\"{id}\" released=\"true\" archived=\"false\" startdate=\"2014-09-01 00:00:00.0\" releasedate=\"2014-09-30 00:00:00.0\"/>\n")),
             _ => {

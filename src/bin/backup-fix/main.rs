@@ -1,6 +1,7 @@
 //! The `backup-fix` command: argument parsing, progress and printing over the
 //! library. No repair logic lives here.
 
+mod check;
 mod fix;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,13 @@ enum Command {
     /// checks that the result is well-formed. Every other byte is copied as is.
     /// The output appears only when the repair succeeded.
     Fix(fix::FixArgs),
+    /// Say, offline, whether the cloud import will accept a backup.
+    ///
+    /// Checks well-formedness (first error, as a strict parser reports it, and
+    /// whether `fix` cures it), user emails and names, groups that are not
+    /// migrated, public shares, server-local timestamps and the base URL.
+    /// Exit status: 0 nothing blocks the import, 1 something does, 2 usage error.
+    Check(check::CheckArgs),
 }
 
 /// Parses `123`, `64KiB`, `16MiB`, `4GiB`, `2GB`, `500M`.
@@ -89,6 +97,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Fix(args) => fix::run(args),
+        Command::Check(args) => match check::run(args) {
+            Ok(true) => return ExitCode::from(1),
+            other => other.map(|_| ()),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

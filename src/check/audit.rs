@@ -1,0 +1,384 @@
+//! The observer behind `check`: scanner hooks that note, in one pass and in
+//! compact tables, what the cloud import cares about: users and emails,
+//! groups and their members, global shares, the backup's own facts, and for
+//! Confluence its spaces, attachment records and short links.
+
+use crate::check::users::{NOT_MIGRATED, RENAMED, UserTable};
+use crate::error::Error;
+use crate::rules::facts::{FactsObserver, Product};
+use crate::rules::fnv::FnvMap;
+use crate::sink::Sink;
+use crate::xml::rules::{Edits, Rules, StartTag, TextKind};
+use std::collections::BTreeMap;
+
+/// Longest header comment looked at.
+const MAX_HEADER: usize = 256 << 10;
+
+/// Longest property text kept for a Confluence object.
+const MAX_PROPERTY: usize = 4096;
+
+/// A Confluence attachment record, as far as files are concerned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AttachmentRecord {
+    pub(crate) id: u64,
+    /// The page (or other content) it belongs to.
+    pub(crate) container: Option<u64>,
+    /// The first version's id (files of later versions live under it).
+    pub(crate) original: Option<u64>,
+    pub(crate) version: u64,
+    /// Declared size: `fileSize`, or the `FILESIZE` content property.
+    pub(crate) size: Option<u64>,
+    pub(crate) size_property: Vec<u64>,
+    pub(crate) title: String,
+    pub(crate) status: String,
+}
+
+/// The Confluence object being read.
+#[derive(Debug, Default)]
+struct Object {
+    class: String,
+    id: String,
+    /// Property name -> text (or referenced id), for the properties kept.
+    props: BTreeMap<String, String>,
+    /// The property being read, and whether we are inside its `<id>`.
+    property: Option<String>,
+    text: String,
+    in_id: bool,
+    /// Ids listed in a `contentProperties` collection.
+    content_properties: Vec<u64>,
+    in_content_properties: bool,
+}
+
+const CLASSES: &[&str] = &[
+    "InternalUser",
+    "InternalGroup",
+    "HibernateMembership",
+    "Space",
+    "Attachment",
+    "ContentProperty",
+];
+
+/// What the audit has seen.
+#[derive(Debug, Default)]
+pub(crate) struct Auditor {
+    pub(crate) observer: FactsObserver,
+    depth: usize,
+    pub(crate) users: UserTable,
+    /// Members of the groups the report names (not migrated, renamed), by lower-case name.
+    pub(crate) group_members: BTreeMap<String, u64>,
+    /// Global shares per entity type.
+    pub(crate) global_shares: BTreeMap<String, u64>,
+    /// Confluence.
+    object: Option<Object>,
+    group_names: FnvMap<u64, String>,
+    memberships: FnvMap<u64, u64>,
+    pub(crate) spaces: Vec<String>,
+    pub(crate) attachments: Vec<AttachmentRecord>,
+    file_sizes: FnvMap<u64, u64>,
+    /// Short links (`/x/...`) in page bodies, and where.
+    pub(crate) short_links: u64,
+    in_body: bool,
+    body_tail: Vec<u8>,
+    /// The comment before the root element (Jira's header), while it is read.
+    header: Vec<u8>,
+}
+
+fn attr(tag: &StartTag<'_>, name: &[u8]) -> Option<String> {
+    tag.attributes()
+        .find(|(n, _)| *n == name)
+        .map(|(_, r)| crate::rules::facts::unescape(&tag.value(r)))
+}
+
+fn watched(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    NOT_MIGRATED.contains(&lower.as_str()) || RENAMED.iter().any(|(from, _)| *from == lower)
+}
+
+impl Auditor {
+    fn jira_row(&mut self, tag: &StartTag<'_>) {
+        match tag.name() {
+            b"User" => {
+                let name = attr(tag, b"userName").unwrap_or_default();
+                let email = attr(tag, b"emailAddress").unwrap_or_default();
+                self.users.add(&name, &email);
+            }
+            b"Membership" => {
+                if attr(tag, b"membershipType").as_deref() == Some("GROUP_USER")
+                    && let Some(group) =
+                        attr(tag, b"lowerParentName").or_else(|| attr(tag, b"parentName"))
+                    && watched(&group)
+                {
+                    *self
+                        .group_members
+                        .entry(group.to_ascii_lowercase())
+                        .or_default() += 1;
+                }
+            }
+            b"Group" => {
+                if let Some(group) = attr(tag, b"groupName").filter(|g| watched(g)) {
+                    self.group_members
+                        .entry(group.to_ascii_lowercase())
+                        .or_default();
+                }
+            }
+            b"SharePermissions" if attr(tag, b"type").as_deref() == Some("global") => {
+                let entity = attr(tag, b"entityType").unwrap_or_else(|| "unknown".into());
+                *self.global_shares.entry(entity).or_default() += 1;
+            }
+            _ => {}
+        }
+    }
+
+    fn confluence_tag(&mut self, tag: &StartTag<'_>) {
+        let depth = self.depth;
+        match (tag.name(), depth) {
+            (b"object", 1) => {
+                self.object = attr(tag, b"class")
+                    .filter(|c| CLASSES.contains(&c.as_str()) || c == "BodyContent")
+                    .map(|class| Object {
+                        class,
+                        ..Object::default()
+                    });
+            }
+            (b"id", 2) => {
+                if let Some(o) = self.object.as_mut() {
+                    o.in_id = true;
+                    o.text.clear();
+                }
+            }
+            (b"property", 2) => {
+                if let Some(o) = self.object.as_mut() {
+                    let name = attr(tag, b"name").unwrap_or_default();
+                    self.in_body = o.class == "BodyContent" && name == "body";
+                    o.property = Some(name);
+                    o.text.clear();
+                }
+            }
+            (b"id", 3) => {
+                if let Some(o) = self.object.as_mut() {
+                    o.in_id = o.property.is_some();
+                    o.text.clear();
+                }
+            }
+            (b"collection", 2) => {
+                if let Some(o) = self.object.as_mut() {
+                    o.in_content_properties =
+                        attr(tag, b"name").as_deref() == Some("contentProperties");
+                }
+            }
+            (b"id", 4) => {
+                if let Some(o) = self.object.as_mut()
+                    && o.in_content_properties
+                {
+                    o.in_id = true;
+                    o.text.clear();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An end tag; `depth_after` is the depth of the element just closed.
+    fn confluence_end(&mut self, depth_after: usize) {
+        let Some(o) = self.object.as_mut() else {
+            return;
+        };
+        match depth_after {
+            1 => {
+                let o = self.object.take().unwrap_or_default();
+                self.finish_object(o);
+            }
+            // </id> of the object, </property> or </collection>.
+            2 => {
+                let text = std::mem::take(&mut o.text);
+                if o.in_id && o.property.is_none() {
+                    o.id = text.trim().to_string();
+                } else if let Some(p) = o.property.take() {
+                    o.props.entry(p).or_insert(text);
+                }
+                o.in_id = false;
+                o.in_content_properties = false;
+                self.in_body = false;
+            }
+            // </id> of an object a property refers to.
+            3 if o.in_id => {
+                if let Some(p) = o.property.clone() {
+                    o.props
+                        .insert(p, std::mem::take(&mut o.text).trim().to_string());
+                }
+                o.in_id = false;
+            }
+            // </id> of a collection element.
+            4 if o.in_id && o.in_content_properties => {
+                if let Ok(id) = std::mem::take(&mut o.text).trim().parse() {
+                    o.content_properties.push(id);
+                }
+                o.in_id = false;
+            }
+            _ => {}
+        }
+    }
+
+    fn finish_object(&mut self, o: Object) {
+        let prop = |name: &str| o.props.get(name).map(|v| v.trim().to_string());
+        let num = |name: &str| prop(name).and_then(|v| v.parse::<u64>().ok());
+        let id: Option<u64> = o.id.parse().ok();
+        match o.class.as_str() {
+            "InternalUser" => {
+                let name = prop("name").unwrap_or_default();
+                let email = prop("emailAddress").unwrap_or_default();
+                self.users.add(&name, &email);
+            }
+            "InternalGroup" => {
+                if let (Some(id), Some(name)) = (id, prop("name")) {
+                    self.group_names.insert(id, name);
+                }
+            }
+            "HibernateMembership" => {
+                if let Some(group) = num("parentGroup")
+                    && o.props.contains_key("userMember")
+                {
+                    *self.memberships.entry(group).or_default() += 1;
+                }
+            }
+            "Space" => {
+                if let Some(key) = prop("key") {
+                    self.spaces.push(key);
+                }
+            }
+            "ContentProperty" => {
+                if prop("name").as_deref() == Some("FILESIZE")
+                    && let (Some(id), Some(size)) = (id, num("longValue"))
+                {
+                    self.file_sizes.insert(id, size);
+                }
+            }
+            "Attachment" => {
+                if let Some(id) = id {
+                    self.attachments.push(AttachmentRecord {
+                        id,
+                        container: num("containerContent").or_else(|| num("content")),
+                        original: num("originalVersion"),
+                        version: num("version")
+                            .or_else(|| num("attachmentVersion"))
+                            .unwrap_or(1),
+                        size: num("fileSize"),
+                        size_property: o.content_properties.clone(),
+                        title: prop("title")
+                            .or_else(|| prop("fileName"))
+                            .unwrap_or_default(),
+                        status: prop("contentStatus").unwrap_or_default(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Resolves what needed the whole file (group names, file sizes).
+    pub(crate) fn finish(&mut self) {
+        for (group, n) in &self.memberships {
+            if let Some(name) = self.group_names.get(group).filter(|n| watched(n)) {
+                *self
+                    .group_members
+                    .entry(name.to_ascii_lowercase())
+                    .or_default() += n;
+            }
+        }
+        for (id, name) in &self.group_names {
+            if watched(name) && !self.memberships.contains_key(id) {
+                self.group_members
+                    .entry(name.to_ascii_lowercase())
+                    .or_default();
+            }
+        }
+        for a in &mut self.attachments {
+            if a.size.is_none() {
+                a.size = a
+                    .size_property
+                    .iter()
+                    .find_map(|p| self.file_sizes.get(p).copied());
+            }
+        }
+    }
+
+    /// Counts `/x/` in a page body, across pieces.
+    fn body_text(&mut self, piece: &[u8]) {
+        // A match that starts in the last two bytes of the previous piece.
+        let tail = std::mem::take(&mut self.body_tail);
+        let mut joined = tail.clone();
+        joined.extend_from_slice(&piece[..piece.len().min(2)]);
+        self.short_links += memchr::memmem::find_iter(&joined, b"/x/")
+            .filter(|&k| k < tail.len())
+            .count() as u64;
+        self.short_links += memchr::memmem::find_iter(piece, b"/x/").count() as u64;
+        let mut keep = [tail.as_slice(), piece].concat();
+        keep.drain(..keep.len().saturating_sub(2));
+        self.body_tail = keep;
+    }
+}
+
+impl Rules for Auditor {
+    const SEES_TAGS: bool = true;
+    const SEES_TEXT: bool = true;
+
+    fn start_tag(&mut self, tag: &StartTag<'_>, _edits: &mut Edits) -> Result<(), Error> {
+        self.observer.start_tag(tag, self.depth);
+        match self.observer.facts.product {
+            Some(Product::Jira) if self.depth == 1 => self.jira_row(tag),
+            Some(Product::Confluence) => self.confluence_tag(tag),
+            _ => {}
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn end_tag(&mut self, _name: &[u8]) {
+        self.depth = self.depth.saturating_sub(1);
+        self.observer.end_tag();
+        if self.observer.facts.product == Some(Product::Confluence) {
+            self.confluence_end(self.depth);
+        }
+    }
+
+    fn text<S: Sink>(&mut self, kind: TextKind, piece: &[u8], _out: &mut S) -> Result<bool, Error> {
+        match kind {
+            TextKind::Comment => {
+                if self.depth == 0 {
+                    let room = MAX_HEADER.saturating_sub(self.header.len());
+                    self.header
+                        .extend_from_slice(&piece[..piece.len().min(room)]);
+                }
+            }
+            _ => {
+                self.observer.text(piece);
+                if self.in_body {
+                    self.body_text(piece);
+                }
+                if let Some(o) = self.object.as_mut()
+                    && (o.in_id || o.property.is_some())
+                    && !self.in_body
+                    && o.text.len() < MAX_PROPERTY
+                {
+                    o.text.push_str(&String::from_utf8_lossy(piece));
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    fn text_end<S: Sink>(&mut self, kind: TextKind, _out: &mut S) -> Result<(), Error> {
+        if kind == TextKind::Comment {
+            if self.depth == 0 {
+                let text = String::from_utf8_lossy(&std::mem::take(&mut self.header)).into_owned();
+                self.observer.header_comment(&text);
+            }
+        } else {
+            self.observer.text_end();
+            if self.in_body {
+                self.body_tail.clear();
+            }
+        }
+        Ok(())
+    }
+}

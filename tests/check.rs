@@ -1,0 +1,282 @@
+//! `check`: one finding per fixture, the real corpus, and agreement with the
+//! JDK's SAX parser on broken files.
+
+mod support;
+
+use backup_fix::check::{CheckReport, Severity, check_xml_stream};
+use support::{Sax, sax_bytes};
+
+fn check(xml: &str) -> CheckReport {
+    check_xml_stream("entities.xml", xml.as_bytes()).expect("check runs")
+}
+
+fn jira(header: &str, rows: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!--\n{header}-->\n<entity-engine-xml>\n{rows}</entity-engine-xml>\n"
+    )
+}
+
+fn codes(r: &CheckReport, severity: Severity) -> Vec<&'static str> {
+    r.findings
+        .iter()
+        .filter(|f| f.severity == severity)
+        .map(|f| f.code)
+        .collect()
+}
+
+fn user(name: &str, email: &str) -> String {
+    format!(
+        "    <User id=\"1\" directoryId=\"1\" userName=\"{name}\" lowerUserName=\"{name}\" emailAddress=\"{email}\"/>\n"
+    )
+}
+
+const CURRENT: &str = "    JIRA Build : 8.20.0#820000-sha1:x\n";
+
+#[test]
+fn a_clean_current_backup_passes() {
+    let r = check(&jira(CURRENT, &user("jane", "jane@acme.com")));
+    assert_eq!(codes(&r, Severity::Error), Vec::<&str>::new());
+    assert_eq!(codes(&r, Severity::Warning), Vec::<&str>::new());
+    assert!(!r.blocks_import());
+    assert_eq!(r.users.total, 1);
+    assert_eq!(r.users.domains, vec![("acme.com".to_string(), 1)]);
+}
+
+#[test]
+fn each_user_problem_is_an_error_on_its_own() {
+    for (rows, code) in [
+        (user("john", "john@company"), "email-no-tld"),
+        (user("x", "x@example.com"), "email-reserved-domain"),
+        (user("x", "x@build.test"), "email-reserved-domain"),
+        (user("x", "x@localhost"), "email-reserved-domain"),
+        (
+            user(&"y".repeat(3), &format!("{}@acme.com", "l".repeat(65))),
+            "email-local-part-too-long",
+        ),
+        (
+            user("addon_jira-slack", "bot@acme.com"),
+            "reserved-username",
+        ),
+        (
+            user("a", "Jane@Acme.com") + &user("b", "jane@acme.com"),
+            "email-duplicate",
+        ),
+    ] {
+        let r = check(&jira(CURRENT, &rows));
+        assert_eq!(codes(&r, Severity::Error), vec![code], "{rows}");
+        assert!(r.blocks_import());
+    }
+    let r = check(&jira(CURRENT, &user("nomail", "")));
+    assert_eq!(codes(&r, Severity::Warning), vec!["email-missing"]);
+    assert!(!r.blocks_import());
+}
+
+#[test]
+fn groups_that_are_not_migrated_are_counted_with_their_members() {
+    let rows = "    <Group id=\"1\" groupName=\"site-admins\" lowerGroupName=\"site-admins\"/>\n\
+                <Group id=\"2\" groupName=\"jira-administrators\" lowerGroupName=\"jira-administrators\"/>\n\
+                <Membership id=\"1\" parentId=\"1\" childId=\"5\" membershipType=\"GROUP_USER\" parentName=\"site-admins\" lowerParentName=\"site-admins\" childName=\"a\"/>\n\
+                <Membership id=\"2\" parentId=\"1\" childId=\"6\" membershipType=\"GROUP_USER\" parentName=\"site-admins\" lowerParentName=\"site-admins\" childName=\"b\"/>\n\
+                <Membership id=\"3\" parentId=\"2\" childId=\"6\" membershipType=\"GROUP_USER\" parentName=\"jira-administrators\" lowerParentName=\"jira-administrators\" childName=\"b\"/>\n";
+    let r = check(&jira(CURRENT, rows));
+    let not_migrated: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == "group-not-migrated")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        not_migrated,
+        vec!["group site-admins (2 member(s)) is not migrated"]
+    );
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.code == "group-renamed" && f.message.contains("becomes administrators"))
+    );
+}
+
+#[test]
+fn global_shares_are_counted_per_entity_type_with_the_fix_flag() {
+    let rows = "    <SharePermissions id=\"1\" entityId=\"1\" entityType=\"PortalPage\" type=\"global\"/>\n\
+                <SharePermissions id=\"2\" entityId=\"2\" entityType=\"SearchRequest\" type=\"global\"/>\n\
+                <SharePermissions id=\"3\" entityId=\"3\" entityType=\"SearchRequest\" type=\"global\"/>\n\
+                <SharePermissions id=\"4\" entityId=\"4\" entityType=\"SearchRequest\" type=\"group\" param1=\"x\"/>\n";
+    let r = check(&jira(CURRENT, rows));
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "global-shares")
+        .expect("finding");
+    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(f.count, 3);
+    assert_eq!(f.examples, vec!["PortalPage 1", "SearchRequest 2"]);
+    assert!(
+        f.fix
+            .as_deref()
+            .unwrap()
+            .contains("--restrict-global-shares")
+    );
+}
+
+#[test]
+fn old_jira_builds_get_the_tz_flag_to_use() {
+    let r = check(&jira(
+        "    JIRA Build : 7.10.0#710001-sha1:x\n    jvm.system.timezone : Europe/Berlin\n",
+        "",
+    ));
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "local-timestamps")
+        .unwrap();
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(
+        f.fix
+            .as_deref()
+            .unwrap()
+            .contains("--tz auto (the backup states Europe/Berlin"),
+        "{:?}",
+        f.fix
+    );
+    let r = check(&jira("    JIRA Build : 6.4.12#64027-sha1:x\n", ""));
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "local-timestamps")
+        .unwrap();
+    assert!(
+        f.fix.as_deref().unwrap().contains("--tz ZONE"),
+        "{:?}",
+        f.fix
+    );
+    let r = check(&jira("    JIRA Build : 7.13.1#713001-sha1:x\n", ""));
+    assert!(r.findings.iter().any(|f| f.code == "utc-timestamps"));
+}
+
+#[test]
+fn the_base_url_is_found_and_the_flag_suggested() {
+    let r = check(&jira("    jira.baseurl : http://jira.corp:8080\n", ""));
+    let f = r.findings.iter().find(|f| f.code == "base-url").unwrap();
+    assert!(f.message.contains("http://jira.corp:8080"));
+    assert!(f.fix.as_deref().unwrap().contains("--cloud-url"));
+}
+
+#[test]
+fn the_two_broken_corpus_files_are_reported_where_java_reports_them() {
+    for (file, line, column) in [
+        ("asciichar28/entities.xml", 56, 41),
+        ("cdatazerowidthspace/entities.xml", 27, 86),
+    ] {
+        let path = support::corpus(file);
+        let r = backup_fix::check::check_path(&path).unwrap();
+        let x = &r.files[0];
+        assert!(!x.well_formed);
+        assert!(x.fix_cures_all, "{file}");
+        let e = x.first_error.as_ref().unwrap();
+        assert_eq!(
+            (e.location.line, e.location.column),
+            (line, column),
+            "{file}"
+        );
+        assert!(e.fix_cures);
+        assert!(r.blocks_import());
+        if let Some(sax) = support::sax(&[&path]) {
+            match &sax[0] {
+                Sax::Error {
+                    line: l, column: c, ..
+                } => assert_eq!((*l, *c), (line, column)),
+                Sax::Ok => panic!("the JDK accepted {file}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn the_real_confluence_export_audit() {
+    let xml = support::zip_entry(&support::corpus("5.9.zip"), "entities.xml");
+    let r = check_xml_stream("entities.xml", &xml[..]).unwrap();
+    assert_eq!(r.spaces, vec!["ds"]);
+    assert_eq!(r.users.total, 2);
+    assert!(r.files[0].well_formed);
+    let groups: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == "group-not-migrated")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(
+        groups.contains(&"group site-admins (1 member(s)) is not migrated"),
+        "{groups:?}"
+    );
+    assert_eq!(
+        r.backup.base_url.as_ref().unwrap().value,
+        "http://localhost:8080"
+    );
+    assert!(!r.blocks_import());
+}
+
+/// Broken files of every kind: the verdict (accept or reject) must agree with
+/// the JDK's SAX parser, and so must the line of the first error (and the
+/// column, for invalid characters).
+#[test]
+fn verdicts_agree_with_the_jdk_sax_parser() {
+    let cases: &[&str] = &[
+        "<r>\n<a>text\n",
+        "<r>\n<a x=\"1\"",
+        "<r>\n<a>\n</b>\n</r>",
+        "<r>\n</r>\n</r>",
+        "<r>\n&nbsp;\n</r>",
+        "<r>\nAT&T\n</r>",
+        "<r>\n&#1;\n</r>",
+        "<r>\n<a x=\"&#x1c;\"/>\n</r>",
+        "<r>\n<a\u{1}b/>\n</r>",
+        "<r>\n<a x=\"1\u{8}\"/>\n</r>",
+        "<r>\ntext \u{1c} here\n</r>",
+        "<r>\n<!-- comment \u{1b} -->\n</r>",
+        "<r>\n<![CDATA[\u{2}]]>\n</r>",
+        "<r>\n<a x=\"1\" x=\"2\"/>\n</r>",
+        "<r>\n<a x=\"<\"/>\n</r>",
+        "<r>\n<!-- a -- b -->\n</r>",
+        "<r>\n]]>\n</r>",
+        "<r/>\n<s/>",
+        "text\n<r/>",
+        "<r>\n<1a/>\n</r>",
+        "<?xml version=\"1.0\"?>\n<r>\n<?xml version=\"1.0\"?>\n</r>",
+        "<r>\n<a>\u{1F600} ok</a>\n</r>",
+        "<r>\n<a>&#x1F600; &#233; &#x9;</a>\n</r>",
+    ];
+    let docs: Vec<&[u8]> = cases.iter().map(|c| c.as_bytes()).collect();
+    let Some(sax) = sax_bytes(&docs) else {
+        return;
+    };
+    for (case, java) in cases.iter().zip(sax) {
+        let r = check(case);
+        let ours = &r.files[0];
+        match java {
+            Sax::Ok => assert!(
+                ours.well_formed,
+                "{case:?}: java accepts, we say {:?}",
+                ours.first_error
+            ),
+            Sax::Error {
+                line,
+                column,
+                message,
+            } => {
+                let e = ours
+                    .first_error
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{case:?}: java rejects ({message}), we accept"));
+                assert_eq!(
+                    e.location.line, line,
+                    "{case:?}: java says {line}:{column} {message}; we say {} {}",
+                    e.location, e.message
+                );
+                if message.contains("invalid XML character") && !message.contains("reference") {
+                    assert_eq!(e.location.column, column, "{case:?}: java says {message}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! The `backup-fix` command: exit codes, messages, atomic output, streams,
+//! compression and reports.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_backup-fix"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("runs")
+}
+
+fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/jira-sample/entities.xml")
+}
+
+/// The directory holds only the given names (no temporary leftovers).
+fn only_files(dir: &Path, names: &[&str]) {
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    found.sort();
+    let mut want: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(found, want);
+}
+
+#[test]
+fn fixing_the_sample_succeeds_prints_a_summary_and_writes_valid_xml() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fixed.xml");
+    let o = run(&[
+        "fix",
+        sample().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("removed U+001B x 2"), "{err}");
+    assert!(err.contains("wrote"), "{err}");
+    only_files(dir.path(), &["fixed.xml"]);
+    if let Some(r) = support::sax(&[&out]) {
+        assert_eq!(r, vec![support::Sax::Ok]);
+    }
+}
+
+#[test]
+fn a_broken_file_exits_1_names_the_place_and_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("broken.xml");
+    std::fs::write(&input, "<r>\n<a>\n</b>\n</r>").unwrap();
+    let out = dir.path().join("out.xml");
+    let o = run(&["fix", input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("broken.xml: line 3, column 1 (byte 8): end tag </b> does not match the open element <a>"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    only_files(dir.path(), &["broken.xml"]);
+}
+
+#[test]
+fn an_existing_output_is_untouched_when_the_repair_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("truncated.xml");
+    std::fs::write(&input, "<r><a>").unwrap();
+    let out = dir.path().join("out.xml");
+    std::fs::write(&out, "previous").unwrap();
+    let o = run(&["fix", input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous");
+    only_files(dir.path(), &["out.xml", "truncated.xml"]);
+}
+
+#[test]
+fn the_input_is_never_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.xml");
+    std::fs::write(&input, "<r>\u{1c}</r>").unwrap();
+    let o = run(&[
+        "fix",
+        input.to_str().unwrap(),
+        "-o",
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("would overwrite the input"),
+        "{}",
+        stderr(&o)
+    );
+    // Through another path, and through a hard link.
+    let dotted = dir.path().join(".").join("in.xml");
+    let o = run(&[
+        "fix",
+        input.to_str().unwrap(),
+        "-o",
+        dotted.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let link = dir.path().join("link.xml");
+    std::fs::hard_link(&input, &link).unwrap();
+    let o = run(&["fix", input.to_str().unwrap(), "-o", link.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), "<r>\u{1c}</r>");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&["fix", "x.xml"]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["fix", "a", "-o", "b", "--tz", "Mars/Base"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let o = run(&["fix", "a", "-o", "b", "--map-url", "jira.corp"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("FROM=TO"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_missing_input_exits_1_naming_it() {
+    let o = run(&[
+        "fix",
+        "/nonexistent/entities.xml",
+        "-o",
+        "/tmp/never-written.xml",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("/nonexistent/entities.xml"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn stdin_to_stdout_and_quiet() {
+    let o = run_stdin(&["fix", "-", "-o", "-", "--quiet"], b"<r>a\x1cb</r>");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(o.stdout, b"<r>ab</r>");
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+}
+
+#[test]
+fn compressed_input_is_recognised_and_output_compressed_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = std::fs::read(sample()).unwrap();
+    let gz = dir.path().join("entities.xml.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(&xml).unwrap();
+    enc.finish().unwrap();
+    let zst_out = dir.path().join("fixed.xml.zst");
+    let o = run(&[
+        "fix",
+        gz.to_str().unwrap(),
+        "-o",
+        zst_out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let fixed = zstd::decode_all(std::fs::File::open(&zst_out).unwrap()).unwrap();
+    let plain = dir.path().join("fixed.xml");
+    let o = run(&[
+        "fix",
+        sample().to_str().unwrap(),
+        "-o",
+        plain.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(fixed, std::fs::read(&plain).unwrap());
+    let gz_out = dir.path().join("again.xml.gz");
+    let o = run(&[
+        "fix",
+        zst_out.to_str().unwrap(),
+        "-o",
+        gz_out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let mut again = Vec::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(&gz_out).unwrap())
+        .read_to_end(&mut again)
+        .unwrap();
+    assert_eq!(again, fixed);
+}
+
+#[test]
+fn the_json_report_is_written_on_success_and_on_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let out = dir.path().join("out.xml");
+    let o = run(&[
+        "fix",
+        sample().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["report"]["removed_chars"]["U+001B"]["count"], 2);
+    assert_eq!(
+        v["report"]["removed_chars"]["U+001B"]["first"][0]["line"],
+        13
+    );
+    let broken = dir.path().join("broken.xml");
+    std::fs::write(&broken, "<r>").unwrap();
+    let o = run(&[
+        "fix",
+        broken.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(v["error"].as_str().unwrap().contains("not closed"), "{v}");
+    assert_eq!(v["location"]["line"], 1);
+}
+
+#[test]
+fn rules_flags_reach_the_library() {
+    let o = run_stdin(
+        &["fix", "-", "-o", "-", "-q", "--tz", "Europe/Berlin", "--map-url", "http://jira.corp:8080=https://acme.atlassian.net", "--restrict-global-shares"],
+        b"<entity-engine-xml><Action id=\"1\" created=\"2019-07-01 14:00:00.0\" body=\"http://jira.corp:8080/browse/A-1\"/><SharePermissions id=\"1\" type=\"global\"/></entity-engine-xml>",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        "<entity-engine-xml><Action id=\"1\" created=\"2019-07-01 12:00:00.0\" body=\"https://acme.atlassian.net/browse/A-1\"/><SharePermissions id=\"1\" type=\"loggedin\"/></entity-engine-xml>"
+    );
+}
+
+#[test]
+fn check_exit_codes_and_json() {
+    // The sample has invalid characters and a reserved email domain: exit 1.
+    let o = run(&["check", sample().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let screen = String::from_utf8_lossy(&o.stdout);
+    assert!(screen.contains("verdict: the import will fail"), "{screen}");
+    // A clean file: exit 0.
+    let o = run_stdin(&["check", "-"], b"<entity-engine-xml><User id=\"1\" userName=\"a\" emailAddress=\"a@acme.com\"/></entity-engine-xml>");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let o = run_stdin(&["check", "-", "--json"], b"<r><a></r>");
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"][0]["well_formed"], false);
+    assert_eq!(v["files"][0]["first_error"]["fix_cures"], false);
+    assert_eq!(run(&["check"]).status.code(), Some(2));
+}
