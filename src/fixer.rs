@@ -35,6 +35,10 @@ pub struct Options {
     /// Make global shares (`<SharePermissions type="global">`) visible to
     /// logged-in users only (`--restrict-global-shares`).
     pub restrict_global_shares: bool,
+    /// With link remapping, turn Confluence page links (short links, page and
+    /// attachment URLs to the old server) into internal links
+    /// (`--confluence-links convert`, the default); `false` is `keep`.
+    pub confluence_links: bool,
 }
 
 impl Default for Options {
@@ -46,6 +50,7 @@ impl Default for Options {
             map_urls: Vec::new(),
             cloud_url: None,
             restrict_global_shares: false,
+            confluence_links: true,
         }
     }
 }
@@ -91,7 +96,19 @@ impl Options {
     /// `--tz auto`, its base URL for `--cloud-url`), which may sit anywhere in
     /// the file: drivers that can read the input twice run [`scan_facts`] first.
     pub fn needs_facts(&self) -> bool {
-        self.tz == Some(TzChoice::Auto) || self.cloud_url.is_some()
+        self.tz == Some(TzChoice::Auto) || self.cloud_url.is_some() || self.needs_page_index()
+    }
+
+    /// Whether Confluence page links will be converted, which needs the
+    /// export's page index from a first pass.
+    pub fn needs_page_index(&self) -> bool {
+        self.confluence_links && (!self.map_urls.is_empty() || self.cloud_url.is_some())
+    }
+
+    /// Sets [`Options::confluence_links`].
+    pub fn confluence_links(mut self, convert: bool) -> Self {
+        self.confluence_links = convert;
+        self
     }
 
     fn rules(&self) -> RulesConfig {
@@ -100,6 +117,7 @@ impl Options {
             map_urls: self.map_urls.clone(),
             cloud_url: self.cloud_url.clone(),
             restrict_global_shares: self.restrict_global_shares,
+            confluence_links: self.confluence_links,
             keep: self.locations_kept,
         }
     }
@@ -283,11 +301,22 @@ pub fn fix_bytes(input: &[u8], options: &Options) -> Result<(Vec<u8>, Report), E
 /// ```
 pub fn scan_facts<R: Read>(mut input: R, options: &Options) -> Result<BackupFacts, Error> {
     let mut decoder = Decoder::default();
-    let mut stage = XmlStage::new(FactsOnly::default(), options.limits());
+    let facts_only = FactsOnly {
+        index: options
+            .needs_page_index()
+            .then(crate::rules::confluence_links::IndexBuilder::default),
+        ..FactsOnly::default()
+    };
+    let mut stage = XmlStage::new(facts_only, options.limits());
     let mut buf = vec![0u8; 1 << 20];
     let mut sink = crate::sink::NullSink;
-    let done = |f: &BackupFacts| {
-        (options.tz != Some(TzChoice::Auto) || f.zone.is_some())
+    let done = |rules: &FactsOnly| {
+        let f = &rules.observer.facts;
+        // A Confluence page index needs the whole file.
+        let index_done =
+            rules.index.is_none() || f.product.is_some_and(|p| p != crate::Product::Confluence);
+        index_done
+            && (options.tz != Some(TzChoice::Auto) || f.zone.is_some())
             && (options.cloud_url.is_none() || f.base_url.is_some())
     };
     loop {
@@ -298,13 +327,17 @@ pub fn scan_facts<R: Read>(mut input: R, options: &Options) -> Result<BackupFact
             Err(e) => return Err(e.into()),
         };
         decoder.write(&buf[..n], &mut stage, &mut sink)?;
-        if done(&stage.rules.observer.facts) {
+        if done(&stage.rules) {
             return Ok(stage.rules.observer.facts.clone());
         }
     }
     decoder.finish(&mut stage, &mut sink)?;
     stage.finish(&mut sink)?;
-    Ok(stage.rules.observer.facts.clone())
+    let mut facts = stage.rules.observer.facts.clone();
+    if let Some(index) = stage.rules.index.take() {
+        facts.pages = crate::rules::facts::SharedIndex(Some(std::sync::Arc::new(index.finish())));
+    }
+    Ok(facts)
 }
 
 /// Rules that only learn facts.
@@ -313,6 +346,8 @@ struct FactsOnly {
     observer: crate::rules::facts::FactsObserver,
     depth: usize,
     comment: Vec<u8>,
+    /// The Confluence page index, when page links are to be converted.
+    index: Option<crate::rules::confluence_links::IndexBuilder>,
 }
 
 impl Rules for FactsOnly {
@@ -325,6 +360,9 @@ impl Rules for FactsOnly {
         _edits: &mut crate::xml::rules::Edits,
     ) -> Result<(), Error> {
         self.observer.start_tag(tag, self.depth);
+        if let Some(index) = self.index.as_mut() {
+            index.start_tag(tag, self.depth);
+        }
         self.depth += 1;
         Ok(())
     }
@@ -332,6 +370,9 @@ impl Rules for FactsOnly {
     fn end_tag(&mut self, _name: &[u8]) {
         self.depth = self.depth.saturating_sub(1);
         self.observer.end_tag();
+        if let Some(index) = self.index.as_mut() {
+            index.end_tag(self.depth);
+        }
     }
 
     fn text<S: Sink>(
@@ -346,6 +387,9 @@ impl Rules for FactsOnly {
             }
         } else {
             self.observer.text(piece);
+            if let Some(index) = self.index.as_mut() {
+                index.text(piece);
+            }
         }
         Ok(false)
     }

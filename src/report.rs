@@ -2,7 +2,7 @@
 //! locations of each, printable as a summary and serialisable as JSON.
 
 use crate::location::Location;
-use crate::rules::{BackupFacts, LinkReport, TimestampReport};
+use crate::rules::{BackupFacts, ConfluenceLinkReport, LinkReport, TimestampReport};
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -93,6 +93,8 @@ pub struct Report {
     pub timestamps: Option<TimestampReport>,
     /// What link remapping did, when asked.
     pub links: Option<LinkReport>,
+    /// What became of links in Confluence page bodies, when converted.
+    pub confluence_links: Option<ConfluenceLinkReport>,
     /// Global shares made visible to logged-in users only, per entity type.
     pub global_shares_restricted: BTreeMap<String, u64>,
     /// What the backup states about itself.
@@ -115,6 +117,9 @@ impl Report {
             .links
             .as_ref()
             .map_or(0, |l| l.mappings.iter().map(|m| m.count).sum());
+        let page_links = self.confluence_links.as_ref().map_or(0, |c| {
+            c.made_internal + c.attachments_linked + c.left_as_urls
+        });
         per_char
             + self.invalid_utf8.count
             + self.lone_surrogates.count
@@ -123,6 +128,7 @@ impl Report {
             + u64::from(self.declaration_rewritten)
             + times
             + links
+            + page_links
             + self.global_shares_restricted.values().sum::<u64>()
     }
 
@@ -222,6 +228,24 @@ impl fmt::Display for Report {
                     f,
                     "  links to other hosts (not remapped): {}",
                     hosts.join(", ")
+                )?;
+            }
+        }
+        if let Some(c) = &self.confluence_links {
+            writeln!(
+                f,
+                "  page links: {} made internal, {} attachment links, {} left as URLs (pages not in the export), {} short links decoded, {} unknown short codes",
+                c.made_internal,
+                c.attachments_linked,
+                c.left_as_urls,
+                c.short_links_expanded,
+                c.unknown_codes
+            )?;
+            if c.escaped_bodies > 0 {
+                writeln!(
+                    f,
+                    "    {} page bodies are escaped text, not CDATA: their links were only remapped",
+                    c.escaped_bodies
                 )?;
             }
         }

@@ -7,15 +7,13 @@ use crate::check::users::{NOT_MIGRATED, RENAMED, UserTable};
 use crate::error::Error;
 use crate::rules::facts::{FactsObserver, Product};
 use crate::rules::fnv::FnvMap;
+use crate::rules::objects::{Object, ObjectReader};
 use crate::sink::Sink;
 use crate::xml::rules::{Edits, Rules, StartTag, TextKind};
 use std::collections::BTreeMap;
 
 /// Longest header comment looked at.
 const MAX_HEADER: usize = 256 << 10;
-
-/// Longest property text kept for a Confluence object.
-const MAX_PROPERTY: usize = 4096;
 
 /// A Confluence attachment record, as far as files are concerned.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -33,22 +31,6 @@ pub(crate) struct AttachmentRecord {
     pub(crate) status: String,
 }
 
-/// The Confluence object being read.
-#[derive(Debug, Default)]
-struct Object {
-    class: String,
-    id: String,
-    /// Property name -> text (or referenced id), for the properties kept.
-    props: BTreeMap<String, String>,
-    /// The property being read, and whether we are inside its `<id>`.
-    property: Option<String>,
-    text: String,
-    in_id: bool,
-    /// Ids listed in a `contentProperties` collection.
-    content_properties: Vec<u64>,
-    in_content_properties: bool,
-}
-
 const CLASSES: &[&str] = &[
     "InternalUser",
     "InternalGroup",
@@ -56,10 +38,11 @@ const CLASSES: &[&str] = &[
     "Space",
     "Attachment",
     "ContentProperty",
+    "BodyContent",
 ];
 
 /// What the audit has seen.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Auditor {
     pub(crate) observer: FactsObserver,
     depth: usize,
@@ -69,7 +52,7 @@ pub(crate) struct Auditor {
     /// Global shares per entity type.
     pub(crate) global_shares: BTreeMap<String, u64>,
     /// Confluence.
-    object: Option<Object>,
+    objects: ObjectReader,
     group_names: FnvMap<u64, String>,
     memberships: FnvMap<u64, u64>,
     pub(crate) spaces: Vec<String>,
@@ -81,6 +64,28 @@ pub(crate) struct Auditor {
     body_tail: Vec<u8>,
     /// The comment before the root element (Jira's header), while it is read.
     header: Vec<u8>,
+}
+
+impl Default for Auditor {
+    fn default() -> Self {
+        Self {
+            observer: FactsObserver::default(),
+            depth: 0,
+            users: UserTable::default(),
+            group_members: BTreeMap::new(),
+            global_shares: BTreeMap::new(),
+            objects: ObjectReader::new(CLASSES, &["body"]),
+            group_names: FnvMap::default(),
+            memberships: FnvMap::default(),
+            spaces: Vec::new(),
+            attachments: Vec::new(),
+            file_sizes: FnvMap::default(),
+            short_links: 0,
+            in_body: false,
+            body_tail: Vec::new(),
+            header: Vec::new(),
+        }
+    }
 }
 
 fn attr(tag: &StartTag<'_>, name: &[u8]) -> Option<String> {
@@ -130,99 +135,17 @@ impl Auditor {
     }
 
     fn confluence_tag(&mut self, tag: &StartTag<'_>) {
-        let depth = self.depth;
-        match (tag.name(), depth) {
-            (b"object", 1) => {
-                self.object = attr(tag, b"class")
-                    .filter(|c| CLASSES.contains(&c.as_str()) || c == "BodyContent")
-                    .map(|class| Object {
-                        class,
-                        ..Object::default()
-                    });
-            }
-            (b"id", 2) => {
-                if let Some(o) = self.object.as_mut() {
-                    o.in_id = true;
-                    o.text.clear();
-                }
-            }
-            (b"property", 2) => {
-                if let Some(o) = self.object.as_mut() {
-                    let name = attr(tag, b"name").unwrap_or_default();
-                    self.in_body = o.class == "BodyContent" && name == "body";
-                    o.property = Some(name);
-                    o.text.clear();
-                }
-            }
-            (b"id", 3) => {
-                if let Some(o) = self.object.as_mut() {
-                    o.in_id = o.property.is_some();
-                    o.text.clear();
-                }
-            }
-            (b"collection", 2) => {
-                if let Some(o) = self.object.as_mut() {
-                    o.in_content_properties =
-                        attr(tag, b"name").as_deref() == Some("contentProperties");
-                }
-            }
-            (b"id", 4) => {
-                if let Some(o) = self.object.as_mut()
-                    && o.in_content_properties
-                {
-                    o.in_id = true;
-                    o.text.clear();
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// An end tag; `depth_after` is the depth of the element just closed.
-    fn confluence_end(&mut self, depth_after: usize) {
-        let Some(o) = self.object.as_mut() else {
-            return;
-        };
-        match depth_after {
-            1 => {
-                let o = self.object.take().unwrap_or_default();
-                self.finish_object(o);
-            }
-            // </id> of the object, </property> or </collection>.
-            2 => {
-                let text = std::mem::take(&mut o.text);
-                if o.in_id && o.property.is_none() {
-                    o.id = text.trim().to_string();
-                } else if let Some(p) = o.property.take() {
-                    o.props.entry(p).or_insert(text);
-                }
-                o.in_id = false;
-                o.in_content_properties = false;
-                self.in_body = false;
-            }
-            // </id> of an object a property refers to.
-            3 if o.in_id => {
-                if let Some(p) = o.property.clone() {
-                    o.props
-                        .insert(p, std::mem::take(&mut o.text).trim().to_string());
-                }
-                o.in_id = false;
-            }
-            // </id> of a collection element.
-            4 if o.in_id && o.in_content_properties => {
-                if let Ok(id) = std::mem::take(&mut o.text).trim().parse() {
-                    o.content_properties.push(id);
-                }
-                o.in_id = false;
-            }
-            _ => {}
-        }
+        self.objects.start_tag(tag, self.depth);
+        self.in_body = matches!(
+            self.objects.current(),
+            Some(("BodyContent", _, Some("body")))
+        );
     }
 
     fn finish_object(&mut self, o: Object) {
-        let prop = |name: &str| o.props.get(name).map(|v| v.trim().to_string());
-        let num = |name: &str| prop(name).and_then(|v| v.parse::<u64>().ok());
-        let id: Option<u64> = o.id.parse().ok();
+        let prop = |name: &str| o.prop(name).map(str::to_string);
+        let num = |name: &str| o.num(name);
+        let id = o.id_num();
         match o.class.as_str() {
             "InternalUser" => {
                 let name = prop("name").unwrap_or_default();
@@ -263,7 +186,11 @@ impl Auditor {
                             .or_else(|| num("attachmentVersion"))
                             .unwrap_or(1),
                         size: num("fileSize"),
-                        size_property: o.content_properties.clone(),
+                        size_property: o
+                            .collections
+                            .get("contentProperties")
+                            .cloned()
+                            .unwrap_or_default(),
                         title: prop("title")
                             .or_else(|| prop("fileName"))
                             .unwrap_or_default(),
@@ -337,7 +264,10 @@ impl Rules for Auditor {
         self.depth = self.depth.saturating_sub(1);
         self.observer.end_tag();
         if self.observer.facts.product == Some(Product::Confluence) {
-            self.confluence_end(self.depth);
+            if let Some(o) = self.objects.end_tag(self.depth) {
+                self.finish_object(o);
+            }
+            self.in_body = false;
         }
     }
 
@@ -355,13 +285,7 @@ impl Rules for Auditor {
                 if self.in_body {
                     self.body_text(piece);
                 }
-                if let Some(o) = self.object.as_mut()
-                    && (o.in_id || o.property.is_some())
-                    && !self.in_body
-                    && o.text.len() < MAX_PROPERTY
-                {
-                    o.text.push_str(&String::from_utf8_lossy(piece));
-                }
+                self.objects.text(piece);
             }
         }
         Ok(false)

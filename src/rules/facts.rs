@@ -3,10 +3,12 @@
 //! `OSPropertyEntry`/`OSPropertyString` rows, and Confluence's
 //! `atlassian.confluence.settings` bandana record.
 
+use crate::rules::confluence_links::PageIndex;
 use crate::rules::jira;
 use crate::xml::rules::StartTag;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Which product wrote the XML, from its root element.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -58,7 +60,26 @@ pub struct BackupFacts {
     pub base_url: Option<Stated>,
     /// The server's time zone.
     pub zone: Option<Stated>,
+    /// Confluence: the export's pages and attachments, from a first pass.
+    #[serde(skip)]
+    pub(crate) pages: SharedIndex,
 }
+
+/// A page index shared between the first pass and the repair.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SharedIndex(pub(crate) Option<Arc<PageIndex>>);
+
+impl PartialEq for SharedIndex {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for SharedIndex {}
 
 impl BackupFacts {
     /// Sets the zone (e.g. from Confluence's `timezoneId`).

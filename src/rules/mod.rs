@@ -3,14 +3,17 @@
 //! global shares restricted to logged-in users, and the facts a backup states
 //! about itself. [`RuleSet`] plugs them into the scanner's hooks.
 
+pub(crate) mod confluence_links;
 pub(crate) mod facts;
 pub(crate) mod fnv;
 pub(crate) mod jira;
+pub(crate) mod objects;
 pub(crate) mod timestamps;
 pub(crate) mod urls;
 
 use crate::error::Error;
 use crate::report::Report;
+use crate::rules::confluence_links::{PageIndex, StorageLinks};
 use crate::rules::facts::{FactsObserver, Product, Watch};
 use crate::rules::fnv::FnvMap;
 use crate::rules::timestamps::{Mapping, ZoneConverter};
@@ -19,7 +22,9 @@ use crate::sink::Sink;
 use crate::xml::rules::{Edits, Rules, StartTag, TextKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
+pub use confluence_links::ConfluenceLinkReport;
 pub use facts::{BackupFacts, Stated};
 pub use urls::{LinkReport, MappingCount};
 
@@ -117,6 +122,8 @@ pub(crate) struct RulesConfig {
     pub(crate) map_urls: Vec<UrlMapping>,
     pub(crate) cloud_url: Option<String>,
     pub(crate) restrict_global_shares: bool,
+    /// Turn Confluence page links into internal links (with link remapping).
+    pub(crate) confluence_links: bool,
     pub(crate) keep: usize,
 }
 
@@ -162,6 +169,13 @@ pub(crate) struct RuleSet {
     hold: Hold,
     held: Vec<u8>,
     pub(crate) times: Option<TimestampReport>,
+    /// Confluence page links: the rewriter (once a body needs it) and the export's index.
+    storage: Option<StorageLinks>,
+    pages: Option<Arc<PageIndex>>,
+    in_body: bool,
+    escaped_body_noted: bool,
+    escaped_bodies: u64,
+    chain: Vec<u8>,
     /// What each `Entity.field` holds, decided once, with its counts.
     entities: Vec<EntityPlan>,
     entity_index: FnvMap<Vec<u8>, usize>,
@@ -238,6 +252,12 @@ impl RuleSet {
             hold: Hold::Nothing,
             held: Vec::new(),
             times: None,
+            storage: None,
+            pages: None,
+            in_body: false,
+            escaped_body_noted: false,
+            escaped_bodies: 0,
+            chain: Vec::new(),
             entities: Vec::new(),
             entity_index: FnvMap::default(),
             last_entity: None,
@@ -249,6 +269,9 @@ impl RuleSet {
         }
         if prescanned {
             set.resolve_facts(0)?;
+        }
+        if set.cfg.confluence_links && set.links.is_some() {
+            set.pages = set.observer.facts.pages.0.clone();
         }
         Ok(set)
     }
@@ -551,10 +574,52 @@ impl RuleSet {
                 self.object_id.clear();
             }
             b"id" if self.depth == 3 => self.reading_id = true,
-            b"property" if self.cfg.tz.is_some() => {
-                self.date_property = attr_value(tag, b"name").map(|v| lossy(&v));
+            b"property" => {
+                let name = attr_value(tag, b"name").map(|v| lossy(&v));
+                if self.depth == 3
+                    && self.object_class == "BodyContent"
+                    && name.as_deref() == Some("body")
+                {
+                    self.start_body();
+                } else if self.cfg.tz.is_some() {
+                    self.date_property = name;
+                }
             }
             _ => {}
+        }
+    }
+
+    /// A page body begins: links in it may become internal links.
+    fn start_body(&mut self) {
+        self.in_body = true;
+        self.escaped_body_noted = false;
+        let Some(pages) = self.pages.clone() else {
+            return;
+        };
+        let Some(links) = self.links.as_ref() else {
+            return;
+        };
+        let storage = self
+            .storage
+            .get_or_insert_with(|| StorageLinks::new(links.mappings().to_vec(), self.cfg.keep));
+        let page = self
+            .object_id
+            .trim()
+            .parse()
+            .ok()
+            .and_then(|b| pages.body_page(b));
+        storage.start_body(page);
+    }
+
+    /// Bytes produced by a transform, through the link rewriter.
+    fn through_links<S: Sink>(links: Option<&mut LinkRewriter>, bytes: &[u8], out: &mut S) {
+        match links {
+            Some(links) => {
+                if !links.text(bytes, out) {
+                    out.put(bytes);
+                }
+            }
+            None => out.put(bytes),
         }
     }
 
@@ -625,7 +690,11 @@ impl RuleSet {
             }
             None => false,
         };
-        out.put(if shifted { &self.shifted } else { &held });
+        if shifted {
+            out.put(&self.shifted);
+        } else {
+            self.emit(&held, out);
+        }
         Ok(())
     }
 }
@@ -673,6 +742,7 @@ impl Rules for RuleSet {
         self.depth = self.depth.saturating_sub(1);
         self.date_property = None;
         self.reading_id = false;
+        self.in_body = false;
         self.observer.end_tag();
     }
 
@@ -682,6 +752,24 @@ impl Rules for RuleSet {
         }
         if self.reading_id && kind == TextKind::Text && self.object_id.len() < 64 {
             self.object_id.push_str(&String::from_utf8_lossy(piece));
+        }
+        if self.in_body {
+            match (kind, self.storage.as_mut(), self.pages.as_deref()) {
+                (TextKind::CData, Some(storage), Some(pages)) => {
+                    let mut chain = std::mem::take(&mut self.chain);
+                    chain.clear();
+                    storage.text(piece, pages, &mut chain);
+                    Self::through_links(self.links.as_mut(), &chain, out);
+                    self.chain = chain;
+                    return Ok(true);
+                }
+                (TextKind::Text, Some(_), Some(_)) if !self.escaped_body_noted => {
+                    // Escaped storage format: its links are only remapped.
+                    self.escaped_body_noted = true;
+                    self.escaped_bodies += 1;
+                }
+                _ => {}
+            }
         }
         if self.hold == Hold::Nothing {
             self.hold = match kind {
@@ -719,6 +807,20 @@ impl Rules for RuleSet {
             self.observer.text_end();
         }
         self.reading_id = false;
+        if self.in_body
+            && kind == TextKind::CData
+            && let (Some(storage), Some(pages)) = (self.storage.as_mut(), self.pages.as_deref())
+        {
+            let mut chain = std::mem::take(&mut self.chain);
+            chain.clear();
+            storage.text_end(pages, &mut chain);
+            Self::through_links(self.links.as_mut(), &chain, out);
+            self.chain = chain;
+            if let Some(links) = self.links.as_mut() {
+                links.text_end(out);
+            }
+            return Ok(());
+        }
         let hold = std::mem::replace(&mut self.hold, Hold::Nothing);
         match hold {
             Hold::PrologComment => self.finish_header(out),
@@ -737,6 +839,11 @@ impl Rules for RuleSet {
 pub(crate) fn add_to_report(set: &RuleSet, report: &mut Report) {
     report.timestamps = set.timestamp_report();
     report.links = set.link_report();
+    report.confluence_links = set.storage.as_ref().map(|s| {
+        let mut r = s.report.clone();
+        r.escaped_bodies = set.escaped_bodies;
+        r
+    });
     report.global_shares_restricted = set.shares.clone();
     report.backup = set.facts().clone();
 }

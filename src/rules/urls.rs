@@ -292,6 +292,21 @@ impl LinkRewriter {
         self.other_hosts = others;
     }
 
+    /// If `url` (a whole value) starts with a mapping's FROM, the end of the
+    /// matched prefix and the mapping's index.
+    pub(crate) fn prefix(&mut self, url: &[u8]) -> Option<(usize, usize)> {
+        let c = memchr::memmem::find(url, b"://")?;
+        match self.decide(url, c, None, true) {
+            Decision::Replace { start: 0, end, idx } => Some((end, idx)),
+            _ => None,
+        }
+    }
+
+    /// The mappings, in the order given.
+    pub(crate) fn mappings(&self) -> &[UrlMapping] {
+        &self.maps
+    }
+
     /// What was rewritten, per mapping, and which other hosts were seen.
     pub(crate) fn report(&self) -> LinkReport {
         LinkReport {

@@ -40,6 +40,11 @@ pub(crate) struct FixArgs {
     /// visible to logged-in users only.
     #[arg(long)]
     restrict_global_shares: bool,
+    /// With --map-url or --cloud-url, what to do with Confluence page links
+    /// (short links, page and attachment URLs to the old server): `convert`
+    /// them into internal links (the default), or `keep` them as URLs.
+    #[arg(long, value_name = "convert|keep", default_value = "convert", value_parser = ["convert", "keep"])]
+    confluence_links: String,
 }
 
 fn parse_tz(s: &str) -> Result<TzChoice, String> {
@@ -64,7 +69,8 @@ impl FixArgs {
             usize::try_from(self.max_tag_size).context("--max-tag-size is too large")?;
         let mut options = Options::default()
             .max_tag_size(max_tag_size)
-            .restrict_global_shares(self.restrict_global_shares);
+            .restrict_global_shares(self.restrict_global_shares)
+            .confluence_links(self.confluence_links == "convert");
         options.tz = self.tz.clone();
         options.map_urls = self.map_url.clone();
         options.cloud_url = self.cloud_url.clone();
