@@ -209,13 +209,19 @@ impl Fixer {
         })
     }
 
+    /// An error once the fixer has failed.
+    fn usable(&self) -> Result<(), Error> {
+        match self.state {
+            State::Failed => Err(Error::Finished("failed")),
+            State::Running => Ok(()),
+        }
+    }
+
     /// Repairs the next chunk of input, writing what is ready to `out`.
     ///
     /// After an error the fixer is spent: further calls return an error.
     pub fn write<S: Sink + ?Sized>(&mut self, input: &[u8], out: &mut S) -> Result<(), Error> {
-        if self.state == State::Failed {
-            return Err(Error::Finished("failed"));
-        }
+        self.usable()?;
         let mut counting = Counting {
             inner: out,
             count: 0,
@@ -236,9 +242,7 @@ impl Fixer {
     /// Ends the input: writes what is left, checks the document is complete,
     /// and returns the report.
     pub fn finish<S: Sink + ?Sized>(mut self, out: &mut S) -> Result<Report, Error> {
-        if self.state == State::Failed {
-            return Err(Error::Finished("failed"));
-        }
+        self.usable()?;
         let mut counting = Counting {
             inner: out,
             count: 0,
