@@ -164,3 +164,30 @@ fn the_file_driver_reads_the_export_twice_by_itself() {
             .contains("ri:content-title=\"Welcome to Confluence\"")
     );
 }
+
+#[test]
+fn an_eight_style_export_converts_space_page_and_same_page_attachment_links() {
+    let xml = std::fs::read_to_string(corpus("attachhist/entities.xml")).unwrap();
+    let original =
+        "<p>First attachment was updated with a third revision, second attachment was removed</p>";
+    let body = "<p><a href=\"https://wiki.example.net/spaces/attachhist/pages/948633601/Page+with+attachment#top\">self</a> \
+                and https://wiki.example.net/download/attachments/948633601/attachment2.txt</p>";
+    assert!(xml.contains(original));
+    let input = xml.replacen(original, body, 1).into_bytes();
+    let options = Options::default().map_url(
+        backup_fix::UrlMapping::parse("https://wiki.example.net=https://acme.atlassian.net/wiki")
+            .unwrap(),
+    );
+    let (out, report) = fix_two_pass(&input, &options, 4096);
+    let text = String::from_utf8(out.clone()).unwrap();
+    assert!(
+        text.contains("<p><ac:link ac:anchor=\"top\"><ri:page ri:space-key=\"attachhist\" ri:content-title=\"Page with attachment\"/><ac:link-body>self</ac:link-body></ac:link> \
+                and <ac:link><ri:attachment ri:filename=\"attachment2.txt\"></ri:attachment></ac:link></p>"),
+        "{text}"
+    );
+    let c = report.confluence_links.unwrap();
+    assert_eq!((c.made_internal, c.attachments_linked), (1, 1));
+    if let Some(r) = sax_bytes(&[&out]) {
+        assert_eq!(r[0], Sax::Ok);
+    }
+}
