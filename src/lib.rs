@@ -42,6 +42,7 @@ mod location;
 mod report;
 mod sanitize;
 mod sink;
+pub mod split;
 pub mod stages;
 pub mod synth;
 mod xml;

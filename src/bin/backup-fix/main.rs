@@ -2,6 +2,7 @@
 //! library. No repair logic lives here.
 
 mod fix;
+mod split;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -29,6 +30,15 @@ enum Command {
     /// checks that the result is well-formed. Every other byte is copied as is.
     /// The output appears only when the repair succeeded.
     Fix(fix::FixArgs),
+    /// Split attachments into media zips the Jira Cloud importer accepts.
+    ///
+    /// SOURCE is a Jira home directory, its data/attachments directory, or an
+    /// existing media zip (split without recompressing). Writes
+    /// OUTDIR/media-001.zip, media-002.zip, ... (each at most --max-size on
+    /// disk, keeping the data/attachments/<PROJECT>/... layout) and
+    /// OUTDIR/manifest.json, and prints the order to import them. Rerunning
+    /// with the same arguments keeps complete, verified zips.
+    Split(split::SplitArgs),
 }
 
 /// Parses `123`, `64KiB`, `16MiB`, `4GiB`, `2GB`, `500M`.
@@ -89,6 +99,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Fix(args) => fix::run(args),
+        Command::Split(args) => split::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
