@@ -126,7 +126,7 @@ impl MediaTreeSynth {
 
     /// Writes a Jira home under `home` (which must not exist or be empty).
     pub fn write_home(&self, home: &Path) -> io::Result<MediaTreeStats> {
-        let mut rng = Rng(self.seed.max(1) * 0x9E37_79B9_7F4A_7C15 | 1);
+        let mut rng = Rng(self.seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
         let mut stats = MediaTreeStats::default();
         let att = home.join("data").join("attachments");
         fs::create_dir_all(&att)?;
