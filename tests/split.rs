@@ -16,7 +16,10 @@ use std::path::Path;
 const MIB: u64 = 1 << 20;
 
 fn options(max: u64, min: u64) -> SplitOptions {
-    SplitOptions::default().max_size(max).min_size(min).sync(false)
+    SplitOptions::default()
+        .max_size(max)
+        .min_size(min)
+        .sync(false)
 }
 
 /// A home with many small files, a few large ones, a project larger than
@@ -53,7 +56,10 @@ fn issue_of(name: &str) -> Option<String> {
 fn zips_respect_the_size_bounds_and_hold_the_tree_byte_for_byte() {
     let home = tempfile::tempdir().unwrap();
     let stats = generated_home(home.path());
-    assert!(stats.project_bytes[0].1 > 4 * MIB, "a project larger than the limit");
+    assert!(
+        stats.project_bytes[0].1 > 4 * MIB,
+        "a project larger than the limit"
+    );
     let out = tempfile::tempdir().unwrap();
     let (max, min) = (4 * MIB, 2 * MIB);
     let m = split(home.path(), out.path(), &options(max, min), &|_| {}).unwrap();
@@ -73,7 +79,11 @@ fn zips_respect_the_size_bounds_and_hold_the_tree_byte_for_byte() {
         );
     }
     // Every zip was read back and CRC-checked; the manifest is on disk.
-    assert!(m.zips.iter().all(|z| z.crc_checked && z.status == ZipStatus::Written));
+    assert!(
+        m.zips
+            .iter()
+            .all(|z| z.crc_checked && z.status == ZipStatus::Written)
+    );
     let on_disk: serde_json::Value =
         serde_json::from_slice(&fs::read(out.path().join("manifest.json")).unwrap()).unwrap();
     assert_eq!(on_disk["zips"].as_array().unwrap().len(), m.zips.len());
@@ -106,7 +116,9 @@ fn layout_rules_avatars_first_issues_never_split_projects_whole_when_they_fit() 
     let mut issue_zip: BTreeMap<String, String> = BTreeMap::new();
     for (name, e) in &entries {
         if let Some(issue) = issue_of(name) {
-            let z = issue_zip.entry(issue.clone()).or_insert_with(|| e.zip.clone());
+            let z = issue_zip
+                .entry(issue.clone())
+                .or_insert_with(|| e.zip.clone());
             assert_eq!(*z, e.zip, "issue {issue} is split");
         }
     }
@@ -118,17 +130,20 @@ fn layout_rules_avatars_first_issues_never_split_projects_whole_when_they_fit() 
             seen.entry(p.key.clone()).or_default().push(z.order);
         }
     }
-    let totals: BTreeMap<String, u64> = m
-        .zips
-        .iter()
-        .flat_map(|z| z.projects.iter())
-        .fold(BTreeMap::new(), |mut acc, p| {
-            *acc.entry(p.key.clone()).or_default() += p.bytes;
-            acc
-        });
+    let totals: BTreeMap<String, u64> =
+        m.zips
+            .iter()
+            .flat_map(|z| z.projects.iter())
+            .fold(BTreeMap::new(), |mut acc, p| {
+                *acc.entry(p.key.clone()).or_default() += p.bytes;
+                acc
+            });
     let mut split_projects = 0;
     for (key, zips) in &seen {
-        assert!(zips.windows(2).all(|w| w[1] == w[0] + 1), "{key} in {zips:?}");
+        assert!(
+            zips.windows(2).all(|w| w[1] == w[0] + 1),
+            "{key} in {zips:?}"
+        );
         if zips.len() > 1 {
             split_projects += 1;
             let first = &m.zips[zips[0] - 1];
@@ -146,7 +161,11 @@ fn layout_rules_avatars_first_issues_never_split_projects_whole_when_they_fit() 
             );
             assert!(first.projects.iter().all(|p| &p.key != key || !p.whole));
         } else {
-            let span = m.zips[zips[0] - 1].projects.iter().find(|p| &p.key == key).unwrap();
+            let span = m.zips[zips[0] - 1]
+                .projects
+                .iter()
+                .find(|p| &p.key == key)
+                .unwrap();
             assert!(span.whole, "{key} is in one zip but not marked whole");
         }
     }
@@ -156,22 +175,42 @@ fn layout_rules_avatars_first_issues_never_split_projects_whole_when_they_fit() 
     let big = &seen["PAA"];
     let mut last_num = 0u64;
     for order in big {
-        let span = m.zips[order - 1].projects.iter().find(|p| p.key == "PAA").unwrap();
+        let span = m.zips[order - 1]
+            .projects
+            .iter()
+            .find(|p| p.key == "PAA")
+            .unwrap();
         let num = |k: &Option<String>| -> u64 {
-            k.as_deref().unwrap().rsplit('-').next().unwrap().parse().unwrap()
+            k.as_deref()
+                .unwrap()
+                .rsplit('-')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
         };
         let (a, b) = (num(&span.first_issue), num(&span.last_issue));
-        assert!(a <= b && a > last_num, "PAA range {a}..{b} after {last_num}");
+        assert!(
+            a <= b && a > last_num,
+            "PAA range {a}..{b} after {last_num}"
+        );
         last_num = b;
         let in_zip: BTreeSet<u64> = entries
             .iter()
-            .filter(|(n, e)| e.zip == m.zips[order - 1].name && n.starts_with("data/attachments/PAA/"))
+            .filter(|(n, e)| {
+                e.zip == m.zips[order - 1].name && n.starts_with("data/attachments/PAA/")
+            })
             .filter_map(|(n, _)| issue_of(n))
             .map(|i| i.rsplit('-').next().unwrap().parse().unwrap())
             .collect();
         assert_eq!(in_zip.first(), Some(&a));
         assert_eq!(in_zip.last(), Some(&b));
-        assert!(m.zips[order - 1].contents().contains(&format!("PAA-{a}..PAA-{b}")) || a == b);
+        assert!(
+            m.zips[order - 1]
+                .contents()
+                .contains(&format!("PAA-{a}..PAA-{b}"))
+                || a == b
+        );
     }
 }
 
@@ -192,7 +231,10 @@ fn names_are_utf8_as_on_disk_and_empty_directories_are_kept() {
     // The UTF-8 flag (bit 11) is set on non-ASCII names, in raw bytes.
     let raw = fs::read(&zips[0]).unwrap();
     let name = "data/attachments/OLD/OLD-1/";
-    let at = raw.windows(name.len()).position(|w| w == name.as_bytes()).unwrap();
+    let at = raw
+        .windows(name.len())
+        .position(|w| w == name.as_bytes())
+        .unwrap();
     let flags = u16::from_le_bytes([raw[at - 30 + 6], raw[at - 30 + 7]]);
     assert_eq!(flags & (1 << 11), 1 << 11, "UTF-8 flag on {name}...");
 }
@@ -202,15 +244,24 @@ fn a_file_larger_than_the_limit_is_an_error_naming_it_or_goes_alone_when_allowed
     let home = tempfile::tempdir().unwrap();
     let big = "data/attachments/ABC/10000/ABC-7/10200";
     put(&home.path().join(big), &noise(600 << 10, 1));
-    put(&home.path().join("data/attachments/ABC/10000/ABC-7/10201"), b"small");
-    put(&home.path().join("data/attachments/ABC/10000/ABC-8/10202"), &noise(100 << 10, 2));
+    put(
+        &home.path().join("data/attachments/ABC/10000/ABC-7/10201"),
+        b"small",
+    );
+    put(
+        &home.path().join("data/attachments/ABC/10000/ABC-8/10202"),
+        &noise(100 << 10, 2),
+    );
     put(&home.path().join("logos/l.png"), b"png");
     let out = tempfile::tempdir().unwrap();
     let max = 512 << 10;
     let err = split(home.path(), out.path(), &options(max, 0), &|_| {}).unwrap_err();
     assert!(matches!(err, SplitError::Oversize { .. }), "{err:?}");
     let msg = err.to_string();
-    assert!(msg.contains(big) && msg.contains("--allow-oversize"), "{msg}");
+    assert!(
+        msg.contains(big) && msg.contains("--allow-oversize"),
+        "{msg}"
+    );
     assert!(zips_in(out.path()).is_empty(), "nothing written on error");
 
     let m = split(
@@ -223,8 +274,16 @@ fn a_file_larger_than_the_limit_is_an_error_naming_it_or_goes_alone_when_allowed
     let over: Vec<_> = m.zips.iter().filter(|z| z.oversize).collect();
     assert_eq!(over.len(), 1);
     assert_eq!(over[0].entries, 1, "the oversize file is alone");
-    assert!(m.warnings.iter().any(|w| w.contains(big)), "{:?}", m.warnings);
-    assert!(m.warnings.iter().any(|w| w.contains("issue ABC-7") && w.contains("split between its files")));
+    assert!(
+        m.warnings.iter().any(|w| w.contains(big)),
+        "{:?}",
+        m.warnings
+    );
+    assert!(
+        m.warnings
+            .iter()
+            .any(|w| w.contains("issue ABC-7") && w.contains("split between its files"))
+    );
     assert_sizes(&m, out.path(), max);
     assert_union_equals_tree(home.path(), &zips_in(out.path()));
 }
@@ -233,11 +292,20 @@ fn a_file_larger_than_the_limit_is_an_error_naming_it_or_goes_alone_when_allowed
 fn compress_auto_deflates_text_and_stores_compressed_content() {
     let home = tempfile::tempdir().unwrap();
     let text = "2021-07-13 ERROR something failed\n".repeat(4000);
-    put(&home.path().join("data/attachments/T/10000/T-1/10100"), text.as_bytes());
+    put(
+        &home.path().join("data/attachments/T/10000/T-1/10100"),
+        text.as_bytes(),
+    );
     let mut jpeg = b"\xFF\xD8\xFF\xE0".to_vec();
     jpeg.extend(noise(50_000, 3));
-    put(&home.path().join("data/attachments/T/10000/T-1/10101"), &jpeg);
-    put(&home.path().join("data/attachments/T/10000/T-2/10102"), &noise(50_000, 4));
+    put(
+        &home.path().join("data/attachments/T/10000/T-1/10101"),
+        &jpeg,
+    );
+    put(
+        &home.path().join("data/attachments/T/10000/T-2/10102"),
+        &noise(50_000, 4),
+    );
     put(&home.path().join("data/attachments/T/10000/T-2/10103"), b"");
     let out = tempfile::tempdir().unwrap();
     let m = split(
@@ -251,7 +319,11 @@ fn compress_auto_deflates_text_and_stores_compressed_content() {
     let e = |n: &str| &entries[&format!("data/attachments/T/10000/{n}")];
     assert_eq!(e("T-1/10100").method, zip::CompressionMethod::Deflated);
     assert!(e("T-1/10100").compressed < text.len() as u64 / 10);
-    assert_eq!(e("T-1/10101").method, zip::CompressionMethod::Stored, "JPEG is stored");
+    assert_eq!(
+        e("T-1/10101").method,
+        zip::CompressionMethod::Stored,
+        "JPEG is stored"
+    );
     // Noise is tried, comes out larger, and is stored.
     assert_eq!(e("T-2/10102").method, zip::CompressionMethod::Stored);
     assert_union_equals_tree(home.path(), &zips_in(out.path()));
@@ -264,7 +336,10 @@ fn symlinks_are_not_followed_out_of_source() {
     let home = tempfile::tempdir().unwrap();
     let outside = tempfile::tempdir().unwrap();
     put(&outside.path().join("secret"), b"do not zip me");
-    put(&home.path().join("data/attachments/S/10000/S-1/10100"), b"real");
+    put(
+        &home.path().join("data/attachments/S/10000/S-1/10100"),
+        b"real",
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::symlink;
@@ -282,7 +357,11 @@ fn symlinks_are_not_followed_out_of_source() {
         assert!(!entries.contains_key("data/attachments/S/10000/S-1/10101"));
         assert!(entries.values().all(|e| e.data != b"do not zip me"));
         assert_eq!(entries["data/attachments/S/10000/S-1/10102"].data, b"real");
-        assert!(m.skipped.iter().any(|s| s.path.ends_with("10101") && s.reason.contains("outside SOURCE")));
+        assert!(
+            m.skipped
+                .iter()
+                .any(|s| s.path.ends_with("10101") && s.reason.contains("outside SOURCE"))
+        );
         assert!(m.skipped.iter().any(|s| s.path.ends_with("dir")));
         assert_eq!(m.skipped_count, 2);
     }
@@ -291,7 +370,9 @@ fn symlinks_are_not_followed_out_of_source() {
 #[test]
 fn unreadable_files_fail_the_run_unless_skipped() {
     if permissions_are_bypassed() {
-        eprintln!("SKIPPED: running with privileges that read mode-000 files; unreadable-file checks did not run");
+        eprintln!(
+            "SKIPPED: running with privileges that read mode-000 files; unreadable-file checks did not run"
+        );
         return;
     }
     #[cfg(unix)]
@@ -300,11 +381,17 @@ fn unreadable_files_fail_the_run_unless_skipped() {
         let home = tempfile::tempdir().unwrap();
         let locked = home.path().join("data/attachments/U/10000/U-1/10100");
         put(&locked, b"locked");
-        put(&home.path().join("data/attachments/U/10000/U-2/10101"), b"open");
+        put(
+            &home.path().join("data/attachments/U/10000/U-2/10101"),
+            b"open",
+        );
         fs::set_permissions(&locked, fs::Permissions::from_mode(0)).unwrap();
         let out = tempfile::tempdir().unwrap();
         let err = split(home.path(), out.path(), &options(MIB, 0), &|_| {}).unwrap_err();
-        assert!(matches!(err, SplitError::Unreadable { count: 1, .. }), "{err:?}");
+        assert!(
+            matches!(err, SplitError::Unreadable { count: 1, .. }),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("10100") && err.to_string().contains("--skip-unreadable"));
         let m = split(
             home.path(),
@@ -322,8 +409,14 @@ fn unreadable_files_fail_the_run_unless_skipped() {
 #[test]
 fn an_attachments_directory_is_zipped_under_data_attachments() {
     let home = tempfile::tempdir().unwrap();
-    put(&home.path().join("data/attachments/K/10000/K-1/10100"), b"one");
-    put(&home.path().join("data/attachments/K/K-2/10101"), b"old layout");
+    put(
+        &home.path().join("data/attachments/K/10000/K-1/10100"),
+        b"one",
+    );
+    put(
+        &home.path().join("data/attachments/K/K-2/10101"),
+        b"old layout",
+    );
     let out = tempfile::tempdir().unwrap();
     let m = split(
         &home.path().join("data/attachments"),
@@ -336,10 +429,16 @@ fn an_attachments_directory_is_zipped_under_data_attachments() {
     let names: Vec<String> = zip_entries(&zips_in(out.path())).into_keys().collect();
     assert_eq!(
         names,
-        ["data/attachments/K/10000/K-1/10100", "data/attachments/K/K-2/10101"]
+        [
+            "data/attachments/K/10000/K-1/10100",
+            "data/attachments/K/K-2/10101"
+        ]
     );
     let span = &m.zips[0].projects[0];
-    assert_eq!((span.first_issue.as_deref(), span.last_issue.as_deref()), (Some("K-1"), Some("K-2")));
+    assert_eq!(
+        (span.first_issue.as_deref(), span.last_issue.as_deref()),
+        (Some("K-1"), Some("K-2"))
+    );
 }
 
 #[test]
@@ -349,7 +448,14 @@ fn splitting_is_deterministic() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let opts = options(4 * MIB, 2 * MIB).jobs(2);
     let ma = split(home.path(), a.path(), &opts, &|_| {}).unwrap();
-    let mb = split(home.path(), b.path(), &opts.clone().jobs(1), &|_| {}).unwrap();
+    // The second run flushes each zip to disk before naming it (the default).
+    let mb = split(
+        home.path(),
+        b.path(),
+        &opts.clone().jobs(1).sync(true),
+        &|_| {},
+    )
+    .unwrap();
     assert_eq!(ma.zips, mb.zips);
     for z in &ma.zips {
         assert!(
@@ -378,7 +484,10 @@ fn more_than_65535_entries_use_zip64_end_records() {
     let zips = zips_in(out.path());
     let raw = fs::read(&zips[0]).unwrap();
     let zip64_end = 0x0606_4b50u32.to_le_bytes();
-    assert!(raw.windows(4).rev().take(200).any(|w| w == zip64_end), "zip64 end record");
+    assert!(
+        raw.windows(4).rev().take(200).any(|w| w == zip64_end),
+        "zip64 end record"
+    );
     let check = verify_zip(&zips[0]).unwrap();
     assert_eq!(check.entries, 70_000);
     assert_eq!(zip_entries(&zips).len(), 70_000);
@@ -392,11 +501,20 @@ fn dry_run_plans_without_writing() {
     let p = plan(home.path(), &options(4 * MIB, 2 * MIB), None, &|_| {}).unwrap();
     let m: Manifest = p.manifest();
     assert!(m.dry_run);
-    assert!(m.zips.iter().all(|z| z.status == ZipStatus::Planned && z.size <= 4 * MIB));
+    assert!(
+        m.zips
+            .iter()
+            .all(|z| z.status == ZipStatus::Planned && z.size <= 4 * MIB)
+    );
     // The plan's sizes are the sizes a real run writes.
     let out = tempfile::tempdir().unwrap();
     let real = split(home.path(), out.path(), &options(4 * MIB, 2 * MIB), &|_| {}).unwrap();
-    let sizes = |m: &Manifest| m.zips.iter().map(|z| (z.name.clone(), z.size, z.entries)).collect::<Vec<_>>();
+    let sizes = |m: &Manifest| {
+        m.zips
+            .iter()
+            .map(|z| (z.name.clone(), z.size, z.entries))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(sizes(&m), sizes(&real));
 }
 
@@ -406,10 +524,19 @@ fn output_inside_the_source_tree_is_refused() {
     put(&home.path().join("data/attachments/A/10000/A-1/1"), b"x");
     let inside = home.path().join("data/attachments/out");
     let err = split(home.path(), &inside, &options(MIB, 0), &|_| {}).unwrap_err();
-    assert!(matches!(err, SplitError::OutputInsideSource { .. }), "{err:?}");
+    assert!(
+        matches!(err, SplitError::OutputInsideSource { .. }),
+        "{err:?}"
+    );
     assert!(!inside.exists());
     // Elsewhere in the Jira home is fine.
-    let m = split(home.path(), &home.path().join("export/media"), &options(MIB, 0), &|_| {}).unwrap();
+    let m = split(
+        home.path(),
+        &home.path().join("export/media"),
+        &options(MIB, 0),
+        &|_| {},
+    )
+    .unwrap();
     assert_eq!(m.entries, 1);
 }
 
@@ -420,6 +547,12 @@ fn a_stray_zip_from_another_run_is_refused_not_overwritten() {
     let out = tempfile::tempdir().unwrap();
     fs::write(out.path().join("media-009.zip"), b"someone else's").unwrap();
     let err = split(home.path(), out.path(), &options(MIB, 0), &|_| {}).unwrap_err();
-    assert!(matches!(err, SplitError::StrayZip { planned: 1, .. }), "{err:?}");
-    assert_eq!(fs::read(out.path().join("media-009.zip")).unwrap(), b"someone else's");
+    assert!(
+        matches!(err, SplitError::StrayZip { planned: 1, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        fs::read(out.path().join("media-009.zip")).unwrap(),
+        b"someone else's"
+    );
 }

@@ -16,7 +16,10 @@ fn small_home(dir: &Path) {
             &noise(size, i as u64),
         );
     }
-    put(&dir.join("data/attachments/CD/10000/CD-1/20000"), &noise(200_000, 9));
+    put(
+        &dir.join("data/attachments/CD/10000/CD-1/20000"),
+        &noise(200_000, 9),
+    );
     put(&dir.join("data/avatars/10000_avatar.png"), b"avatar");
     put(&dir.join("logos/logo.png"), b"logo");
 }
@@ -35,11 +38,24 @@ fn prints_a_table_with_the_import_order_and_writes_the_manifest() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
-    assert!(stdout.contains("order") && stdout.contains("contents"), "{stdout}");
-    assert!(stdout.contains("avatars, logos, AB (AB-1..AB-2)"), "{stdout}");
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("order") && stdout.contains("contents"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("avatars, logos, AB (AB-1..AB-2)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("AB (AB-3), CD"), "{stdout}");
-    assert!(stdout.contains("in this order: media-001.zip, media-002.zip"), "{stdout}");
+    assert!(
+        stdout.contains("in this order: media-001.zip, media-002.zip"),
+        "{stdout}"
+    );
     assert!(out.path().join("manifest.json").is_file());
     assert_union_equals_tree(home.path(), &zips_in(out.path()));
 }
@@ -82,9 +98,17 @@ fn exit_codes_scripts_can_trust() {
     };
     // Usage errors: 2.
     let o = run(&["--max-size", "1MiB", "--min-size", "2MiB"], home.path());
-    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("--min-size"));
-    assert_eq!(run(&["--max-size", "4 parsecs"], home.path()).status.code(), Some(2));
+    assert_eq!(
+        run(&["--max-size", "4 parsecs"], home.path()).status.code(),
+        Some(2)
+    );
     // Failures: 1, with the file named.
     let missing = home.path().join("nope");
     let o = run(&[], &missing);
@@ -93,9 +117,17 @@ fn exit_codes_scripts_can_trust() {
     let o = run(&["--max-size", "100KiB", "--min-size", "0"], home.path());
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("AB-1/10001") && err.contains("--allow-oversize"), "{err}");
+    assert!(
+        err.contains("AB-1/10001") && err.contains("--allow-oversize"),
+        "{err}"
+    );
     // Success: 0.
-    assert_eq!(run(&["--max-size", "1MiB", "-q"], home.path()).status.code(), Some(0));
+    assert_eq!(
+        run(&["--max-size", "1MiB", "-q"], home.path())
+            .status
+            .code(),
+        Some(0)
+    );
 }
 
 /// A media zip as people make them: a folder prefix, deflated entries with
@@ -115,10 +147,16 @@ fn streamed_zip(path: &Path, files: &[(&str, Vec<u8>)]) {
         w.start_file(format!("jira-home/{name}"), opts).unwrap();
         w.write_all(data).unwrap();
     }
-    w.add_directory("jira-home/caches/", zip::write::SimpleFileOptions::default())
-        .unwrap();
-    w.start_file("jira-home/dbconfig.xml", zip::write::SimpleFileOptions::default())
-        .unwrap();
+    w.add_directory(
+        "jira-home/caches/",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    w.start_file(
+        "jira-home/dbconfig.xml",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
     w.write_all(b"<jira-database-config/>").unwrap();
     w.finish().unwrap();
 }
@@ -142,13 +180,23 @@ fn an_existing_zip_is_split_by_raw_copy() {
         .arg(&source)
         .arg("-o")
         .arg(&out)
-        .args(["--max-size", "400KiB", "--min-size", "0", "--no-sync", "--json"])
+        .args([
+            "--max-size",
+            "400KiB",
+            "--min-size",
+            "0",
+            "--no-sync",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(m["source_kind"], "media-zip");
-    assert!(m["skipped_count"].as_u64().unwrap() >= 1, "dbconfig.xml is left out");
+    assert!(
+        m["skipped_count"].as_u64().unwrap() >= 1,
+        "dbconfig.xml is left out"
+    );
     let zips = zips_in(&out);
     assert!(zips.len() >= 2);
     for z in &zips {
@@ -164,11 +212,19 @@ fn an_existing_zip_is_split_by_raw_copy() {
         let mut f = src.by_name(&format!("jira-home/{name}")).unwrap();
         let e = &entries[*name];
         assert_eq!(e.data, *data, "{name}");
-        assert_eq!((e.method, e.crc, e.compressed), (f.compression(), f.crc32(), f.compressed_size()), "{name}");
+        assert_eq!(
+            (e.method, e.crc, e.compressed),
+            (f.compression(), f.crc32(), f.compressed_size()),
+            "{name}"
+        );
         let mut sink = Vec::new();
         f.read_to_end(&mut sink).unwrap();
     }
-    assert!(!entries.keys().any(|k| k.contains("dbconfig") || k.contains("caches")));
+    assert!(
+        !entries
+            .keys()
+            .any(|k| k.contains("dbconfig") || k.contains("caches"))
+    );
     assert_unzip_t(&zips);
 }
 
@@ -187,10 +243,22 @@ fn real_java_written_zips_with_data_descriptors_split_losslessly() {
             .arg(&source)
             .arg("-o")
             .arg(out.path())
-            .args(["--max-size", "64KiB", "--min-size", "0", "--allow-oversize", "-q", "--no-sync"])
+            .args([
+                "--max-size",
+                "64KiB",
+                "--min-size",
+                "0",
+                "--allow-oversize",
+                "-q",
+                "--no-sync",
+            ])
             .output()
             .unwrap();
-        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let entries = zip_entries(&zips_in(out.path()));
         let mut src = zip::ZipArchive::new(fs::File::open(&source).unwrap()).unwrap();
         let mut files = 0;

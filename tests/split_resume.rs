@@ -94,8 +94,17 @@ fn rerun_keeps_verified_zips_and_redoes_damaged_and_missing_ones() {
             assert_eq!(inode(&path(i)), inodes[i], "{} was rewritten", z.name);
         }
     }
-    assert!(again.warnings.iter().any(|w| w.contains(&first.zips[1].name) && w.contains("did not match")));
-    assert!(leftovers(out.path()).is_empty(), "{:?}", leftovers(out.path()));
+    assert!(
+        again
+            .warnings
+            .iter()
+            .any(|w| w.contains(&first.zips[1].name) && w.contains("did not match"))
+    );
+    assert!(
+        leftovers(out.path()).is_empty(),
+        "{:?}",
+        leftovers(out.path())
+    );
     assert_union_equals_tree(src.path(), &zips_in(out.path()));
     let manifest: serde_json::Value =
         serde_json::from_slice(&fs::read(out.path().join("manifest.json")).unwrap()).unwrap();
@@ -134,12 +143,21 @@ fn an_error_mid_run_leaves_complete_zips_only_and_a_rerun_finishes() {
     for z in &present {
         assert!(verify_zip(z).unwrap().all_crc_checked());
     }
-    assert!(leftovers(out.path()).is_empty(), "{:?}", leftovers(out.path()));
+    assert!(
+        leftovers(out.path()).is_empty(),
+        "{:?}",
+        leftovers(out.path())
+    );
     drop(p);
 
     let m = split(src.path(), out.path(), &opts, &|_| {}).unwrap();
     assert_eq!(m.zips[0].status, ZipStatus::Kept);
-    assert!(m.zips.iter().skip(3).all(|z| z.status == ZipStatus::Written));
+    assert!(
+        m.zips
+            .iter()
+            .skip(3)
+            .all(|z| z.status == ZipStatus::Written)
+    );
     assert_union_equals_tree(src.path(), &zips_in(out.path()));
 }
 
@@ -176,7 +194,8 @@ fn a_killed_run_leaves_no_zip_that_looks_complete_and_resumes() {
     args(&mut cmd);
     let mut child = cmd.spawn().unwrap();
     let started = Instant::now();
-    while !out.path().join("media-003.zip").exists() && started.elapsed() < Duration::from_secs(60) {
+    while !out.path().join("media-003.zip").exists() && started.elapsed() < Duration::from_secs(60)
+    {
         if child.try_wait().unwrap().is_some() {
             break;
         }
@@ -196,7 +215,11 @@ fn a_killed_run_leaves_no_zip_that_looks_complete_and_resumes() {
     args(&mut cmd);
     cmd.arg("--json");
     let output = cmd.output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let m: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let kept = m["zips"]
         .as_array()
@@ -204,7 +227,15 @@ fn a_killed_run_leaves_no_zip_that_looks_complete_and_resumes() {
         .iter()
         .filter(|z| z["status"] == "kept")
         .count();
-    assert_eq!(kept, present.len(), "every zip present after the kill is kept");
-    assert!(leftovers(out.path()).is_empty(), "{:?}", leftovers(out.path()));
+    assert_eq!(
+        kept,
+        present.len(),
+        "every zip present after the kill is kept"
+    );
+    assert!(
+        leftovers(out.path()).is_empty(),
+        "{:?}",
+        leftovers(out.path())
+    );
     assert_union_equals_tree(src.path(), &zips_in(out.path()));
 }

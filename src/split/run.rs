@@ -22,6 +22,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
 
 /// How far a split has got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -398,6 +399,22 @@ struct Shared<'a> {
     notes: Mutex<Vec<String>>,
 }
 
+/// A zip written and verified, waiting to be flushed to disk and renamed.
+struct Synced {
+    index: usize,
+    partial: PathBuf,
+    target: PathBuf,
+    check: ZipCheck,
+}
+
+/// How a zip's work ended in a worker.
+enum Done {
+    /// Finished (kept, or written without flushing).
+    Now(ZipStatus, ZipCheck),
+    /// Written and verified; the syncer finishes it.
+    Later(Synced),
+}
+
 /// Counts work in a worker and reports it in steps.
 struct Meter<'a, 'b> {
     shared: &'a Shared<'b>,
@@ -459,10 +476,16 @@ impl Plan {
             notes: Mutex::new(Vec::new()),
         };
         let workers = self.options.workers(n);
+        let (tx, rx) = channel::<Synced>();
         std::thread::scope(|s| {
+            let shared = &shared;
+            // Flushing to disk overlaps with writing the next zips.
+            s.spawn(move || self.syncer(rx, shared));
             for _ in 0..workers {
-                s.spawn(|| self.worker(outdir, &shared));
+                let tx = tx.clone();
+                s.spawn(move || self.worker(outdir, shared, tx));
             }
+            drop(tx);
         });
         let results = shared
             .results
@@ -496,7 +519,25 @@ impl Plan {
         Ok(self.manifest_with(reports, false, notes))
     }
 
-    fn worker(&self, outdir: &Path, shared: &Shared<'_>) {
+    /// Flushes written zips to disk, then gives them their final names.
+    fn syncer(&self, rx: Receiver<Synced>, shared: &Shared<'_>) {
+        for job in rx {
+            let result = File::open(&job.partial)
+                .and_then(|f| f.sync_all())
+                .and_then(|()| fs::rename(&job.partial, &job.target))
+                .map(|()| (ZipStatus::Written, job.check))
+                .map_err(|e| {
+                    let _ = fs::remove_file(&job.partial);
+                    shared.stop.store(true, Ordering::Relaxed);
+                    SplitError::io("flushing to disk", &job.partial, e)
+                });
+            if let Ok(mut results) = shared.results.lock() {
+                results[job.index] = Some(result);
+            }
+        }
+    }
+
+    fn worker(&self, outdir: &Path, shared: &Shared<'_>, tx: Sender<Synced>) {
         let opened = match &self.data {
             SourceData::Tree(tree) => Ok(Input::Tree(tree)),
             SourceData::Zip(path) => File::open(path)
@@ -519,7 +560,17 @@ impl Plan {
             if i >= self.zips.len() || shared.stop.load(Ordering::Relaxed) {
                 return;
             }
-            let result = self.one(i, &mut input, outdir, shared);
+            let result = match self.one(i, &mut input, outdir, shared) {
+                Ok(Done::Now(status, check)) => Ok((status, check)),
+                Ok(Done::Later(job)) => match tx.send(job) {
+                    Ok(()) => continue,
+                    Err(e) => {
+                        let _ = fs::remove_file(&e.0.partial);
+                        Err(SplitError::Cancelled)
+                    }
+                },
+                Err(e) => Err(e),
+            };
             if result.is_err() {
                 shared.stop.store(true, Ordering::Relaxed);
             }
@@ -550,7 +601,7 @@ impl Plan {
         input: &mut Input<'_>,
         outdir: &Path,
         shared: &Shared<'_>,
-    ) -> Result<(ZipStatus, ZipCheck), SplitError> {
+    ) -> Result<Done, SplitError> {
         let zip = &self.zips[i];
         let target = outdir.join(&zip.name);
         let partial = outdir.join(format!("{}.partial", zip.name));
@@ -567,7 +618,7 @@ impl Plan {
             match found {
                 Ok(check) => {
                     meter.flush();
-                    return Ok((ZipStatus::Kept, check));
+                    return Ok(Done::Now(ZipStatus::Kept, check));
                 }
                 Err(e) => {
                     meter.undo();
@@ -606,9 +657,17 @@ impl Plan {
                 return Err(e);
             }
         };
-        fs::rename(&partial, &target).map_err(|e| SplitError::io("renaming", &partial, e))?;
         meter.flush();
-        Ok((ZipStatus::Written, check))
+        if self.options.sync {
+            return Ok(Done::Later(Synced {
+                index: i,
+                partial,
+                target,
+                check,
+            }));
+        }
+        fs::rename(&partial, &target).map_err(|e| SplitError::io("renaming", &partial, e))?;
+        Ok(Done::Now(ZipStatus::Written, check))
     }
 
     fn write_zip(
@@ -633,6 +692,6 @@ impl Plan {
             })?;
             out.add(&rec, input, self.options.compress, &mut |n| meter.add(n))?;
         }
-        out.finish(self.options.sync)
+        out.finish()
     }
 }

@@ -468,7 +468,8 @@ impl ZipOut {
     }
 
     /// Writes the central directory and end records; returns the zip's size.
-    pub(crate) fn finish(mut self, sync: bool) -> Result<u64, SplitError> {
+    /// The caller flushes the file to disk if it wants to.
+    pub(crate) fn finish(mut self) -> Result<u64, SplitError> {
         let cd_offset = self.pos();
         let spill = std::mem::replace(
             &mut self.central,
@@ -497,9 +498,6 @@ impl ZipOut {
         write_end(self.entries, cd_offset, self.central_len, &mut end);
         self.put(&end).map_err(|e| self.out_err(e))?;
         self.flush_buf().map_err(|e| self.out_err(e))?;
-        if sync {
-            self.file.sync_all().map_err(|e| self.out_err(e))?;
-        }
         Ok(self.pos())
     }
 }

@@ -47,7 +47,10 @@ fn collect(dir: &Path, prefix: &str, out: &mut BTreeMap<String, Vec<u8>>) {
         if kind.is_dir() {
             collect(&path, &format!("{prefix}{name}/"), out);
         } else if kind.is_file() {
-            out.insert(format!("{prefix}{name}"), fs::read(&path).expect("read file"));
+            out.insert(
+                format!("{prefix}{name}"),
+                fs::read(&path).expect("read file"),
+            );
         }
     }
     if empty {
@@ -75,8 +78,8 @@ pub fn zip_entries(zips: &[PathBuf]) -> BTreeMap<String, Entry> {
     let mut out = BTreeMap::new();
     for path in zips {
         let label = path.file_name().unwrap().to_string_lossy().into_owned();
-        let mut archive =
-            zip::ZipArchive::new(fs::File::open(path).expect("open zip")).expect("zip crate reads it");
+        let mut archive = zip::ZipArchive::new(fs::File::open(path).expect("open zip"))
+            .expect("zip crate reads it");
         for i in 0..archive.len() {
             let mut f = archive.by_index(i).expect("entry");
             let name = f.name().expect("name").into_owned();
@@ -116,7 +119,9 @@ pub fn assert_union_equals_tree(home: &Path, zips: &[PathBuf]) {
 /// Asserts every zip is within `max` bytes on disk and matches the manifest.
 pub fn assert_sizes(manifest: &Manifest, outdir: &Path, max: u64) {
     for z in &manifest.zips {
-        let len = fs::metadata(outdir.join(&z.name)).expect("zip exists").len();
+        let len = fs::metadata(outdir.join(&z.name))
+            .expect("zip exists")
+            .len();
         assert_eq!(len, z.size, "{}: manifest size", z.name);
         if !z.oversize {
             assert!(len <= max, "{}: {len} bytes > {max}", z.name);
@@ -143,7 +148,11 @@ pub fn assert_unzip_t(zips: &[PathBuf]) {
         return;
     }
     for z in zips {
-        let out = Command::new("unzip").arg("-tq").arg(z).output().expect("unzip runs");
+        let out = Command::new("unzip")
+            .arg("-tq")
+            .arg(z)
+            .output()
+            .expect("unzip runs");
         assert!(
             out.status.success(),
             "unzip -t {}: {}{}",
