@@ -385,7 +385,7 @@ fn unreadable_files_fail_the_run_unless_skipped() {
             &home.path().join("data/attachments/U/10000/U-2/10101"),
             b"open",
         );
-        fs::set_permissions(&locked, fs::Permissions::from_mode(0)).unwrap();
+        fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
         let out = tempfile::tempdir().unwrap();
         let err = split(home.path(), out.path(), &options(MIB, 0), &|_| {}).unwrap_err();
         assert!(

@@ -24,14 +24,24 @@
 //!   list lives in a temporary file, and zips are written two (or more) at a
 //!   time.
 //!
-//! ```no_run
-//! use backup_fix::split::{SplitOptions, split};
-//! let options = SplitOptions::default().max_size(4 << 30);
-//! let manifest = split("/var/atlassian/application-data/jira".as_ref(), "media".as_ref(), &options, &|_| {})?;
+//! ```
+//! use backup_fix::split::{SplitOptions, split, verify_zip};
+//! use backup_fix::synth::MediaTreeSynth;
+//!
+//! // A small generated Jira home stands in for /var/atlassian/application-data/jira.
+//! let home = tempfile::tempdir()?;
+//! MediaTreeSynth { target_bytes: 2 << 20, ..Default::default() }.write_home(home.path())?;
+//! let out = tempfile::tempdir()?;
+//! let options = SplitOptions::default().max_size(1 << 20).min_size(512 << 10);
+//! let manifest = split(home.path(), out.path(), &options, &|_| {})?;
+//! assert!(manifest.zips.len() >= 2);
+//! assert!(manifest.zips[0].avatars && manifest.zips[0].logos);
 //! for zip in &manifest.zips {
-//!     println!("{}: {} bytes, {} entries, {}", zip.name, zip.size, zip.entries, zip.contents());
+//!     assert!(zip.size <= 1 << 20);
+//!     assert!(verify_zip(&out.path().join(&zip.name))?.all_crc_checked());
+//!     println!("{}: {} bytes, {}", zip.name, zip.size, zip.contents());
 //! }
-//! # Ok::<(), backup_fix::split::SplitError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod error;

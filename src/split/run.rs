@@ -388,6 +388,9 @@ pub fn split(
     Ok(manifest)
 }
 
+/// How one zip ended: kept or written (with what reading it back found), or the error.
+type ZipResult = Result<(ZipStatus, ZipCheck), SplitError>;
+
 /// Shared state of the workers.
 struct Shared<'a> {
     next: AtomicUsize,
@@ -395,7 +398,7 @@ struct Shared<'a> {
     done: AtomicU64,
     total: u64,
     progress: ProgressFn<'a>,
-    results: Mutex<Vec<Option<Result<(ZipStatus, ZipCheck), SplitError>>>>,
+    results: Mutex<Vec<Option<ZipResult>>>,
     notes: Mutex<Vec<String>>,
 }
 
