@@ -197,6 +197,12 @@ impl ListWriter {
 
     /// Appends a record; records must come in the stable order.
     pub(crate) fn push(&mut self, rec: &Record) -> Result<(), SplitError> {
+        if rec.name.len() > usize::from(u16::MAX) {
+            return Err(SplitError::Invalid {
+                path: PathBuf::from(&rec.name),
+                reason: "the name is longer than the 65,535 bytes a zip entry name can hold".into(),
+            });
+        }
         self.buf.clear();
         rec.encode(&mut self.buf);
         self.out

@@ -183,6 +183,18 @@ pub(crate) fn scan_zip(
     findings: &mut Findings,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<(), SplitError> {
+    scan_zip_runs(path, list, scratch, findings, progress, RUN_BYTES)
+}
+
+/// [`scan_zip`] with a given memory budget for sorted runs.
+fn scan_zip_runs(
+    path: &Path,
+    list: &mut ListWriter,
+    scratch: &Path,
+    findings: &mut Findings,
+    progress: &mut dyn FnMut(u64, u64),
+    run_bytes: usize,
+) -> Result<(), SplitError> {
     let mapping = detect_mapping(path)?;
     let mut central = open_central(path)?;
     let mut runs: Vec<tempfile::NamedTempFile> = Vec::new();
@@ -200,7 +212,7 @@ pub(crate) fn scan_zip(
         }
         batch_bytes += rec.name.len() + std::mem::size_of::<Record>();
         batch.push(rec);
-        if batch_bytes >= RUN_BYTES {
+        if batch_bytes >= run_bytes {
             runs.push(write_run(&mut batch, scratch)?);
             batch_bytes = 0;
         }
@@ -305,6 +317,65 @@ fn merge(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn many_runs_merge_into_the_stable_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip_path = dir.path().join("src.zip");
+        let mut w = zip::ZipWriter::new(File::create(&zip_path).unwrap());
+        let mut expected = Vec::new();
+        // Issue numbers in a scrambled order, over three projects.
+        for i in 0..600u32 {
+            let n = (i * 7919) % 600 + 1;
+            let p = ["B", "A", "C"][(i % 3) as usize];
+            let name = format!("data/attachments/{p}/10000/{p}-{n}/{i}");
+            w.start_file(name.clone(), zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(name.as_bytes()).unwrap();
+            expected.push(name);
+        }
+        w.finish().unwrap();
+        expected.sort_by(|a, b| name_cmp(a, b));
+        let list_path = dir.path().join("list");
+        let mut list = ListWriter::new(File::create(&list_path).unwrap(), &list_path);
+        let mut findings = Findings::default();
+        // A tiny budget forces many sorted runs and a k-way merge.
+        scan_zip_runs(
+            &zip_path,
+            &mut list,
+            dir.path(),
+            &mut findings,
+            &mut |_, _| {},
+            4096,
+        )
+        .unwrap();
+        let totals = list.finish().unwrap();
+        assert_eq!(
+            totals
+                .iter()
+                .map(|t| t.key.clone().unwrap())
+                .collect::<Vec<_>>(),
+            ["A", "B", "C"]
+        );
+        let mut r = ListReader::open(&list_path, 0).unwrap();
+        let mut got = Vec::new();
+        while let Some(rec) = r.next_record().unwrap() {
+            got.push(rec.name);
+        }
+        assert_eq!(got, expected);
+        let runs_left = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".run")
+            })
+            .count();
+        assert_eq!(runs_left, 0, "run files are deleted");
+    }
 
     #[test]
     fn names_map_to_the_jira_layout() {
