@@ -442,6 +442,37 @@ fn an_attachments_directory_is_zipped_under_data_attachments() {
 }
 
 #[test]
+fn times_outside_what_zip_fields_hold_are_clamped_not_fatal() {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    let home = tempfile::tempdir().unwrap();
+    let old = home.path().join("data/attachments/T/10000/T-1/10100");
+    let future = home.path().join("data/attachments/T/10000/T-1/10101");
+    put(&old, b"from 1960");
+    put(&future, b"from 2200");
+    let set = |p: &Path, t: SystemTime| {
+        fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    };
+    set(&old, UNIX_EPOCH - Duration::from_secs(10 * 365 * 86_400));
+    set(
+        &future,
+        UNIX_EPOCH + Duration::from_secs(230 * 365 * 86_400),
+    );
+    let out = tempfile::tempdir().unwrap();
+    let m = split(home.path(), out.path(), &options(MIB, 0), &|_| {}).unwrap();
+    assert!(m.zips[0].crc_checked);
+    // A rerun recognises the zip (times compare as stored) and keeps it.
+    let again = split(home.path(), out.path(), &options(MIB, 0), &|_| {}).unwrap();
+    assert_eq!(again.zips[0].status, ZipStatus::Kept);
+    assert_union_equals_tree(home.path(), &zips_in(out.path()));
+    assert_unzip_t(&zips_in(out.path()));
+}
+
+#[test]
 fn splitting_is_deterministic() {
     let home = tempfile::tempdir().unwrap();
     generated_home(home.path());

@@ -275,5 +275,18 @@ fn real_java_written_zips_with_data_descriptors_split_losslessly() {
         }
         assert_eq!(files, entries.len(), "{name}");
         assert_unzip_t(&zips_in(out.path()));
+        // Java writes MS-DOS attributes; the copies get ordinary Unix permissions.
+        for z in zips_in(out.path()) {
+            let mut a = zip::ZipArchive::new(fs::File::open(&z).unwrap()).unwrap();
+            for i in 0..a.len() {
+                let f = a.by_index(i).unwrap();
+                let mode = f.unix_mode().unwrap_or(0) & 0o777;
+                assert!(
+                    mode == 0o644 || mode == 0o755,
+                    "{name}: {} has mode {mode:o}",
+                    f.name().unwrap()
+                );
+            }
+        }
     }
 }

@@ -292,8 +292,9 @@ pub(crate) fn external_attributes(mode: u32, dir: bool) -> u32 {
     ((kind | perm) << 16) | if dir { 0x10 } else { 0 }
 }
 
-/// Seconds since the epoch as the unsigned 32-bit value the `UT` field holds.
-fn clamp_unix32(secs: i64) -> u32 {
+/// Seconds since the epoch as the 32-bit value the `UT` field holds
+/// (times before 1970 or after 2038 are clamped).
+pub(crate) fn clamp_unix32(secs: i64) -> u32 {
     secs.clamp(0, i64::from(i32::MAX)) as u32
 }
 

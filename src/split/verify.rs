@@ -6,7 +6,7 @@
 //! zip; memory does not grow with its size or entry count.
 
 use crate::split::error::SplitError;
-use crate::split::format::{DEFLATED, FLAG_DESCRIPTOR, STORED};
+use crate::split::format::{DEFLATED, FLAG_DESCRIPTOR, STORED, clamp_unix32};
 use crate::split::options::Compress;
 use crate::split::record::{Kind, ListReader};
 use crate::split::zipread::{CentralReader, ReadError, read_end, read_local};
@@ -121,7 +121,7 @@ pub(crate) fn check(
             }
             match rec.kind {
                 Kind::File | Kind::Dir => {
-                    if e.mtime != Some(rec.mtime) {
+                    if e.mtime != Some(i64::from(clamp_unix32(rec.mtime))) {
                         return Err(fail(format!(
                             "entry {shown:?} has another modification time than the source file"
                         )));

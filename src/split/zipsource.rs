@@ -5,7 +5,9 @@
 //! the entry count. Entries are later copied raw, without recompressing.
 
 use crate::split::error::SplitError;
-use crate::split::format::{DEFLATED, FLAG_ENCRYPTED, FLAG_STRONG_ENCRYPTION, STORED};
+use crate::split::format::{
+    DEFLATED, FLAG_ENCRYPTED, FLAG_STRONG_ENCRYPTION, STORED, external_attributes,
+};
 use crate::split::order::{ATTACHMENTS, AVATARS, Group, LOGOS, name_cmp};
 use crate::split::record::{Kind, ListReader, ListWriter, Record};
 use crate::split::walk::Findings;
@@ -160,12 +162,20 @@ fn record_of(
         // A directory entry for a group itself carries nothing.
         return Ok(None);
     }
+    // Our headers say "made by Unix": attributes from another system (Java
+    // and Windows zips say MS-DOS) become ordinary Unix permissions.
+    let dir = stored.ends_with('/');
+    let external = if e.made_by >> 8 == 3 && e.external >> 16 != 0 {
+        e.external
+    } else {
+        external_attributes(if dir { 0o755 } else { 0o644 }, dir) | (e.external & 0xFF)
+    };
     Ok(Some(Record {
         kind: Kind::ZipEntry,
         name: stored,
         size: e.size,
         mtime: e.mtime.unwrap_or(0),
-        mode: e.external,
+        mode: external,
         source: None,
         csize: e.csize,
         crc: e.crc,
