@@ -11,7 +11,7 @@ use crate::split::options::Compress;
 use crate::split::record::{Kind, ListReader};
 use crate::split::zipread::{CentralReader, ReadError, read_end, read_local};
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// What reading a zip back found.
@@ -168,8 +168,7 @@ pub(crate) fn check(
                         "entry {shown:?} is stored but its sizes differ"
                     )));
                 }
-                let (crc, n) = crc_of(&mut body, &mut inflated, progress)?;
-                Some((crc, n))
+                Some(crc_in_place(&mut body, progress)?)
             }
             DEFLATED => {
                 let mut dec = flate2::bufread::DeflateDecoder::new(&mut body);
@@ -225,6 +224,29 @@ pub(crate) fn check(
         ));
     }
     Ok(out)
+}
+
+/// CRC of a buffered reader's bytes, computed on its own buffer (no copy).
+fn crc_in_place(
+    r: &mut impl BufRead,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(u32, u64), ReadError> {
+    let mut crc = crc32fast::Hasher::new();
+    let mut n = 0u64;
+    loop {
+        let buf = match r.fill_buf() {
+            Ok([]) => break,
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadError::Io(e)),
+        };
+        let k = buf.len();
+        crc.update(buf);
+        r.consume(k);
+        n += k as u64;
+        progress(k as u64);
+    }
+    Ok((crc.finalize(), n))
 }
 
 fn crc_of(
