@@ -113,7 +113,11 @@ fn exit_codes_scripts_can_trust() {
     let missing = home.path().join("nope");
     let o = run(&[], &missing);
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("nope"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("nope: no such file or directory; give a Jira home"),
+        "{err}"
+    );
     let o = run(&["--max-size", "100KiB", "--min-size", "0"], home.path());
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);

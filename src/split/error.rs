@@ -19,6 +19,15 @@ pub enum SplitError {
         #[source]
         source: io::Error,
     },
+    /// SOURCE does not exist.
+    #[error(
+        "{}: no such file or directory; give a Jira home directory, its data/attachments directory, or a media zip",
+        path.display()
+    )]
+    SourceNotFound {
+        /// The path given.
+        path: PathBuf,
+    },
     /// SOURCE is neither a directory nor a zip file.
     #[error(
         "{}: not a directory or a zip file; give a Jira home directory, its data/attachments directory, or a media zip",

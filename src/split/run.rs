@@ -127,7 +127,12 @@ impl Plan {
 
 /// Recognises SOURCE: a Jira home, a `data/attachments` directory, or a zip.
 fn detect(source: &Path) -> Result<(SourceKind, SourceData), SplitError> {
-    let meta = fs::metadata(source).map_err(|e| SplitError::io("reading", source, e))?;
+    let meta = fs::metadata(source).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => SplitError::SourceNotFound {
+            path: source.to_path_buf(),
+        },
+        _ => SplitError::io("reading", source, e),
+    })?;
     if meta.is_dir() {
         let home = ["data/attachments", "data/avatars", "logos", "dbconfig.xml"]
             .iter()
