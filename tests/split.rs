@@ -263,6 +263,17 @@ fn a_file_larger_than_the_limit_is_an_error_naming_it_or_goes_alone_when_allowed
         "{msg}"
     );
     assert!(zips_in(out.path()).is_empty(), "nothing written on error");
+    assert_eq!(
+        fs::read_dir(out.path()).unwrap().count(),
+        0,
+        "nothing left behind"
+    );
+    let fresh = out.path().join("new");
+    split(home.path(), &fresh, &options(max, 0), &|_| {}).unwrap_err();
+    assert!(
+        !fresh.exists(),
+        "a directory created for a failed run is removed"
+    );
 
     let m = split(
         home.path(),
@@ -586,4 +597,23 @@ fn a_stray_zip_from_another_run_is_refused_not_overwritten() {
         fs::read(out.path().join("media-009.zip")).unwrap(),
         b"someone else's"
     );
+}
+
+#[test]
+fn two_runs_cannot_write_to_one_directory() {
+    let home = tempfile::tempdir().unwrap();
+    put(&home.path().join("data/attachments/A/10000/A-1/1"), b"x");
+    let out = tempfile::tempdir().unwrap();
+    let held = fs::File::create(out.path().join(".backup-fix-split.lock")).unwrap();
+    held.try_lock().unwrap();
+    let err = split(home.path(), out.path(), &options(MIB, 0), &|_| {}).unwrap_err();
+    assert!(matches!(err, SplitError::Locked { .. }), "{err:?}");
+    assert!(
+        out.path().join(".backup-fix-split.lock").exists(),
+        "the holder's lock stays"
+    );
+    drop(held);
+    let m = split(home.path(), out.path(), &options(MIB, 0), &|_| {}).unwrap();
+    assert_eq!(m.entries, 1);
+    assert!(!out.path().join(".backup-fix-split.lock").exists());
 }

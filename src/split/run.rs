@@ -357,20 +357,49 @@ pub fn split(
     options.validate()?;
     let (_, data) = detect(source)?;
     check_outdir(&data, outdir)?;
+    let created = !outdir.exists();
     fs::create_dir_all(outdir).map_err(|e| SplitError::io("creating", outdir, e))?;
-    let lock_path = outdir.join(LOCK);
-    let lock = File::create(&lock_path).map_err(|e| SplitError::io("creating", &lock_path, e))?;
-    match lock.try_lock() {
-        Ok(()) => {}
-        Err(fs::TryLockError::WouldBlock) => {
-            return Err(SplitError::Locked {
+    let result = split_locked(source, outdir, options, progress);
+    if result.is_err() && created {
+        // Only succeeds when nothing was written: no empty directory is left.
+        let _ = fs::remove_dir(outdir);
+    }
+    result
+}
+
+/// Holds the output directory's lock; removes the lock file when done.
+struct Lock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl Lock {
+    fn take(outdir: &Path) -> Result<Lock, SplitError> {
+        let path = outdir.join(LOCK);
+        let file = File::create(&path).map_err(|e| SplitError::io("creating", &path, e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Lock { _file: file, path }),
+            Err(fs::TryLockError::WouldBlock) => Err(SplitError::Locked {
                 outdir: outdir.to_path_buf(),
-            });
-        }
-        Err(fs::TryLockError::Error(e)) => {
-            return Err(SplitError::io("locking", &lock_path, e));
+            }),
+            Err(fs::TryLockError::Error(e)) => Err(SplitError::io("locking", &path, e)),
         }
     }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+fn split_locked(
+    source: &Path,
+    outdir: &Path,
+    options: &SplitOptions,
+    progress: ProgressFn<'_>,
+) -> Result<Manifest, SplitError> {
+    let _lock = Lock::take(outdir)?;
     clean_leftovers(outdir)?;
     let plan = plan(source, options, Some(outdir), progress)?;
     check_strays(outdir, plan.zips.len())?;
@@ -388,8 +417,6 @@ pub fn split(
         // Make the renames durable; not all platforms can sync a directory.
         let _ = dir.sync_all();
     }
-    drop(lock);
-    let _ = fs::remove_file(&lock_path);
     Ok(manifest)
 }
 
