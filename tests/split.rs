@@ -617,3 +617,28 @@ fn two_runs_cannot_write_to_one_directory() {
     assert_eq!(m.entries, 1);
     assert!(!out.path().join(".backup-fix-split.lock").exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_name_that_is_not_utf8_is_an_error_naming_it() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("data/attachments/L/10000/L-1");
+    put(&dir.join("10100"), b"ok");
+    // "10101_Gr\xfc\xdfe.txt": a Latin-1 name from an old server.
+    let latin1 = dir.join(OsStr::from_bytes(b"10101_Gr\xfc\xdfe.txt"));
+    if fs::write(&latin1, b"latin-1").is_err() {
+        eprintln!("SKIPPED: this file system refuses non-UTF-8 names");
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let err = split(home.path(), out.path(), &options(MIB, 0), &|_| {}).unwrap_err();
+    assert!(
+        matches!(err, SplitError::NonUtf8Names { count: 1, .. }),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("10101_Gr") && msg.contains("convmv"), "{msg}");
+    assert!(zips_in(out.path()).is_empty());
+}
