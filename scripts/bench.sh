@@ -132,3 +132,97 @@ ratio check sax "check vs JDK SAX parser (goal >= 3x)"
 ratio fix_tz fix_clean "fix --tz vs fix (goal >= 0.80x)"
 ratio fix_links fix_clean "fix, two --map-url vs fix (goal >= 0.80x)"
 ratio fix_all fix_clean "fix --tz + two --map-url vs fix"
+
+# ==== split (issue 6): media zips vs cp -r, zip -r -0 and zipsplit ==========
+# Environment: BENCH_SPLIT_SIZE (attachment tree, default 160MiB, or BENCH_SIZE
+# when that is smaller), BENCH_SPLIT_SMALL (tree of ~1 KiB files for the memory
+# check, default 64MiB, or BENCH_SIZE/4 when BENCH_SIZE is smaller).
+# Outputs of every run are kept until the measurement is over (each run writes
+# to a new directory), then deleted; peak disk use is about 5x the tree.
+SPLIT_SIZE="${BENCH_SPLIT_SIZE:-160MiB}"
+SPLIT_SMALL="${BENCH_SPLIT_SMALL:-64MiB}"
+if [[ -z "${BENCH_SPLIT_SIZE:-}" ]] && (( SIZE_BYTES < $(to_bytes "$SPLIT_SIZE") )); then SPLIT_SIZE="$SIZE"; fi
+if [[ -z "${BENCH_SPLIT_SMALL:-}" ]] && (( SIZE_BYTES < $(to_bytes "$SPLIT_SMALL") )); then
+    SPLIT_SMALL="$(( SIZE_BYTES / 4 ))"
+fi
+SPLIT_MAX=$(( $(to_bytes "$SPLIT_SIZE") / 4 ))
+SPLIT_MIN=$(( SPLIT_MAX / 2 ))
+cargo build --release --quiet --all-features --example gen_attachments
+GENA=target/release/examples/gen_attachments
+SHOME="$DIR/split-home-$SPLIT_SIZE"
+SSMALL="$DIR/split-small-$SPLIT_SMALL"
+SZIP="$DIR/split-media-$SPLIT_SIZE.zip"
+mkdir -p "$DIR/split-runs"
+RUNSDIR="$(cd "$DIR/split-runs" && pwd)"
+if [[ ! -d "$SHOME" ]]; then
+    "$GENA" --size "$SPLIT_SIZE" --projects 8 --mean 200KiB --large "2x$(( $(to_bytes "$SPLIT_SIZE") / 16 ))" -o "$SHOME" 2>/dev/null
+fi
+if [[ ! -d "$SSMALL" ]]; then
+    "$GENA" --size "$SPLIT_SMALL" --projects 4 --mean 1KiB --no-thumbnails -o "$SSMALL" 2>/dev/null
+fi
+if [[ ! -s "$SZIP" ]]; then # an existing media zip: the whole tree, stored, made by backup-fix
+    rm -rf "$DIR/split-onezip"
+    "$BIN" split "$SHOME" -o "$DIR/split-onezip" --max-size 64GiB --min-size 0 --no-sync -q
+    mv "$DIR/split-onezip/media-001.zip" "$SZIP"
+    rm -rf "$DIR/split-onezip"
+fi
+tree_bytes() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
+SHOME_BYTES=$(tree_bytes "$SHOME")
+SSMALL_FILES=$(find "$SSMALL" -type f | wc -l)
+MARK="$DIR/split-mark" # measure() warms and sizes its input file; trees are warmed here
+: > "$MARK"
+# measure_tree KEY TREE COMMAND: like measure, on a tree; COMMAND writes to "$d".
+measure_tree() {
+    local key="$1" tree="$2" cmd="$3"
+    find "$tree" -type f -exec cat {} + > /dev/null
+    sync
+    measure "$key" "$MARK" "d=\$(mktemp -d -p '$RUNSDIR'); $cmd"
+    BYTES[$key]=$(tree_bytes "$tree")
+    rm -rf "${RUNSDIR:?}"/*
+    sync
+}
+measure_zip() { # measure_zip KEY COMMAND: on the existing media zip
+    sync
+    measure "$1" "$SZIP" "d=\$(mktemp -d -p '$RUNSDIR'); $2"
+    BYTES[$1]=$SHOME_BYTES
+    rm -rf "${RUNSDIR:?}"/*
+    sync
+}
+SPLIT_ARGS="--max-size $SPLIT_MAX --min-size $SPLIT_MIN -q"
+measure_tree s_cp "$SHOME" "cp -r '$SHOME' \"\$d/t\""
+if command -v zip >/dev/null 2>&1; then
+    measure_tree s_zip "$SHOME" "cd '$SHOME' && zip -qr -0 \"\$d/all.zip\" data logos"
+fi
+measure_tree s_tree "$SHOME" "$BIN split '$SHOME' -o \"\$d\" $SPLIT_ARGS"
+measure_tree s_tree_ns "$SHOME" "$BIN split '$SHOME' -o \"\$d\" $SPLIT_ARGS --no-sync"
+measure_tree s_auto_ns "$SHOME" "$BIN split '$SHOME' -o \"\$d\" $SPLIT_ARGS --no-sync --compress auto"
+if command -v zipsplit >/dev/null 2>&1; then
+    measure_zip s_zipsplit "zipsplit -q -n $SPLIT_MAX -b \"\$d\" '$SZIP'"
+fi
+measure_zip s_zsplit "$BIN split '$SZIP' -o \"\$d\" $SPLIT_ARGS"
+measure_zip s_zsplit_ns "$BIN split '$SZIP' -o \"\$d\" $SPLIT_ARGS --no-sync"
+measure_tree s_small_cp "$SSMALL" "cp -r '$SSMALL' \"\$d/t\""
+measure_tree s_small_ns "$SSMALL" "$BIN split '$SSMALL' -o \"\$d\" --max-size 4GiB -q --no-sync"
+
+echo
+echo "== split benchmark: tree $SPLIT_SIZE ($SHOME_BYTES bytes, $(find "$SHOME" -type f | wc -l) files), --max-size $SPLIT_MAX, best of $RUNS"
+printf '%-44s %10s %14s %13s\n' "command" "time" "throughput" "peak RSS"
+row s_cp "cp -r (tree)"
+row s_zip "zip -r -0 (tree, one stored zip)"
+row s_tree "backup-fix split, tree (fsync, default)"
+row s_tree_ns "backup-fix split, tree, --no-sync"
+row s_auto_ns "backup-fix split, tree, --compress auto"
+row s_zipsplit "zipsplit (existing stored zip)"
+row s_zsplit "backup-fix split, existing zip (fsync)"
+row s_zsplit_ns "backup-fix split, existing zip, --no-sync"
+row s_small_cp "cp -r ($SSMALL_FILES small files)"
+row s_small_ns "backup-fix split ($SSMALL_FILES small files)"
+echo "ratios (higher is better for backup-fix; goal: tree >= 0.80 of cp -r):"
+ratio s_tree_ns s_cp "split tree --no-sync vs cp -r"
+ratio s_tree s_cp "split tree (fsync) vs cp -r"
+ratio s_tree_ns s_zip "split tree --no-sync vs zip -r -0"
+ratio s_zsplit_ns s_cp "split zip --no-sync vs cp -r"
+ratio s_zsplit s_cp "split zip (fsync) vs cp -r"
+ratio s_zsplit_ns s_tree_ns "split zip vs split tree (both --no-sync)"
+ratio s_zsplit_ns s_zipsplit "split zip --no-sync vs zipsplit"
+ratio s_small_ns s_small_cp "split small files vs cp -r"

@@ -44,6 +44,7 @@ mod report;
 mod rules;
 mod sanitize;
 mod sink;
+pub mod split;
 pub mod stages;
 pub mod synth;
 mod xml;

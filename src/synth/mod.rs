@@ -14,6 +14,8 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod attachments;
 mod entities;
 
+pub use attachments::{MediaTreeStats, MediaTreeSynth};
 pub use entities::{JiraSynth, SynthStats};

@@ -3,6 +3,7 @@
 
 mod check;
 mod fix;
+mod split;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -37,6 +38,15 @@ enum Command {
     /// migrated, public shares, server-local timestamps and the base URL.
     /// Exit status: 0 nothing blocks the import, 1 something does, 2 usage error.
     Check(check::CheckArgs),
+    /// Split attachments into media zips the Jira Cloud importer accepts.
+    ///
+    /// SOURCE is a Jira home directory, its data/attachments directory, or an
+    /// existing media zip (split without recompressing). Writes
+    /// OUTDIR/media-001.zip, media-002.zip, ... (each at most --max-size on
+    /// disk, keeping the data/attachments/<PROJECT>/... layout) and
+    /// OUTDIR/manifest.json, and prints the order to import them. Rerunning
+    /// with the same arguments keeps complete, verified zips.
+    Split(split::SplitArgs),
 }
 
 /// Parses `123`, `64KiB`, `16MiB`, `4GiB`, `2GB`, `500M`.
@@ -101,6 +111,7 @@ fn main() -> ExitCode {
             Ok(true) => return ExitCode::from(1),
             other => other.map(|_| ()),
         },
+        Command::Split(args) => split::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,209 @@
+//! `backup-fix split`: media zips the cloud importer accepts.
+
+use crate::{parse_size, progress_bar, rate};
+use backup_fix::split::{
+    Compress, DEFAULT_MIN_SIZE, MANIFEST, Manifest, SplitError, SplitOptions, SplitProgress,
+    ZipStatus, plan, split,
+};
+use clap::{Args, CommandFactory, ValueEnum};
+use indicatif::HumanBytes;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CompressArg {
+    /// Store every entry (attachments are mostly compressed already).
+    None,
+    /// Deflate entries that are not already compressed (text, logs, CSV, ...).
+    Auto,
+}
+
+#[derive(Args)]
+pub(crate) struct SplitArgs {
+    /// A Jira home directory, its data/attachments directory, or an existing media zip.
+    source: PathBuf,
+    /// Directory for media-001.zip, media-002.zip, ... and manifest.json (created if missing).
+    #[arg(short, long, value_name = "OUTDIR")]
+    output: PathBuf,
+    /// Largest zip on disk, headers included (e.g. 4GiB, 5GB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4GiB")]
+    max_size: u64,
+    /// Smallest zip except the last, where the data allows [default: 2GiB, or half of --max-size if smaller].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    min_size: Option<u64>,
+    /// Compression: none stores everything; auto deflates what is not already compressed.
+    #[arg(long, value_enum, default_value = "none")]
+    compress: CompressArg,
+    /// Put a file larger than --max-size alone in its own zip (with a warning) instead of failing.
+    #[arg(long)]
+    allow_oversize: bool,
+    /// Leave out files that cannot be read (listed in the manifest) instead of failing.
+    #[arg(long)]
+    skip_unreadable: bool,
+    /// Print the plan without writing anything.
+    #[arg(long)]
+    dry_run: bool,
+    /// Zips written at once [default: the number of cores, at most 4].
+    #[arg(
+        short,
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        hide_default_value = true
+    )]
+    jobs: usize,
+    /// Do not flush each zip to disk before naming it (faster; less safe on power loss).
+    #[arg(long)]
+    no_sync: bool,
+    /// Print the manifest as JSON on standard output instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Print nothing but errors (and the JSON with --json).
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// Runs `backup-fix split`.
+pub(crate) fn run(args: &SplitArgs) -> anyhow::Result<()> {
+    let compress = match args.compress {
+        CompressArg::None => Compress::None,
+        CompressArg::Auto => Compress::Auto,
+    };
+    let options = SplitOptions::default()
+        .max_size(args.max_size)
+        .min_size(
+            args.min_size
+                .unwrap_or(DEFAULT_MIN_SIZE.min(args.max_size / 2)),
+        )
+        .compress(compress)
+        .allow_oversize(args.allow_oversize)
+        .skip_unreadable(args.skip_unreadable)
+        .jobs(args.jobs)
+        .sync(!args.no_sync);
+    if let Err(e) = options.validate() {
+        crate::Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, e.to_string())
+            .exit();
+    }
+    let bar = progress_bar(args.quiet);
+    let on_progress = |p: SplitProgress| match p {
+        SplitProgress::Scanning { bytes, .. } => {
+            bar.set_length(bytes);
+            bar.set_position(bytes);
+        }
+        SplitProgress::Writing { done, total } => {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+        _ => {}
+    };
+    let started = Instant::now();
+    let result: Result<Manifest, SplitError> = if args.dry_run {
+        plan(&args.source, &options, None, &on_progress).map(|p| p.manifest())
+    } else {
+        split(&args.source, &args.output, &options, &on_progress)
+    };
+    bar.finish_and_clear();
+    let manifest = match result {
+        Ok(m) => m,
+        Err(e) if e.is_usage() => crate::Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, e.to_string())
+            .exit(),
+        Err(e) => return Err(e.into()),
+    };
+    if args.json {
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &manifest)?;
+        writeln!(out)?;
+    }
+    if args.quiet {
+        return Ok(());
+    }
+    for w in &manifest.warnings {
+        eprintln!("backup-fix: warning: {w}");
+    }
+    if manifest.skipped_count > 0 {
+        eprintln!(
+            "backup-fix: warning: {} entr(y/ies) left out:",
+            manifest.skipped_count
+        );
+        for s in manifest.skipped.iter().take(10) {
+            eprintln!("  {}: {}", s.path, s.reason);
+        }
+        if manifest.skipped_count > 10 {
+            eprintln!("  ... (all are listed in {MANIFEST})");
+        }
+    }
+    if !args.json {
+        print_table(&manifest);
+        if args.dry_run {
+            println!("Dry run: nothing was written.");
+        } else {
+            let written = manifest
+                .zips
+                .iter()
+                .filter(|z| z.status == ZipStatus::Written)
+                .count();
+            let elapsed = started.elapsed();
+            println!(
+                "Wrote {written} zip(s), kept {} in {:.1} s ({}); manifest: {}",
+                manifest.zips.len() - written,
+                elapsed.as_secs_f64(),
+                rate(manifest.bytes, elapsed),
+                args.output.join(MANIFEST).display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn print_table(m: &Manifest) {
+    let name_w = m
+        .zips
+        .iter()
+        .map(|z| z.name.len())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    println!(
+        "{:>5}  {:<name_w$}  {:>11}  {:>8}  {:<5}  {:<8}  contents",
+        "order", "zip", "size", "entries", "CRC", "status"
+    );
+    for z in &m.zips {
+        let crc = match (z.status, z.crc_checked) {
+            (ZipStatus::Planned, _) => "-",
+            (_, true) => "ok",
+            (_, false) => "no",
+        };
+        let status = match z.status {
+            ZipStatus::Planned => "planned",
+            ZipStatus::Written => "written",
+            ZipStatus::Kept => "kept",
+            _ => "?",
+        };
+        let size = HumanBytes(z.size).to_string();
+        let oversize = if z.oversize { " [OVERSIZE]" } else { "" };
+        println!(
+            "{:>5}  {:<name_w$}  {:>11}  {:>8}  {:<5}  {:<8}  {}{oversize}",
+            z.order,
+            z.name,
+            size,
+            z.entries,
+            crc,
+            status,
+            z.contents()
+        );
+    }
+    println!(
+        "Total: {} zip(s), {} entries, {} ({} of data).",
+        m.zips.len(),
+        m.entries,
+        HumanBytes(m.size),
+        HumanBytes(m.bytes)
+    );
+    println!(
+        "Import them in Jira Cloud (Import media) one at a time, waiting for each to finish, in this order: {}",
+        m.import_order().join(", ")
+    );
+}
