@@ -33,6 +33,7 @@
 //! # Ok::<(), backup_fix::Error>(())
 //! ```
 
+pub mod archive;
 pub mod chars;
 mod decode;
 pub mod driver;

@@ -14,6 +14,8 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod backup_zip;
 mod entities;
 
+pub use backup_zip::{BackupZipStats, BackupZipSynth};
 pub use entities::{JiraSynth, SynthStats};

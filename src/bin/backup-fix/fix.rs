@@ -1,4 +1,6 @@
-//! `backup-fix fix`: repair one XML file.
+//! `backup-fix fix`: repair one XML file, or a whole backup zip.
+
+mod archive;
 
 use crate::{parse_size, progress_bar, rate, write_json};
 use anyhow::Context;
@@ -24,12 +26,25 @@ pub(crate) struct FixArgs {
     /// Largest single tag held in memory (e.g. 16MiB); a larger one is an error.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "16MiB")]
     max_tag_size: u64,
+    /// Zip input: deflate level of the repaired XML entries, 0-9 (1 is fastest).
+    #[arg(long, value_name = "N", default_value_t = backup_fix::archive::DEFAULT_LEVEL,
+          value_parser = clap::value_parser!(u32).range(0..=9))]
+    level: u32,
+    /// Zip input: threads that deflate (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// Zip input: do not inflate copied entries to check their CRC (faster on huge attachment sets).
+    #[arg(long)]
+    no_copy_check: bool,
 }
 
 /// Runs `backup-fix fix`.
 pub(crate) fn run(args: &FixArgs) -> anyhow::Result<()> {
     let max_tag_size = usize::try_from(args.max_tag_size).context("--max-tag-size is too large")?;
     let options = Options::default().max_tag_size(max_tag_size);
+    if archive::is_zip_input(&args.input) {
+        return archive::run(args, &options);
+    }
     let bar = progress_bar(args.quiet);
     let started = Instant::now();
     let mut on_progress = |p: Progress| {
