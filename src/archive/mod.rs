@@ -206,8 +206,11 @@ fn open_archive(file: &mut File, len: u64) -> Result<(Vec<SourceEntry>, Vec<u8>)
     let archive = zip::ZipArchive::new(&*file).map_err(|e| {
         let detail = match e {
             zip::result::ZipError::Io(e) => format!("cannot read it: {e}"),
+            zip::result::ZipError::InvalidArchive(m) if m.contains("EOCD") => {
+                "its end record and central directory, at the end of the file, are missing".into()
+            }
             zip::result::ZipError::InvalidArchive(m) => {
-                format!("{m}: the central directory at the end of the file is missing or damaged")
+                format!("its central directory is damaged: {m}")
             }
             zip::result::ZipError::UnsupportedArchive(m) => m.to_string(),
             other => other.to_string(),

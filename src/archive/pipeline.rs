@@ -335,7 +335,13 @@ fn transform(
             let mut fixer = Fixer::new(options.clone());
             let mut sink = BlockSink::new(settings.block_size, &jtx, wtx);
             let mut first = idx == plan.entities;
-            let in_entry = |e: Error| Stop::Failed(e.in_entry(&p.src.display));
+            // An XML error may be the symptom of a damaged archive: read the
+            // rest of the entry first, so that a CRC or deflate error, the
+            // real cause, is what the user sees.
+            let in_entry = |e: Error| match drain(&rrx) {
+                Some(damage) => Stop::Failed(damage),
+                None => Stop::Failed(e.in_entry(&p.src.display)),
+            };
             loop {
                 match recv()? {
                     FromReader::Data(chunk) => {
@@ -354,7 +360,9 @@ fn transform(
                     _ => return Err(protocol()),
                 }
             }
-            let report = fixer.finish(&mut sink).map_err(in_entry)?;
+            let report = fixer
+                .finish(&mut sink)
+                .map_err(|e| Stop::Failed(e.in_entry(&p.src.display)))?;
             sink.finish()?;
             send(ToWriter::EndStream)?;
             reports.push((idx, report));
@@ -375,6 +383,18 @@ fn transform(
     }
     send(ToWriter::Finish)?;
     Ok((reports, sniffed))
+}
+
+/// Reads and discards the rest of the current entry; returns the reader's
+/// error if the entry turns out to be damaged.
+fn drain(rrx: &Receiver<FromReader>) -> Option<Error> {
+    loop {
+        match rrx.recv() {
+            Ok(FromReader::Data(_)) => {}
+            Ok(FromReader::Failed(e)) => return Some(e),
+            Ok(_) | Err(_) => return None,
+        }
+    }
 }
 
 fn protocol() -> Stop {

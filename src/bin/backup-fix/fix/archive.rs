@@ -71,7 +71,9 @@ pub(super) fn run(args: &FixArgs, options: &Options) -> anyhow::Result<()> {
         };
         write_json(path, &value)?;
     }
-    let report = result?;
+    // The library's message already carries the whole chain (file, entry,
+    // cause, fix): print it once, not once per source.
+    let report = result.map_err(|e| anyhow::anyhow!("{e}"))?;
     if !args.quiet {
         eprint!("{report}");
         let xml_bytes: u64 = report.xml.iter().map(|x| x.report.input_bytes).sum();
