@@ -77,8 +77,43 @@ pub(crate) fn compress_block(
     }
 }
 
-/// A compression worker: takes jobs until the queue closes.
-pub(crate) fn worker(jobs: Arc<Mutex<Receiver<Job>>>, level: u32) {
+/// Buffers handed back for reuse, so that steady state allocates nothing
+/// (fresh megabyte buffers cost page faults on every block).
+#[derive(Default)]
+pub(crate) struct Pool {
+    free: Mutex<Vec<Vec<u8>>>,
+}
+
+impl Pool {
+    /// Most buffers kept.
+    const KEEP: usize = 16;
+
+    /// A cleared buffer, reused when one is free.
+    pub fn get(&self) -> Vec<u8> {
+        let mut v = self
+            .free
+            .lock()
+            .ok()
+            .and_then(|mut f| f.pop())
+            .unwrap_or_default();
+        v.clear();
+        v
+    }
+
+    /// Hands a buffer back.
+    pub fn put(&self, v: Vec<u8>) {
+        if let Ok(mut f) = self.free.lock()
+            && f.len() < Self::KEEP
+        {
+            f.push(v);
+        }
+    }
+}
+
+/// A compression worker: takes jobs until the queue closes. Compressed
+/// bytes go into buffers from `packed`; the blocks' input buffers go back
+/// to `blocks`.
+pub(crate) fn worker(jobs: Arc<Mutex<Receiver<Job>>>, level: u32, blocks: &Pool, packed: &Pool) {
     let mut c = Compress::new(Compression::new(level), false);
     loop {
         let job = {
@@ -88,13 +123,14 @@ pub(crate) fn worker(jobs: Arc<Mutex<Receiver<Job>>>, level: u32) {
                 Err(_) => return,
             }
         };
-        let mut bytes = Vec::new();
+        let mut bytes = packed.get();
         let result =
             compress_block(&mut c, &job.data, &job.dict, job.last, &mut bytes).map(|()| Block {
                 bytes,
                 crc: crc32fast::hash(&job.data),
                 len: job.data.len() as u64,
             });
+        blocks.put(job.data);
         // The writer may have stopped (an error elsewhere): nothing to do then.
         let _ = job.reply.send(result);
     }

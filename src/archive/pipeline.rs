@@ -12,7 +12,7 @@
 //! bounded whatever the archive's size. Whichever stage fails first stops
 //! the others: its queues close, the rest see it and return.
 
-use crate::archive::deflate::{self, Block, CrcChain, Job, WINDOW};
+use crate::archive::deflate::{self, Block, CrcChain, Job, Pool, WINDOW};
 use crate::archive::entry::{FLAG_UTF8, METHOD_DEFLATE, read_local_header};
 use crate::archive::error::ArchiveError;
 use crate::archive::inflate::{Fault, Inflater};
@@ -144,27 +144,30 @@ pub(crate) fn run(
     let output = output.try_clone().map_err(|e| Failure::Output(e.into()))?;
     let read = AtomicU64::new(0);
     let threads = settings.threads.max(1);
+    let blocks = Pool::default();
+    let packed = Pool::default();
     std::thread::scope(|s| {
         let (rtx, rrx) = sync_channel::<FromReader>(READ_QUEUE);
         let (wtx, wrx) = sync_channel::<ToWriter>(threads * 2 + 2);
         let (jtx, jrx) = sync_channel::<Job>(threads);
         let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(READ_QUEUE + 2);
         let jrx = Arc::new(Mutex::new(jrx));
+        let (blocks, packed) = (&blocks, &packed);
         let reader = s.spawn(|| {
             reader_thread(
                 input, input_len, plan, replaced, settings, rtx, pool_rx, &read,
             )
         });
-        let writer = s.spawn(|| writer_thread(output, plan, settings, comment, wrx));
+        let writer = s.spawn(|| writer_thread(output, plan, settings, comment, wrx, packed));
         for _ in 0..threads {
             let jobs = Arc::clone(&jrx);
             let level = settings.level;
-            s.spawn(move || deflate::worker(jobs, level));
+            s.spawn(move || deflate::worker(jobs, level, blocks, packed));
         }
         drop(jrx);
         let mut tick = || progress(read.load(Ordering::Relaxed));
         let driven = transform(
-            plan, replaced, options, settings, rrx, &wtx, jtx, pool_tx, &mut tick,
+            plan, replaced, options, settings, rrx, &wtx, jtx, pool_tx, blocks, &mut tick,
         );
         drop(wtx);
         let written = writer.join();
@@ -216,23 +219,34 @@ struct BlockSink<'a> {
     block: usize,
     jobs: &'a SyncSender<Job>,
     writer: &'a SyncSender<ToWriter>,
+    pool: &'a Pool,
     hung_up: bool,
 }
 
 impl<'a> BlockSink<'a> {
-    fn new(block: usize, jobs: &'a SyncSender<Job>, writer: &'a SyncSender<ToWriter>) -> Self {
+    fn new(
+        block: usize,
+        jobs: &'a SyncSender<Job>,
+        writer: &'a SyncSender<ToWriter>,
+        pool: &'a Pool,
+    ) -> Self {
+        let mut cur = pool.get();
+        cur.reserve(block);
         Self {
-            cur: Vec::with_capacity(block),
+            cur,
             tail: Vec::new(),
             block,
             jobs,
             writer,
+            pool,
             hung_up: false,
         }
     }
 
     fn dispatch(&mut self, last: bool) {
-        let data = mem::replace(&mut self.cur, Vec::with_capacity(self.block));
+        let mut next = self.pool.get();
+        next.reserve(self.block);
+        let data = mem::replace(&mut self.cur, next);
         if self.hung_up {
             return;
         }
@@ -295,6 +309,7 @@ fn transform(
     wtx: &SyncSender<ToWriter>,
     jtx: SyncSender<Job>,
     pool: SyncSender<Vec<u8>>,
+    blocks: &Pool,
     tick: &mut dyn FnMut(),
 ) -> Result<(Vec<(usize, Report)>, Sniffed), Stop> {
     let send = |m: ToWriter| wtx.send(m).map_err(|_| Stop::Hangup);
@@ -333,7 +348,7 @@ fn transform(
         if p.action == Action::Fix {
             send(ToWriter::BeginStream { idx, local_extra })?;
             let mut fixer = Fixer::new(options.clone());
-            let mut sink = BlockSink::new(settings.block_size, &jtx, wtx);
+            let mut sink = BlockSink::new(settings.block_size, &jtx, wtx, blocks);
             let mut first = idx == plan.entities;
             // An XML error may be the symptom of a damaged archive: read the
             // rest of the entry first, so that a CRC or deflate error, the
@@ -593,6 +608,7 @@ fn writer_thread(
     settings: &Settings,
     comment: &[u8],
     rx: Receiver<ToWriter>,
+    packed: &Pool,
 ) -> WriterResult {
     let mut z = ZipOut::new(BufWriter::with_capacity(CHUNK, file), settings.force_zip64);
     let mut order = Vec::new();
@@ -631,6 +647,7 @@ fn writer_thread(
                 z.data(&block.bytes)?;
                 chain.push(block.crc, block.len);
                 compressed += block.bytes.len() as u64;
+                packed.put(block.bytes);
             }
             ToWriter::EndStream => {
                 let (crc, len) = mem::take(&mut chain).finish();
