@@ -164,10 +164,33 @@ pub(crate) fn read_central_directory<R: Read + Seek>(
     archive_offset: u64,
     expected_at_least: usize,
 ) -> Result<Vec<SourceEntry>, ArchiveError> {
+    // The count comes from the input: reserve for it only within reason.
+    let mut entries = Vec::with_capacity(expected_at_least.min(1 << 16));
+    each_central_record(reader, start, archive_offset, |e| {
+        entries.push(e);
+        Ok(())
+    })?;
+    if entries.len() < expected_at_least {
+        return Err(damaged(format!(
+            "the central directory lists {expected_at_least} entries but only {} records could be read",
+            entries.len()
+        )));
+    }
+    Ok(entries)
+}
+
+/// Calls `each` with every central directory record from `start` on, in
+/// order, holding one record at a time; returns how many there were.
+pub(crate) fn each_central_record<R: Read + Seek>(
+    reader: &mut R,
+    start: u64,
+    archive_offset: u64,
+    mut each: impl FnMut(SourceEntry) -> Result<(), ArchiveError>,
+) -> Result<usize, ArchiveError> {
     let io = |e: io::Error| damaged(format!("cannot read the central directory: {e}"));
     reader.seek(SeekFrom::Start(start)).map_err(io)?;
     let mut r = BufReader::with_capacity(256 << 10, reader);
-    let mut entries = Vec::with_capacity(expected_at_least);
+    let mut count = 0usize;
     let mut fixed = [0u8; 46];
     loop {
         let mut sig = [0u8; 4];
@@ -183,7 +206,7 @@ pub(crate) fn read_central_directory<R: Read + Seek>(
         r.read_exact(&mut fixed[4..]).map_err(|e| {
             damaged(format!(
                 "central directory record {} is cut short: {e}",
-                entries.len() + 1
+                count + 1
             ))
         })?;
         let name_len = usize::from(u16_at(&fixed, 28));
@@ -193,7 +216,7 @@ pub(crate) fn read_central_directory<R: Read + Seek>(
         r.read_exact(&mut var).map_err(|e| {
             damaged(format!(
                 "central directory record {} is cut short: {e}",
-                entries.len() + 1
+                count + 1
             ))
         })?;
         let comment = var.split_off(name_len + extra_len);
@@ -250,7 +273,8 @@ pub(crate) fn read_central_directory<R: Read + Seek>(
                 detail: "its local header offset is out of range".into(),
             }
         })?;
-        entries.push(SourceEntry {
+        count += 1;
+        each(SourceEntry {
             name,
             display,
             version_made_by: u16_at(&fixed, 4),
@@ -267,15 +291,9 @@ pub(crate) fn read_central_directory<R: Read + Seek>(
             header_offset,
             central_extra: strip_extra(&extra, &[ZIP64_EXTRA]),
             comment,
-        });
+        })?;
     }
-    if entries.len() < expected_at_least {
-        return Err(damaged(format!(
-            "the central directory lists {expected_at_least} entries but only {} records could be read",
-            entries.len()
-        )));
-    }
-    Ok(entries)
+    Ok(count)
 }
 
 /// What the local header of an entry says, as far as copying needs it.

@@ -57,17 +57,26 @@ pub(crate) enum Action {
 #[derive(Clone, Debug)]
 pub(crate) struct Planned {
     pub src: SourceEntry,
-    /// The output name (raw bytes), the input's unless moved to the root.
-    pub out_name: Vec<u8>,
-    /// The output name decoded.
-    pub out_display: String,
+    /// Bytes of the stored name left out of the output name (the folder
+    /// moved to the root), and characters of the decoded name.
+    strip: (usize, usize),
     pub action: Action,
 }
 
 impl Planned {
+    /// The output name (raw bytes), the input's unless moved to the root.
+    pub fn out_name(&self) -> &[u8] {
+        &self.src.name[self.strip.0..]
+    }
+
+    /// The output name decoded.
+    pub fn out_display(&self) -> &str {
+        &self.src.display[self.strip.1..]
+    }
+
     /// Whether the entry is renamed.
     pub fn renamed(&self) -> bool {
-        self.out_name != self.src.name
+        self.strip.0 > 0
     }
 }
 
@@ -149,25 +158,25 @@ pub(crate) fn plan(entries: Vec<SourceEntry>) -> Result<Plan, ArchiveError> {
     let mut has_activeobjects = false;
     let mut descriptor = None;
     for src in entries {
-        let (out_name, out_display, action) = if prefix_raw.is_empty() {
-            (src.name.clone(), src.display.clone(), None)
+        let moved = (prefix_raw.len(), prefix_display.len());
+        let (strip, action) = if prefix_raw.is_empty() {
+            ((0, 0), None)
         } else if src.name.starts_with(&prefix_raw) && src.display.starts_with(&prefix_display) {
-            let name = src.name[prefix_raw.len()..].to_vec();
-            let display = src.display[prefix_display.len()..].to_owned();
-            if name.is_empty() {
+            if src.name.len() == prefix_raw.len() {
                 // The folder's own directory entry.
-                (name, display, Some(Action::Drop))
+                (moved, Some(Action::Drop))
             } else {
-                (name, display, None)
+                (moved, None)
             }
         } else if src.is_dir() && prefix_display.starts_with(&src.display) {
             // A parent of the folder (`a/` when moving `a/b/`).
-            (src.name.clone(), src.display.clone(), Some(Action::Drop))
+            ((0, 0), Some(Action::Drop))
         } else {
-            (src.name.clone(), src.display.clone(), None)
+            ((0, 0), None)
         };
+        let out_display = &src.display[strip.1..];
         let action = action.unwrap_or_else(|| {
-            if src.is_dir() || is_junk(&out_display) {
+            if src.is_dir() || is_junk(out_display) {
                 Action::Copy
             } else if out_display == "entities.xml"
                 || out_display == "activeobjects.xml"
@@ -180,13 +189,13 @@ pub(crate) fn plan(entries: Vec<SourceEntry>) -> Result<Plan, ArchiveError> {
                 Action::Copy
             }
         });
-        if action != Action::Drop && !seen.insert(out_display.clone()) {
+        if action != Action::Drop && !seen.insert(out_display.to_owned()) {
             return Err(ArchiveError::DuplicateName {
                 after_move: moved_from.is_some()
                     && planned
                         .iter()
                         .all(|p: &Planned| p.src.display != out_display),
-                name: out_display,
+                name: out_display.to_owned(),
             });
         }
         if action == Action::Fix && out_display == "activeobjects.xml" {
@@ -195,12 +204,7 @@ pub(crate) fn plan(entries: Vec<SourceEntry>) -> Result<Plan, ArchiveError> {
         if action == Action::Descriptor {
             descriptor = Some(planned.len());
         }
-        planned.push(Planned {
-            src,
-            out_name,
-            out_display,
-            action,
-        });
+        planned.push(Planned { src, strip, action });
     }
     Ok(Plan {
         entries: planned,
@@ -293,7 +297,7 @@ mod tests {
     fn names(p: &Plan) -> Vec<(&str, Action)> {
         p.entries
             .iter()
-            .map(|e| (e.out_display.as_str(), e.action))
+            .map(|e| (e.out_display(), e.action))
             .collect()
     }
 

@@ -30,6 +30,7 @@
 mod deflate;
 mod descriptor;
 mod entry;
+mod eocd;
 mod error;
 mod inflate;
 mod layout;
@@ -201,6 +202,14 @@ fn open_archive(file: &mut File, len: u64) -> Result<(Vec<SourceEntry>, Vec<u8>)
             }
             .into());
         }
+    }
+    // The end records lead to the directory; read it one record at a time
+    // (the zip crate's reader, used when they do not, indexes every entry
+    // in memory, which archives of many attachments cannot afford).
+    if let Some(dir) = eocd::find_directory(file, len)? {
+        let count = usize::try_from(dir.count).unwrap_or(usize::MAX);
+        let entries = read_central_directory(file, dir.start, dir.archive_offset, count)?;
+        return Ok((entries, dir.comment));
     }
     file.seek(SeekFrom::Start(0))?;
     let archive = zip::ZipArchive::new(&*file).map_err(|e| {
@@ -379,7 +388,11 @@ pub fn fix_zip(
         pipeline::Failure::Output(e) => out_err(e),
     })?;
     tmp.as_file().sync_all().map_err(|e| out_err(e.into()))?;
-    verify::verify(tmp.as_file(), &outcome.written).map_err(|e| out_err(e.into()))?;
+    let names = outcome
+        .written_idx
+        .iter()
+        .map(|&i| plan.entries[i].out_name());
+    verify::verify(tmp.path(), &outcome.written, names).map_err(|e| out_err(e.into()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -423,7 +436,7 @@ fn build_report(
                 counts.copied += 1;
                 if p.src.is_dir() {
                     counts.directories += 1;
-                } else if is_attachment(&p.out_display) {
+                } else if is_attachment(p.out_display()) {
                     counts.attachments += 1;
                 }
             }
@@ -439,7 +452,7 @@ fn build_report(
         .xml
         .into_iter()
         .map(|(i, report)| XmlEntryReport {
-            name: plan.entries[i].out_display.clone(),
+            name: plan.entries[i].out_display().to_owned(),
             report,
             compressed_bytes: compressed.get(&i).copied().unwrap_or(0),
         })

@@ -572,14 +572,14 @@ fn meta_for(p: &Planned, local_extra: Vec<u8>, stream_level: Option<u32>) -> Ent
     let src = &p.src;
     let (local_extra, central_extra) = if p.renamed() {
         (
-            renamed_extra(&local_extra, &p.out_name, &p.out_display),
-            renamed_extra(&src.central_extra, &p.out_name, &p.out_display),
+            renamed_extra(&local_extra, p.out_name(), p.out_display()),
+            renamed_extra(&src.central_extra, p.out_name(), p.out_display()),
         )
     } else {
         (local_extra, src.central_extra.clone())
     };
     let mut meta = EntryMeta {
-        name: p.out_name.clone(),
+        name: p.out_name().to_vec(),
         version_made_by: src.version_made_by,
         version_needed: src.version_needed,
         flags: src.flags,

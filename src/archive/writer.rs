@@ -59,7 +59,6 @@ impl Sizes {
 /// What the writer recorded about one written entry (for the read-back check).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Written {
-    pub name: Vec<u8>,
     pub header_offset: u64,
     pub sizes: Sizes,
     pub method: u16,
@@ -237,7 +236,6 @@ impl<W: Write + Seek> ZipOut<W> {
         }
         self.central_record(&open.meta, open.header_offset, sizes)?;
         self.written.push(Written {
-            name: open.meta.name.clone(),
             header_offset: open.header_offset,
             sizes,
             method: open.meta.method,
