@@ -307,3 +307,47 @@ fn an_entity_file_over_4_gib_round_trips_with_zip64() {
     let f = archive.by_name("entities.xml").unwrap();
     assert_eq!(f.size(), stats.entities.bytes);
 }
+
+#[test]
+fn utf8_names_survive_and_a_non_ascii_folder_moves_to_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("utf8.zip");
+    zip_of(
+        &input,
+        &[
+            ("Sicherung März/entities.xml", ENTITIES, false),
+            ("Sicherung März/activeobjects.xml", ACTIVEOBJECTS, false),
+            (
+                "Sicherung März/data/attachments/ABC/1/résumé 😀.pdf",
+                b"%PDF-1.4 r\xc3\xa9sum\xc3\xa9",
+                true,
+            ),
+        ],
+    );
+    let output = dir.path().join("fixed.zip");
+    let report = fix(&input, &output).unwrap();
+    assert_eq!(report.moved_to_root.as_deref(), Some("Sicherung März/"));
+    let after = entries(&output);
+    let names: Vec<&str> = after.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "entities.xml",
+            "activeobjects.xml",
+            "data/attachments/ABC/1/résumé 😀.pdf"
+        ]
+    );
+    let bytes = std::fs::read(&output).unwrap();
+    let (local, central) = records(&bytes, "data/attachments/ABC/1/résumé 😀.pdf");
+    assert_ne!(
+        bytes[local + 7] & 0x08,
+        0,
+        "UTF-8 flag kept in the local header"
+    );
+    assert_ne!(
+        bytes[central + 9] & 0x08,
+        0,
+        "UTF-8 flag kept in the central header"
+    );
+    assert_round_trip(&input, &output, "Sicherung März/", &[]);
+}
