@@ -78,6 +78,18 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// A problem with a zip archive or one of its entries.
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
+    /// An error while repairing one entry of an archive.
+    #[error("entry {entry}: {source}")]
+    InEntry {
+        /// The entry's name.
+        entry: String,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
     /// The output path names the input file.
     #[error(
         "{}: output would overwrite the input; choose another -o path (backup-fix never modifies its input)",
@@ -101,13 +113,21 @@ impl Error {
         }
     }
 
+    /// Wraps the error with the name of the archive entry it concerns.
+    pub fn in_entry(self, entry: impl Into<String>) -> Error {
+        Error::InEntry {
+            entry: entry.into(),
+            source: Box::new(self),
+        }
+    }
+
     /// The location in the input, if the error has one.
     pub fn location(&self) -> Option<Location> {
         match self {
             Error::Malformed { location, .. }
             | Error::TokenTooLarge { location, .. }
             | Error::UnsupportedEncoding { location, .. } => Some(*location),
-            Error::File { source, .. } => source.location(),
+            Error::File { source, .. } | Error::InEntry { source, .. } => source.location(),
             _ => None,
         }
     }

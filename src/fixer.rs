@@ -303,9 +303,20 @@ pub fn fix_bytes(input: &[u8], options: &Options) -> Result<(Vec<u8>, Report), E
 /// assert_eq!(facts.zone.unwrap().value, "Europe/Berlin");
 /// # Ok::<(), backup_fix::Error>(())
 /// ```
-pub fn scan_facts<R: Read>(mut input: R, options: &Options) -> Result<BackupFacts, Error> {
+pub fn scan_facts<R: Read>(input: R, options: &Options) -> Result<BackupFacts, Error> {
+    scan_facts_from(input, options, BackupFacts::default())
+}
+
+/// [`scan_facts`], starting from facts `known` from elsewhere (a zip's
+/// `exportDescriptor.properties`); those win over what the file states.
+pub(crate) fn scan_facts_from<R: Read>(
+    mut input: R,
+    options: &Options,
+    known: BackupFacts,
+) -> Result<BackupFacts, Error> {
     let mut decoder = Decoder::default();
     let facts_only = FactsOnly {
+        observer: crate::rules::facts::FactsObserver::new(known),
         index: options
             .needs_page_index()
             .then(crate::rules::confluence_links::IndexBuilder::default),
@@ -324,6 +335,9 @@ pub fn scan_facts<R: Read>(mut input: R, options: &Options) -> Result<BackupFact
             && (options.cloud_url.is_none() || f.base_url.is_some())
     };
     loop {
+        if done(&stage.rules) {
+            return Ok(stage.rules.observer.facts.clone());
+        }
         let n = match input.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
@@ -331,9 +345,6 @@ pub fn scan_facts<R: Read>(mut input: R, options: &Options) -> Result<BackupFact
             Err(e) => return Err(e.into()),
         };
         decoder.write(&buf[..n], &mut stage, &mut sink)?;
-        if done(&stage.rules) {
-            return Ok(stage.rules.observer.facts.clone());
-        }
     }
     decoder.finish(&mut stage, &mut sink)?;
     stage.finish(&mut sink)?;

@@ -33,6 +33,7 @@
 //! # Ok::<(), backup_fix::Error>(())
 //! ```
 
+pub mod archive;
 pub mod chars;
 pub mod check;
 mod decode;

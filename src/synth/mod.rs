@@ -15,7 +15,9 @@
 //! ```
 
 mod attachments;
+mod backup_zip;
 mod entities;
 
 pub use attachments::{MediaTreeStats, MediaTreeSynth};
+pub use backup_zip::{BackupZipStats, BackupZipSynth};
 pub use entities::{JiraSynth, SynthStats};

@@ -1,4 +1,6 @@
-//! `backup-fix fix`: repair one XML file.
+//! `backup-fix fix`: repair one XML file, or a whole backup zip.
+
+mod archive;
 
 use crate::{parse_size, progress_bar, rate, write_json};
 use anyhow::Context;
@@ -45,6 +47,16 @@ pub(crate) struct FixArgs {
     /// them into internal links (the default), or `keep` them as URLs.
     #[arg(long, value_name = "convert|keep", default_value = "convert", value_parser = ["convert", "keep"])]
     confluence_links: String,
+    /// Zip input: deflate level of the repaired XML entries, 0-9 (1 is fastest).
+    #[arg(long, value_name = "N", default_value_t = backup_fix::archive::DEFAULT_LEVEL,
+          value_parser = clap::value_parser!(u32).range(0..=9))]
+    level: u32,
+    /// Zip input: threads that deflate (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// Zip input: do not inflate copied entries to check their CRC (faster on huge attachment sets).
+    #[arg(long)]
+    no_copy_check: bool,
 }
 
 fn parse_tz(s: &str) -> Result<TzChoice, String> {
@@ -81,6 +93,9 @@ impl FixArgs {
 /// Runs `backup-fix fix`.
 pub(crate) fn run(args: &FixArgs) -> anyhow::Result<()> {
     let options = args.options()?;
+    if archive::is_zip_input(&args.input) {
+        return archive::run(args, &options);
+    }
     let bar = progress_bar(args.quiet);
     let started = Instant::now();
     let mut on_progress = |p: Progress| {

@@ -1,0 +1,489 @@
+//! Writes the output zip: local headers, entry data, the central directory
+//! and its end records, with zip64 records where sizes, offsets or the entry
+//! count need them.
+//!
+//! Entries whose sizes are known up front (raw copies) get a plain local
+//! header. Entries produced as they stream (repaired XML) get a local header
+//! with a zip64 extra field that is patched in place when the entry is done,
+//! the way Jira's own backups (Apache Commons Compress) are written: the
+//! field stays in the local header, and the central directory carries zip64
+//! only when the sizes need it. No data descriptors are written.
+
+use crate::archive::entry::{FLAG_DATA_DESCRIPTOR, LOCAL_HEADER_LEN, LOCAL_SIG, ZIP64_EXTRA};
+use std::io::{self, Seek, SeekFrom, Write};
+
+const CENTRAL_SIG: u32 = 0x0201_4b50;
+const EOCD_SIG: u32 = 0x0605_4b50;
+const ZIP64_EOCD_SIG: u32 = 0x0606_4b50;
+const ZIP64_LOCATOR_SIG: u32 = 0x0706_4b50;
+/// Sizes and offsets at or above this need zip64.
+const U32_LIMIT: u64 = 0xFFFF_FFFF;
+/// Version needed to extract zip64 entries.
+const VERSION_ZIP64: u16 = 45;
+/// Version needed to extract deflated entries.
+const VERSION_DEFLATE: u16 = 20;
+
+/// The metadata of one output entry.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EntryMeta {
+    pub name: Vec<u8>,
+    pub version_made_by: u16,
+    pub version_needed: u16,
+    pub flags: u16,
+    pub method: u16,
+    pub time: u16,
+    pub date: u16,
+    pub internal_attr: u16,
+    pub external_attr: u32,
+    /// Local extra fields, without zip64.
+    pub local_extra: Vec<u8>,
+    /// Central extra fields, without zip64.
+    pub central_extra: Vec<u8>,
+    pub comment: Vec<u8>,
+}
+
+/// CRC and sizes of an entry's data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Sizes {
+    pub crc: u32,
+    pub compressed: u64,
+    pub uncompressed: u64,
+}
+
+impl Sizes {
+    fn need_zip64(&self) -> bool {
+        self.compressed >= U32_LIMIT || self.uncompressed >= U32_LIMIT
+    }
+}
+
+/// What the writer recorded about one written entry (for the read-back check).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Written {
+    pub header_offset: u64,
+    pub sizes: Sizes,
+    pub method: u16,
+}
+
+struct Open {
+    meta: EntryMeta,
+    header_offset: u64,
+    /// Sizes were written up front (copy) or are to be patched (stream).
+    known: Option<Sizes>,
+    data_written: u64,
+}
+
+/// A zip written front to back, patching streamed entries' local headers.
+pub(crate) struct ZipOut<W: Write + Seek> {
+    w: W,
+    pos: u64,
+    central: Vec<u8>,
+    written: Vec<Written>,
+    open: Option<Open>,
+    force_zip64: bool,
+    used_zip64: bool,
+}
+
+fn le16(out: &mut Vec<u8>, v: u16) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+fn le32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+fn le64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+fn clamp32(v: u64, zip64: bool) -> u32 {
+    if zip64 || v >= U32_LIMIT {
+        u32::MAX
+    } else {
+        v as u32
+    }
+}
+fn len16(what: &str, v: usize) -> io::Result<u16> {
+    u16::try_from(v).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{what} is longer than 65535 bytes"),
+        )
+    })
+}
+
+impl<W: Write + Seek> ZipOut<W> {
+    /// A writer at the start of `w`. With `force_zip64`, every entry and the
+    /// end of the directory use zip64 records even when not needed.
+    pub fn new(w: W, force_zip64: bool) -> Self {
+        Self {
+            w,
+            pos: 0,
+            central: Vec::new(),
+            written: Vec::new(),
+            open: None,
+            force_zip64,
+            used_zip64: false,
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.w.write_all(bytes)?;
+        self.pos += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn local_header(&self, meta: &EntryMeta, sizes: Option<Sizes>) -> io::Result<Vec<u8>> {
+        // Streamed entries always reserve a zip64 field; copies only when needed.
+        let zip64 = match sizes {
+            Some(s) => self.force_zip64 || s.need_zip64(),
+            None => true,
+        };
+        let s = sizes.unwrap_or_default();
+        let mut extra = Vec::with_capacity(20 + meta.local_extra.len());
+        if zip64 {
+            le16(&mut extra, ZIP64_EXTRA);
+            le16(&mut extra, 16);
+            le64(&mut extra, s.uncompressed);
+            le64(&mut extra, s.compressed);
+        }
+        extra.extend_from_slice(&meta.local_extra);
+        let mut h = Vec::with_capacity(LOCAL_HEADER_LEN as usize + meta.name.len() + extra.len());
+        le32(&mut h, LOCAL_SIG);
+        let needed = if zip64 && (sizes.is_none() || s.need_zip64() || self.force_zip64) {
+            meta.version_needed.max(VERSION_ZIP64)
+        } else {
+            meta.version_needed
+        };
+        le16(&mut h, needed);
+        le16(&mut h, meta.flags & !FLAG_DATA_DESCRIPTOR);
+        le16(&mut h, meta.method);
+        le16(&mut h, meta.time);
+        le16(&mut h, meta.date);
+        le32(&mut h, s.crc);
+        let wide = zip64 && (self.force_zip64 || s.need_zip64());
+        le32(&mut h, clamp32(s.compressed, wide));
+        le32(&mut h, clamp32(s.uncompressed, wide));
+        le16(&mut h, len16("an entry name", meta.name.len())?);
+        le16(&mut h, len16("an entry's extra fields", extra.len())?);
+        h.extend_from_slice(&meta.name);
+        h.extend_from_slice(&extra);
+        Ok(h)
+    }
+
+    /// Starts an entry whose data (already compressed) and sizes are known.
+    pub fn begin_copy(&mut self, meta: EntryMeta, sizes: Sizes) -> io::Result<()> {
+        self.finish_check()?;
+        let header = self.local_header(&meta, Some(sizes))?;
+        let header_offset = self.pos;
+        self.put(&header)?;
+        self.open = Some(Open {
+            meta,
+            header_offset,
+            known: Some(sizes),
+            data_written: 0,
+        });
+        Ok(())
+    }
+
+    /// Starts an entry whose sizes are known only at its end.
+    pub fn begin_stream(&mut self, meta: EntryMeta) -> io::Result<()> {
+        self.finish_check()?;
+        let header = self.local_header(&meta, None)?;
+        let header_offset = self.pos;
+        self.put(&header)?;
+        self.open = Some(Open {
+            meta,
+            header_offset,
+            known: None,
+            data_written: 0,
+        });
+        Ok(())
+    }
+
+    fn finish_check(&self) -> io::Result<()> {
+        if self.open.is_some() {
+            return Err(io::Error::other("zip writer: an entry is still open"));
+        }
+        Ok(())
+    }
+
+    /// Appends compressed data to the open entry.
+    pub fn data(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let Some(open) = self.open.as_mut() else {
+            return Err(io::Error::other("zip writer: no entry is open"));
+        };
+        open.data_written += bytes.len() as u64;
+        self.put(bytes)
+    }
+
+    /// Ends the open entry. For a streamed entry `sizes` are patched into its
+    /// local header; for a copy they must match what was declared.
+    pub fn end(&mut self, sizes: Sizes) -> io::Result<()> {
+        let Some(open) = self.open.take() else {
+            return Err(io::Error::other("zip writer: no entry is open"));
+        };
+        if open.data_written != sizes.compressed {
+            return Err(io::Error::other(format!(
+                "zip writer: {} bytes of data written for an entry of {} compressed bytes",
+                open.data_written, sizes.compressed
+            )));
+        }
+        match open.known {
+            Some(known) if known != sizes => {
+                return Err(io::Error::other(
+                    "zip writer: a copied entry's sizes changed",
+                ));
+            }
+            Some(_) => {}
+            None => self.patch(&open, sizes)?,
+        }
+        self.central_record(&open.meta, open.header_offset, sizes)?;
+        self.written.push(Written {
+            header_offset: open.header_offset,
+            sizes,
+            method: open.meta.method,
+        });
+        Ok(())
+    }
+
+    /// Rewrites the streamed entry's local header with its final CRC and sizes.
+    fn patch(&mut self, open: &Open, s: Sizes) -> io::Result<()> {
+        let wide = self.force_zip64 || s.need_zip64();
+        let needed = if wide {
+            open.meta.version_needed.max(VERSION_ZIP64)
+        } else {
+            open.meta.version_needed
+        };
+        self.w.seek(SeekFrom::Start(open.header_offset + 4))?;
+        self.w.write_all(&needed.to_le_bytes())?;
+        self.w.seek(SeekFrom::Start(open.header_offset + 14))?;
+        let mut fields = Vec::with_capacity(12);
+        le32(&mut fields, s.crc);
+        le32(&mut fields, clamp32(s.compressed, wide));
+        le32(&mut fields, clamp32(s.uncompressed, wide));
+        self.w.write_all(&fields)?;
+        let zip64_data = open.header_offset + LOCAL_HEADER_LEN + open.meta.name.len() as u64 + 4;
+        self.w.seek(SeekFrom::Start(zip64_data))?;
+        let mut z = Vec::with_capacity(16);
+        le64(&mut z, s.uncompressed);
+        le64(&mut z, s.compressed);
+        self.w.write_all(&z)?;
+        self.w.seek(SeekFrom::Start(self.pos))?;
+        Ok(())
+    }
+
+    fn central_record(&mut self, meta: &EntryMeta, offset: u64, s: Sizes) -> io::Result<()> {
+        let force = self.force_zip64;
+        let big_u = force || s.uncompressed >= U32_LIMIT;
+        let big_c = force || s.compressed >= U32_LIMIT;
+        let big_o = force || offset >= U32_LIMIT;
+        let mut z = Vec::new();
+        if big_u {
+            le64(&mut z, s.uncompressed);
+        }
+        if big_c {
+            le64(&mut z, s.compressed);
+        }
+        if big_o {
+            le64(&mut z, offset);
+        }
+        let mut extra = Vec::with_capacity(4 + z.len() + meta.central_extra.len());
+        if !z.is_empty() {
+            le16(&mut extra, ZIP64_EXTRA);
+            le16(&mut extra, z.len() as u16);
+            extra.extend_from_slice(&z);
+            self.used_zip64 = true;
+        }
+        extra.extend_from_slice(&meta.central_extra);
+        let needed = if z.is_empty() {
+            meta.version_needed
+        } else {
+            meta.version_needed.max(VERSION_ZIP64)
+        };
+        let c = &mut self.central;
+        le32(c, CENTRAL_SIG);
+        le16(c, meta.version_made_by);
+        le16(c, needed);
+        le16(c, meta.flags & !FLAG_DATA_DESCRIPTOR);
+        le16(c, meta.method);
+        le16(c, meta.time);
+        le16(c, meta.date);
+        le32(c, s.crc);
+        le32(c, clamp32(s.compressed, big_c));
+        le32(c, clamp32(s.uncompressed, big_u));
+        le16(c, len16("an entry name", meta.name.len())?);
+        le16(c, len16("an entry's extra fields", extra.len())?);
+        le16(c, len16("an entry comment", meta.comment.len())?);
+        le16(c, 0); // disk number start
+        le16(c, meta.internal_attr);
+        le32(c, meta.external_attr);
+        le32(c, clamp32(offset, big_o));
+        c.extend_from_slice(&meta.name);
+        c.extend_from_slice(&extra);
+        c.extend_from_slice(&meta.comment);
+        Ok(())
+    }
+
+    /// Writes the central directory and end records; returns the writer,
+    /// what was written, and whether zip64 records were used.
+    pub fn finish(mut self, comment: &[u8]) -> io::Result<(W, Vec<Written>, bool)> {
+        self.finish_check()?;
+        let cd_offset = self.pos;
+        let central = std::mem::take(&mut self.central);
+        self.put(&central)?;
+        let cd_size = central.len() as u64;
+        let count = self.written.len() as u64;
+        let zip64 =
+            self.force_zip64 || count >= 0xFFFF || cd_offset >= U32_LIMIT || cd_size >= U32_LIMIT;
+        let mut tail = Vec::with_capacity(120 + comment.len());
+        if zip64 {
+            let eocd64_offset = self.pos;
+            le32(&mut tail, ZIP64_EOCD_SIG);
+            le64(&mut tail, 44);
+            le16(&mut tail, 45); // version made by
+            le16(&mut tail, VERSION_ZIP64);
+            le32(&mut tail, 0);
+            le32(&mut tail, 0);
+            le64(&mut tail, count);
+            le64(&mut tail, count);
+            le64(&mut tail, cd_size);
+            le64(&mut tail, cd_offset);
+            le32(&mut tail, ZIP64_LOCATOR_SIG);
+            le32(&mut tail, 0);
+            le64(&mut tail, eocd64_offset);
+            le32(&mut tail, 1);
+            self.used_zip64 = true;
+        }
+        let count16 = if zip64 { 0xFFFF } else { count as u16 };
+        le32(&mut tail, EOCD_SIG);
+        le16(&mut tail, 0);
+        le16(&mut tail, 0);
+        le16(&mut tail, count16);
+        le16(&mut tail, count16);
+        le32(&mut tail, clamp32(cd_size, zip64));
+        le32(&mut tail, clamp32(cd_offset, zip64));
+        let comment = &comment[..comment.len().min(0xFFFF)];
+        le16(&mut tail, comment.len() as u16);
+        tail.extend_from_slice(comment);
+        self.put(&tail)?;
+        self.w.flush()?;
+        Ok((self.w, self.written, self.used_zip64))
+    }
+}
+
+/// Version needed to extract a deflated entry written by this tool.
+pub(crate) fn deflate_version(original: u16) -> u16 {
+    original.max(VERSION_DEFLATE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Cursor, Read};
+
+    fn meta(name: &str, method: u16) -> EntryMeta {
+        EntryMeta {
+            name: name.as_bytes().to_vec(),
+            version_made_by: 0x031E,
+            version_needed: 20,
+            flags: 0,
+            method,
+            time: 0x6000,
+            date: 0x5A21,
+            external_attr: 0o100644 << 16,
+            ..Default::default()
+        }
+    }
+
+    fn deflate(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn build(force: bool) -> Vec<u8> {
+        let mut z = ZipOut::new(Cursor::new(Vec::new()), force);
+        let stored = b"stored bytes";
+        z.begin_copy(
+            meta("a/stored.txt", 0),
+            Sizes {
+                crc: crc32fast::hash(stored),
+                compressed: stored.len() as u64,
+                uncompressed: stored.len() as u64,
+            },
+        )
+        .unwrap();
+        z.data(stored).unwrap();
+        z.end(Sizes {
+            crc: crc32fast::hash(stored),
+            compressed: stored.len() as u64,
+            uncompressed: stored.len() as u64,
+        })
+        .unwrap();
+        let text = "streamed <xml/> ".repeat(1000);
+        let packed = deflate(text.as_bytes());
+        z.begin_stream(meta("entities.xml", 8)).unwrap();
+        z.data(&packed[..10]).unwrap();
+        z.data(&packed[10..]).unwrap();
+        z.end(Sizes {
+            crc: crc32fast::hash(text.as_bytes()),
+            compressed: packed.len() as u64,
+            uncompressed: text.len() as u64,
+        })
+        .unwrap();
+        let (w, written, _) = z.finish(b"archive comment").unwrap();
+        assert_eq!(written.len(), 2);
+        w.into_inner()
+    }
+
+    #[test]
+    fn written_zips_read_back_with_and_without_zip64() {
+        for force in [false, true] {
+            let bytes = build(force);
+            let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+            assert_eq!(archive.len(), 2);
+            assert_eq!(archive.comment(), b"archive comment");
+            let mut s = String::new();
+            archive
+                .by_name("a/stored.txt")
+                .unwrap()
+                .read_to_string(&mut s)
+                .unwrap();
+            assert_eq!(s, "stored bytes");
+            let mut s = String::new();
+            let mut f = archive.by_name("entities.xml").unwrap();
+            f.read_to_string(&mut s).unwrap();
+            assert_eq!(s, "streamed <xml/> ".repeat(1000));
+            assert_eq!(f.last_modified().unwrap().timepart(), 0x6000);
+            drop(f);
+            archive.validate_header_consistency().unwrap();
+        }
+    }
+
+    #[test]
+    fn streamed_local_header_is_patched_like_commons_compress() {
+        let bytes = build(false);
+        // Second entry's local header: after the first (30 + 12 name + 12 data).
+        let at = 30 + 12 + 12;
+        assert_eq!(&bytes[at..at + 4], &LOCAL_SIG.to_le_bytes());
+        let text_len = 16_000u32;
+        // Version needed back to 20, real 32-bit sizes, and the zip64 field holding them too.
+        assert_eq!(u16::from_le_bytes([bytes[at + 4], bytes[at + 5]]), 20);
+        let usize32 = u32::from_le_bytes(bytes[at + 22..at + 26].try_into().unwrap());
+        assert_eq!(usize32, text_len);
+        let extra_at = at + 30 + "entities.xml".len();
+        assert_eq!(&bytes[extra_at..extra_at + 4], &[1, 0, 16, 0]);
+        let z_usize = u64::from_le_bytes(bytes[extra_at + 4..extra_at + 12].try_into().unwrap());
+        assert_eq!(z_usize, u64::from(text_len));
+    }
+
+    #[test]
+    fn a_copy_whose_data_differs_from_its_declared_size_fails() {
+        let mut z = ZipOut::new(Cursor::new(Vec::new()), false);
+        let s = Sizes {
+            crc: 0,
+            compressed: 5,
+            uncompressed: 5,
+        };
+        z.begin_copy(meta("x", 0), s).unwrap();
+        z.data(b"1234").unwrap();
+        assert!(z.end(s).is_err());
+    }
+}
