@@ -56,39 +56,44 @@ pub enum Error {
         source_of: String,
     },
     /// A rule needs a fact the backup does not state where it is needed.
-    #[error("byte {offset}: {what}")]
+    #[error("{}{what}", at_byte(*offset))]
     MissingFact {
         /// What is missing and the flag to use instead.
         what: String,
-        /// Input offset where it was needed.
+        /// Input offset where it was needed (0 when found missing before
+        /// reading, after a first pass over the whole backup).
         offset: u64,
     },
     /// `write` or `finish` was called after the fixer had failed or finished.
     #[error("the fixer was used after it {0}; create a new one for each input")]
     Finished(&'static str),
     /// Reading or writing failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     /// An error while processing a named file.
-    #[error("{}: {source}", path.display())]
+    ///
+    /// The message includes the cause's, so the cause is not also given as
+    /// [`source`](std::error::Error::source) (printing the chain would say
+    /// it twice); it is the `cause` field.
+    #[error("{}: {cause}", path.display())]
     File {
         /// The file being read or written.
         path: PathBuf,
         /// What went wrong.
-        #[source]
-        source: Box<Error>,
+        cause: Box<Error>,
     },
     /// A problem with a zip archive or one of its entries.
     #[error(transparent)]
     Archive(#[from] crate::archive::ArchiveError),
     /// An error while repairing one entry of an archive.
-    #[error("entry {entry}: {source}")]
+    ///
+    /// As for [`Error::File`], the message includes the `cause`'s.
+    #[error("entry {entry}: {cause}")]
     InEntry {
         /// The entry's name.
         entry: String,
         /// What went wrong.
-        #[source]
-        source: Box<Error>,
+        cause: Box<Error>,
     },
     /// The output path names the input file.
     #[error(
@@ -101,6 +106,15 @@ pub enum Error {
     },
 }
 
+/// "byte N: " for a place in the input, nothing before its start.
+fn at_byte(offset: u64) -> String {
+    if offset == 0 {
+        String::new()
+    } else {
+        format!("byte {offset}: ")
+    }
+}
+
 impl Error {
     /// Wraps the error with the path of the file it concerns.
     pub fn in_file(self, path: impl Into<PathBuf>) -> Error {
@@ -108,7 +122,7 @@ impl Error {
             e @ (Error::File { .. } | Error::OutputIsInput { .. }) => e,
             e => Error::File {
                 path: path.into(),
-                source: Box::new(e),
+                cause: Box::new(e),
             },
         }
     }
@@ -117,7 +131,7 @@ impl Error {
     pub fn in_entry(self, entry: impl Into<String>) -> Error {
         Error::InEntry {
             entry: entry.into(),
-            source: Box::new(self),
+            cause: Box::new(self),
         }
     }
 
@@ -127,7 +141,7 @@ impl Error {
             Error::Malformed { location, .. }
             | Error::TokenTooLarge { location, .. }
             | Error::UnsupportedEncoding { location, .. } => Some(*location),
-            Error::File { source, .. } | Error::InEntry { source, .. } => source.location(),
+            Error::File { cause, .. } | Error::InEntry { cause, .. } => cause.location(),
             _ => None,
         }
     }

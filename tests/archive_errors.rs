@@ -34,7 +34,7 @@ fn fails_with(input: &Path, options: &ArchiveOptions) -> (Error, String) {
 /// The archive error inside `err`.
 fn archive_error(err: &Error) -> &ArchiveError {
     match err {
-        Error::File { source, .. } => archive_error(source),
+        Error::File { cause, .. } => archive_error(cause),
         Error::Archive(a) => a,
         other => panic!("expected an archive error, got {other:?}"),
     }

@@ -154,11 +154,40 @@ fn a_missing_input_exits_1_naming_it() {
         "/tmp/never-written.xml",
     ]);
     assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("/nonexistent/entities.xml"), "{err}");
+    // The cause is said once, not once per layer of context.
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
+}
+
+#[test]
+fn an_error_inside_a_zip_names_the_zip_the_entry_and_the_place_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("backup.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&input).unwrap());
+    zip.start_file("entities.xml", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    std::io::Write::write_all(
+        &mut zip,
+        b"<entity-engine-xml>\n<Issue id=\"1\">\n</entity-engine-xml>\n",
+    )
+    .unwrap();
+    zip.finish().unwrap();
+    let output = dir.path().join("fixed.zip");
+    let o = run(&[
+        "fix",
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
     assert!(
-        stderr(&o).contains("/nonexistent/entities.xml"),
-        "{}",
-        stderr(&o)
+        err.contains("backup.zip: entry entities.xml: line 3"),
+        "{err}"
     );
+    assert_eq!(err.matches("does not match").count(), 1, "{err}");
+    assert!(!output.exists());
 }
 
 #[test]

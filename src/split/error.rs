@@ -9,15 +9,14 @@ use std::path::{Path, PathBuf};
 #[non_exhaustive]
 pub enum SplitError {
     /// Reading or writing a file failed.
-    #[error("{}: {op}: {source}", path.display())]
+    #[error("{}: {op}: {cause}", path.display())]
     Io {
         /// What was being done ("reading", "writing the zip", ...).
         op: &'static str,
         /// The file concerned.
         path: PathBuf,
-        /// The cause.
-        #[source]
-        source: io::Error,
+        /// The cause (part of the message, so not also the error's `source`).
+        cause: io::Error,
     },
     /// SOURCE does not exist.
     #[error(
@@ -174,7 +173,7 @@ impl SplitError {
         SplitError::Io {
             op,
             path: path.to_path_buf(),
-            source,
+            cause: source,
         }
     }
 

@@ -723,7 +723,7 @@ impl Plan {
             let rec = records.next_record()?.ok_or_else(|| SplitError::Io {
                 op: "reading the entry list",
                 path: self.list.path().to_path_buf(),
-                source: io::ErrorKind::UnexpectedEof.into(),
+                cause: io::ErrorKind::UnexpectedEof.into(),
             })?;
             out.add(&rec, input, self.options.compress, &mut |n| meter.add(n))?;
         }
