@@ -300,6 +300,34 @@ fn rules_flags_reach_the_library() {
 }
 
 #[test]
+fn check_reads_zips_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("folder.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&bad).unwrap());
+    zip.start_file(
+        "backup/entities.xml",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    std::io::Write::write_all(&mut zip, b"<entity-engine-xml/>\n").unwrap();
+    zip.finish().unwrap();
+    let o = run(&["check", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("entities.xml is inside the folder"), "{out}");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/confluence/5.9.zip");
+    let o = run(&["check", corpus.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        json["kind"]
+            .as_str()
+            .unwrap()
+            .starts_with("Confluence site export")
+    );
+}
+
+#[test]
 fn check_exit_codes_and_json() {
     // The sample has invalid characters and a reserved email domain: exit 1.
     let o = run(&["check", sample().to_str().unwrap()]);

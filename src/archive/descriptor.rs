@@ -15,6 +15,8 @@ pub(crate) struct Descriptor {
     pub space_key: Option<String>,
     /// `timezoneId`: the zone the export's timestamps are written in.
     pub timezone_id: Option<String>,
+    /// `backupAttachments`: whether attachment files were exported.
+    pub backup_attachments: Option<bool>,
 }
 
 /// Reads the keys backup-fix reports from a Java properties file (ISO-8859-1,
@@ -38,6 +40,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Descriptor {
             "buildNumber" => d.build_number = Some(value),
             "spaceKey" => d.space_key = Some(value),
             "timezoneId" if !value.is_empty() => d.timezone_id = Some(value),
+            "backupAttachments" => d.backup_attachments = value.parse().ok(),
             _ => {}
         }
     }
@@ -133,8 +136,9 @@ mod tests {
         assert_eq!(d.build_number.as_deref(), Some("6169"));
         assert_eq!(d.space_key.as_deref(), Some("DS"));
         assert_eq!(parse(b"garbage"), Descriptor::default());
-        let d = parse(b"timezoneId=America/Sao_Paulo\n");
+        let d = parse(b"timezoneId=America/Sao_Paulo\nbackupAttachments=false\n");
         assert_eq!(d.timezone_id.as_deref(), Some("America/Sao_Paulo"));
+        assert_eq!(d.backup_attachments, Some(false));
     }
 
     fn utc(props: &[u8]) -> Option<String> {

@@ -28,15 +28,15 @@
 //! ```
 
 mod deflate;
-mod descriptor;
+pub(crate) mod descriptor;
 mod entry;
 mod eocd;
 mod error;
-mod facts;
 mod inflate;
-mod layout;
+pub(crate) mod layout;
 mod pipeline;
 mod report;
+pub(crate) mod stream;
 mod verify;
 mod writer;
 
@@ -189,7 +189,10 @@ fn refuse_same_file(input: &Path, output: &Path) -> Result<(), Error> {
 }
 
 /// Opens the archive: checks it is a zip, reads and parses its central directory.
-fn open_archive(file: &mut File, len: u64) -> Result<(Vec<SourceEntry>, Vec<u8>), Error> {
+pub(crate) fn open_archive(
+    file: &mut File,
+    len: u64,
+) -> Result<(Vec<SourceEntry>, Vec<u8>), Error> {
     let mut head = [0u8; 4];
     let n = file.read(&mut head)?;
     if !is_zip(&head[..n]) {
@@ -245,7 +248,7 @@ fn open_archive(file: &mut File, len: u64) -> Result<(Vec<SourceEntry>, Vec<u8>)
 
 /// Reads a small entry whole (the export descriptor), or `None` if it is
 /// larger than `cap` or cannot be inflated.
-fn read_small_entry(
+pub(crate) fn read_small_entry(
     file: &mut File,
     len: u64,
     e: &SourceEntry,
@@ -361,7 +364,7 @@ pub fn fix_zip(
             known = known.with_zone(zone.clone(), "exportDescriptor.properties timezoneId");
         }
         let entities = &plan.entries[plan.entities].src;
-        Some(facts::scan_entry(&mut file, len, entities, options, known).map_err(in_err)?)
+        Some(stream::scan_entry(&mut file, len, entities, options, known).map_err(in_err)?)
     } else {
         None
     };

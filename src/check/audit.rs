@@ -181,7 +181,8 @@ impl Auditor {
                     self.attachments.push(AttachmentRecord {
                         id,
                         container: num("containerContent").or_else(|| num("content")),
-                        original: num("originalVersion"),
+                        // `originalVersionId` since Confluence 7 or so.
+                        original: num("originalVersion").or_else(|| num("originalVersionId")),
                         version: num("version")
                             .or_else(|| num("attachmentVersion"))
                             .unwrap_or(1),

@@ -7,6 +7,7 @@
 //! timestamps, the base URL to remap, and for Confluence its spaces and short
 //! links. The result is a list of [`Finding`]s, each pass, warning or error.
 
+mod archive;
 mod audit;
 mod users;
 
@@ -321,6 +322,25 @@ fn jira_version(build: &str) -> Option<(u32, u32, u32)> {
     ))
 }
 
+/// Whether a zone name means UTC (no offset, ever).
+fn is_utc(zone: &str) -> bool {
+    let name = zone.strip_prefix("Etc/").unwrap_or(zone);
+    [
+        "UTC",
+        "UCT",
+        "GMT",
+        "GMT0",
+        "GMT+0",
+        "GMT-0",
+        "Universal",
+        "Zulu",
+        "Greenwich",
+        "Z",
+    ]
+    .iter()
+    .any(|u| u.eq_ignore_ascii_case(name))
+}
+
 fn finding(
     severity: Severity,
     section: &'static str,
@@ -340,7 +360,7 @@ fn finding(
 }
 
 /// Turns what was seen into findings.
-fn findings(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
+fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
     let mut out = Vec::new();
     for x in files {
         match &x.first_error {
@@ -508,7 +528,22 @@ fn findings(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
         Some(z) => format!("backup-fix fix --tz auto (the backup states {} in {})", z.value, z.source),
         None => "backup-fix fix --tz ZONE with the server's zone, e.g. --tz Europe/Berlin (the backup does not state it)".into(),
     };
+    let stated_utc = facts.zone.as_ref().filter(|z| is_utc(&z.value));
     match (facts.product, facts.build.as_deref()) {
+        (Some(Product::Jira | Product::Confluence), _) if stated_utc.is_some() => {
+            if let Some(z) = stated_utc {
+                out.push(finding(
+                    Severity::Pass,
+                    "Time",
+                    "utc-zone",
+                    format!(
+                        "the server's zone is {} (from {}): its timestamps are UTC already",
+                        z.value, z.source
+                    ),
+                    None,
+                ));
+            }
+        }
         (Some(Product::Jira), Some(build)) => match jira_version(build) {
             Some(v) if v < JIRA_UTC_SINCE => out.push(finding(
                 Severity::Warning,
@@ -595,13 +630,12 @@ fn findings(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
                     "{} short link(s) (/x/...) in page bodies break after the move",
                     a.short_links
                 ),
-                fix: Some("replace them with page links before migrating".into()),
+                fix: Some("backup-fix fix --cloud-url URL (or --map-url OLD=NEW) makes them internal links".into()),
                 count: a.short_links,
                 examples: Vec::new(),
             });
         }
     }
-    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
 }
 
@@ -623,22 +657,69 @@ pub fn check_xml_stream<R: Read>(name: &str, input: R) -> Result<CheckReport, Er
         Some(Product::ActiveObjects) => "Active Objects data",
         _ => "XML file",
     };
-    let files = vec![file];
-    let findings = findings(&files, &audit);
-    Ok(CheckReport {
-        input: name.to_string(),
-        kind: kind.to_string(),
+    Ok(assemble(
+        name.to_string(),
+        kind.to_string(),
+        vec![file],
+        &audit,
+        Vec::new(),
+    ))
+}
+
+/// The report from the files' verdicts, what the audit of `entities.xml`
+/// saw, and findings on the backup as a whole (`shape`).
+fn assemble(
+    input: String,
+    kind: String,
+    files: Vec<XmlFileCheck>,
+    audit: &Auditor,
+    shape: Vec<Finding>,
+) -> CheckReport {
+    let mut findings = shape;
+    findings.extend(findings_of(&files, audit));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    CheckReport {
+        input,
+        kind,
         users: audit.users.summary(),
         backup: audit.observer.facts.clone(),
         spaces: audit.spaces.clone(),
         files,
         findings,
-    })
+    }
 }
 
-/// Checks a file: an XML file, possibly gzip- or zstd-compressed, or `-`
-/// for standard input.
+/// Checks a backup at `path`:
+/// - a zip (Jira backup or Confluence export), read in place: the zip's
+///   shape, every XML entry, and Confluence attachment files against their
+///   records;
+/// - a directory holding an unpacked export (`entities.xml` at its top);
+/// - an XML file, possibly gzip- or zstd-compressed, or `-` for standard input.
+///
+/// ```no_run
+/// let report = backup_fix::check::check_path("confluence-export.zip".as_ref())?;
+/// for f in &report.findings {
+///     println!("{} {} {}", f.severity, f.section, f.message);
+/// }
+/// std::process::exit(if report.blocks_import() { 1 } else { 0 });
+/// # Ok::<(), backup_fix::Error>(())
+/// ```
 pub fn check_path(path: &Path) -> Result<CheckReport, Error> {
+    if path.as_os_str() != "-" {
+        if path.is_dir() {
+            return archive::check_dir(path);
+        }
+        let mut head = [0u8; 4];
+        let n = std::fs::File::open(path)
+            .and_then(|mut f| f.read(&mut head))
+            .map_err(|e| Error::from(e).in_file(path))?;
+        let named_zip = path
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("zip"));
+        if named_zip || crate::archive::is_zip(&head[..n]) {
+            return archive::check_zip(path);
+        }
+    }
     let name = path.display().to_string();
     let (reader, _, _) = crate::driver::files::open_decoded(path)?;
     check_xml_stream(&name, reader)

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub(crate) struct CheckArgs {
-    /// The file to check (XML, optionally .gz or .zst); `-` reads standard input.
+    /// The backup to check: a Jira or Confluence zip, an unpacked export
+    /// directory, or an XML file (optionally .gz or .zst); `-` reads standard input.
     input: PathBuf,
     /// Print the report as JSON instead of the screen.
     #[arg(long)]

@@ -35,7 +35,9 @@ enum Command {
     ///
     /// Checks well-formedness (first error, as a strict parser reports it, and
     /// whether `fix` cures it), user emails and names, groups that are not
-    /// migrated, public shares, server-local timestamps and the base URL.
+    /// migrated, public shares, server-local timestamps and the base URL; on
+    /// a zip also its shape (entities.xml at the root, expected entries),
+    /// damaged entries and Confluence attachment files against their records.
     /// Exit status: 0 nothing blocks the import, 1 something does, 2 usage error.
     Check(check::CheckArgs),
     /// Split attachments into media zips the Jira Cloud importer accepts.

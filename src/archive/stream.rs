@@ -1,8 +1,8 @@
-//! The first pass over a backup zip, when a repair needs facts the backup
-//! states (the zone for `--tz auto`, the base URL for `--cloud-url`, the page
-//! index for Confluence links): `entities.xml` is inflated straight from the
-//! zip and read by [`scan_facts`](crate::fixer::scan_facts), which stops as soon
-//! as it knows enough.
+//! One entry's content as a stream: [`open_entry`] inflates it from the zip
+//! on demand (checking its size and CRC at the end), for `check` and for the
+//! first pass a repair needs when it uses facts the backup states (the zone
+//! for `--tz auto`, the base URL for `--cloud-url`, the page index for
+//! Confluence links), which [`scan_entry`] runs over `entities.xml`.
 
 use super::entry::{SourceEntry, read_local_header};
 use super::error::ArchiveError;
@@ -25,34 +25,46 @@ pub(crate) fn scan_entry(
     options: &Options,
     known: BackupFacts,
 ) -> Result<BackupFacts, Error> {
+    let mut reader = open_entry(file, len, entry)?;
+    let scanned = scan_facts_from(&mut reader, options, known);
+    // A damaged entry is reported as such, not as the XML error it causes.
+    if let Some(damage) = reader.damage(&entry.display) {
+        return Err(damage);
+    }
+    scanned.map_err(|e| e.in_entry(&entry.display))
+}
+
+/// The inflated content of `entry`, read from the zip `file` (of length
+/// `len`) as a [`Read`]. Its size and CRC are checked when it is read to the
+/// end; see [`EntryReader::damage`] for why a read failed.
+pub(crate) fn open_entry<'f>(
+    file: &'f mut File,
+    len: u64,
+    entry: &SourceEntry,
+) -> Result<EntryReader<io::Take<&'f mut File>>, Error> {
     let local = read_local_header(file, entry, len)?;
     file.seek(SeekFrom::Start(local.data_start))?;
-    let corrupt = |f: Fault| {
-        Error::Archive(ArchiveError::CorruptEntry {
-            entry: entry.display.clone(),
-            detail: f.describe(),
-        })
-    };
-    let inflater =
-        Inflater::new(entry.method, entry.size, entry.crc, READ_SIZE).map_err(corrupt)?;
-    let mut reader = EntryReader {
-        raw: Read::take(&mut *file, entry.compressed_size),
+    let inflater = Inflater::new(entry.method, entry.size, entry.crc, READ_SIZE)
+        .map_err(|f| corrupt(&entry.display, f))?;
+    Ok(EntryReader {
+        raw: Read::take(file, entry.compressed_size),
         inflater: Some(inflater),
         buf: vec![0; READ_SIZE],
         out: Vec::new(),
         pos: 0,
         fault: None,
-    };
-    let scanned = scan_facts_from(&mut reader, options, known);
-    // A damaged entry is reported as such, not as the XML error it causes.
-    if let Some(fault) = reader.fault.take() {
-        return Err(corrupt(fault));
-    }
-    scanned.map_err(|e| e.in_entry(&entry.display))
+    })
+}
+
+fn corrupt(entry: &str, f: Fault) -> Error {
+    Error::Archive(ArchiveError::CorruptEntry {
+        entry: entry.to_string(),
+        detail: f.describe(),
+    })
 }
 
 /// The inflated content of one entry, as a [`Read`].
-struct EntryReader<R> {
+pub(crate) struct EntryReader<R> {
     raw: R,
     inflater: Option<Inflater>,
     buf: Vec<u8>,
@@ -60,6 +72,14 @@ struct EntryReader<R> {
     pos: usize,
     /// Why inflating stopped, when it failed.
     fault: Option<Fault>,
+}
+
+impl<R> EntryReader<R> {
+    /// The damage (bad deflate data, wrong size or CRC) that made a read of
+    /// the entry named `entry` fail, if that is why it failed.
+    pub(crate) fn damage(&mut self, entry: &str) -> Option<Error> {
+        self.fault.take().map(|f| corrupt(entry, f))
+    }
 }
 
 impl<R: Read> Read for EntryReader<R> {

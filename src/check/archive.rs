@@ -1,0 +1,380 @@
+//! `check` on a whole backup: a zip, read in place (each XML entry inflated
+//! as it is checked, nothing unpacked to disk), or an unpacked Confluence
+//! export directory. Adds what only the whole backup shows: whether the zip
+//! reads, whether `entities.xml` is at the root with the entries the importer
+//! expects beside it, and whether every Confluence attachment record has its
+//! file, of the size the record states.
+
+use super::audit::{AttachmentRecord, Auditor};
+use super::{CheckReport, Finding, Severity, assemble, check_xml, finding};
+use crate::archive::layout::{self, Action};
+use crate::archive::stream::open_entry;
+use crate::archive::{ArchiveError, descriptor, open_archive, read_small_entry};
+use crate::error::Error;
+use crate::rules::facts::{Product, Stated};
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::path::Path;
+
+/// Files under `attachments/` by (container, attachment, version), with sizes.
+#[derive(Default)]
+struct AttachmentFiles {
+    sizes: HashMap<(u64, u64, u64), u64>,
+    /// Whether the listing is complete (false when a directory could not be read).
+    complete: bool,
+}
+
+impl AttachmentFiles {
+    /// Records `name` (relative to the export's root) if it is an attachment file.
+    fn add(&mut self, name: &str, size: u64) {
+        let Some(rest) = name.strip_prefix("attachments/") else {
+            return;
+        };
+        let mut parts = rest.split('/').map(|p| p.parse::<u64>().ok());
+        if let (Some(Some(c)), Some(Some(a)), Some(Some(v)), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        {
+            self.sizes.insert((c, a, v), size);
+        }
+    }
+}
+
+/// The path of a record's file: `attachments/<container>/<first version's id>/<version>`.
+fn file_key(r: &AttachmentRecord) -> Option<(u64, u64, u64)> {
+    Some((r.container?, r.original.unwrap_or(r.id), r.version))
+}
+
+fn path_of(key: (u64, u64, u64)) -> String {
+    format!("attachments/{}/{}/{}", key.0, key.1, key.2)
+}
+
+/// Most examples listed per finding.
+const EXAMPLES: usize = 5;
+
+/// Findings on Confluence attachment records against the files present.
+fn attachment_findings(
+    records: &[AttachmentRecord],
+    files: &AttachmentFiles,
+    backed_up: Option<bool>,
+) -> Vec<Finding> {
+    if backed_up == Some(false) {
+        return vec![finding(
+            Severity::Warning,
+            "Confluence",
+            "attachments-not-exported",
+            format!(
+                "the export was made without attachments (backupAttachments=false): {} attachment(s) will have no file",
+                records.len()
+            ),
+            Some("export again with attachments included".into()),
+        )];
+    }
+    let mut missing = Vec::new();
+    let mut mismatched = Vec::new();
+    let mut present = 0u64;
+    let mut trashed = 0u64;
+    for r in records {
+        let Some(key) = file_key(r) else { continue };
+        match files.sizes.get(&key) {
+            // Exports may leave out the files of trashed attachments.
+            None if r.status == "deleted" => trashed += 1,
+            None => missing.push(format!("{} ({:?})", path_of(key), r.title)),
+            Some(&actual) => {
+                present += 1;
+                if let Some(stated) = r.size.filter(|&s| s != actual) {
+                    mismatched.push(format!(
+                        "{} ({:?}): the record says {stated} bytes, the file has {actual}",
+                        path_of(key),
+                        r.title
+                    ));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if !missing.is_empty() && files.complete {
+        out.push(Finding {
+            severity: Severity::Warning,
+            section: "Confluence",
+            code: "attachment-missing",
+            message: format!(
+                "{} attachment record(s) have no file in the export: those attachments will be empty or missing after the import",
+                missing.len()
+            ),
+            fix: Some(
+                "copy the files from the server's attachments directory into the export, or export again".into(),
+            ),
+            count: missing.len() as u64,
+            examples: missing.into_iter().take(EXAMPLES).collect(),
+        });
+    }
+    if !mismatched.is_empty() {
+        out.push(Finding {
+            severity: Severity::Warning,
+            section: "Confluence",
+            code: "attachment-size-mismatch",
+            message: format!(
+                "{} attachment file(s) differ in size from their record: they may be truncated or the wrong version",
+                mismatched.len()
+            ),
+            fix: Some("compare them with the files on the server before migrating".into()),
+            count: mismatched.len() as u64,
+            examples: mismatched.into_iter().take(EXAMPLES).collect(),
+        });
+    }
+    if out.is_empty() && present > 0 {
+        let trash = if trashed > 0 {
+            format!(" ({trashed} trashed attachment(s) without a file, which is normal)")
+        } else {
+            String::new()
+        };
+        out.push(finding(
+            Severity::Pass,
+            "Confluence",
+            "attachments",
+            format!(
+                "{present} attachment file(s), each where its record says and of its size{trash}"
+            ),
+            None,
+        ));
+    }
+    out
+}
+
+/// What the export descriptor adds: the zone, whether attachments were exported.
+fn apply_descriptor(d: &descriptor::Descriptor, audit: &mut Auditor) {
+    if let Some(zone) = &d.timezone_id {
+        audit.observer.facts.zone.get_or_insert_with(|| Stated {
+            value: zone.clone(),
+            source: "exportDescriptor.properties timezoneId".into(),
+        });
+    }
+}
+
+/// The descriptor's verdict on the export kind, for the report's title.
+fn kind_of(
+    product: Option<Product>,
+    d: Option<&descriptor::Descriptor>,
+    container: &str,
+) -> String {
+    let what = match (product, d.and_then(|d| d.export_type.as_deref())) {
+        (_, Some("space")) => "Confluence space export",
+        (_, Some("all")) => "Confluence site export",
+        (Some(Product::Confluence), _) => "Confluence export",
+        (Some(Product::Jira), _) => "Jira backup",
+        _ => "backup of unknown kind",
+    };
+    format!("{what}, {container}")
+}
+
+/// A report whose only finding is that the archive cannot be used.
+fn unusable(input: &str, code: &'static str, e: &ArchiveError) -> CheckReport {
+    let fix = match e {
+        ArchiveError::NotAZip { .. } => None,
+        _ => Some("make the backup again, or check the copy is complete".into()),
+    };
+    CheckReport {
+        input: input.to_string(),
+        kind: "zip archive".into(),
+        findings: vec![finding(
+            Severity::Error,
+            "Archive",
+            code,
+            e.to_string(),
+            fix,
+        )],
+        ..CheckReport::default()
+    }
+}
+
+/// Checks a backup zip.
+pub(crate) fn check_zip(path: &Path) -> Result<CheckReport, Error> {
+    let input = path.display().to_string();
+    let in_file = |e: Error| e.in_file(path);
+    let mut file = File::open(path).map_err(|e| in_file(e.into()))?;
+    let len = file.metadata().map_err(|e| in_file(e.into()))?.len();
+    let entries = match open_archive(&mut file, len) {
+        Ok((entries, _comment)) => entries,
+        Err(Error::Archive(e)) => return Ok(unusable(&input, "zip-unreadable", &e)),
+        Err(e) => return Err(in_file(e)),
+    };
+    let plan = match layout::plan(entries) {
+        Ok(plan) => plan,
+        Err(e) => return Ok(unusable(&input, "archive-shape", &e)),
+    };
+    let mut shape = Vec::new();
+    match &plan.moved_from {
+        Some(folder) => shape.push(finding(
+            Severity::Error,
+            "Archive",
+            "entities-not-at-root",
+            format!("entities.xml is inside the folder {folder:?}: the cloud import stops with \"The import archive doesn't contain entities.xml file\""),
+            Some("backup-fix fix moves the folder's content to the root of its output".into()),
+        )),
+        None => shape.push(finding(
+            Severity::Pass,
+            "Archive",
+            "zip-readable",
+            format!("the zip reads ({} entries), entities.xml at its root", plan.entries.len()),
+            None,
+        )),
+    }
+    let descriptor = match plan.descriptor {
+        Some(i) => read_small_entry(&mut file, len, &plan.entries[i].src, 1 << 20)
+            .map_err(in_file)?
+            .map(|bytes| descriptor::parse(&bytes)),
+        None => None,
+    };
+    let mut files = Vec::new();
+    let mut audit = None;
+    let mut attachments = AttachmentFiles {
+        complete: true,
+        ..AttachmentFiles::default()
+    };
+    for (i, p) in plan.entries.iter().enumerate() {
+        let name = p.out_display();
+        if p.action != Action::Fix {
+            if !p.src.is_dir() {
+                attachments.add(name, p.src.size);
+            }
+            continue;
+        }
+        let mut reader = open_entry(&mut file, len, &p.src).map_err(in_file)?;
+        let checked = check_xml(name, &mut reader);
+        if let Some(damage) = reader.damage(name) {
+            shape.push(finding(
+                Severity::Error,
+                "Archive",
+                "entry-damaged",
+                damage.to_string(),
+                Some("make the backup again, or check the copy is complete".into()),
+            ));
+            continue;
+        }
+        let (check, auditor) = checked.map_err(in_file)?;
+        files.push(check);
+        if i == plan.entities {
+            audit = Some(auditor);
+        }
+    }
+    let mut audit = audit.unwrap_or_default();
+    let product = audit.observer.facts.product;
+    match product {
+        Some(Product::Jira) if !plan.has_activeobjects => shape.push(finding(
+            Severity::Warning,
+            "Archive",
+            "no-activeobjects",
+            "no activeobjects.xml beside entities.xml: the apps' data (Active Objects) will not be imported".into(),
+            Some("make the backup again with Jira's backup service, which writes both".into()),
+        )),
+        Some(Product::Confluence) if descriptor.is_none() => shape.push(finding(
+            Severity::Error,
+            "Archive",
+            "no-export-descriptor",
+            "no exportDescriptor.properties beside entities.xml: the Confluence import needs it to know what the export holds".into(),
+            Some("export again from Confluence, or put the export's descriptor back into the zip".into()),
+        )),
+        _ => {}
+    }
+    if let Some(d) = &descriptor {
+        apply_descriptor(d, &mut audit);
+    }
+    if product == Some(Product::Confluence) {
+        shape.extend(attachment_findings(
+            &audit.attachments,
+            &attachments,
+            descriptor.as_ref().and_then(|d| d.backup_attachments),
+        ));
+    }
+    let kind = kind_of(product, descriptor.as_ref(), "zip");
+    Ok(assemble(input, kind, files, &audit, shape))
+}
+
+/// Checks an unpacked export: a directory holding `entities.xml`.
+pub(crate) fn check_dir(path: &Path) -> Result<CheckReport, Error> {
+    let input = path.display().to_string();
+    let entities = path.join("entities.xml");
+    if !entities.is_file() {
+        return Err(Error::from(ArchiveError::NoEntities { entries: 0 }).in_file(path));
+    }
+    let mut files = Vec::new();
+    let open = |p: &Path| File::open(p).map_err(|e| Error::from(e).in_file(p));
+    let (check, mut audit) = check_xml("entities.xml", open(&entities)?)?;
+    files.push(check);
+    for extra in xml_beside(path) {
+        let name = extra
+            .strip_prefix(path)
+            .unwrap_or(&extra)
+            .to_string_lossy()
+            .into_owned();
+        files.push(check_xml(&name, open(&extra)?)?.0);
+    }
+    let descriptor_path = path.join("exportDescriptor.properties");
+    let descriptor = fs::read(&descriptor_path)
+        .ok()
+        .map(|bytes| descriptor::parse(&bytes));
+    let mut shape = Vec::new();
+    if let Some(d) = &descriptor {
+        apply_descriptor(d, &mut audit);
+    }
+    let product = audit.observer.facts.product;
+    if product == Some(Product::Confluence) {
+        let mut attachments = AttachmentFiles {
+            complete: true,
+            ..AttachmentFiles::default()
+        };
+        list_attachments(path, &path.join("attachments"), &mut attachments);
+        shape.extend(attachment_findings(
+            &audit.attachments,
+            &attachments,
+            descriptor.as_ref().and_then(|d| d.backup_attachments),
+        ));
+    }
+    let kind = kind_of(product, descriptor.as_ref(), "directory");
+    Ok(assemble(input, kind, files, &audit, shape))
+}
+
+/// `activeobjects.xml` and `.pdata` files of an unpacked export.
+fn xml_beside(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let ao = root.join("activeobjects.xml");
+    if ao.is_file() {
+        out.push(ao);
+    }
+    let mut stack = vec![root.join("plugin-data")];
+    while let Some(dir) = stack.pop() {
+        let Ok(read) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in read.flatten() {
+            let p = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(p),
+                Ok(t) if t.is_file() && p.extension().is_some_and(|x| x == "pdata") => out.push(p),
+                _ => {}
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Lists `attachments/<c>/<a>/<v>` files under `dir` (symbolic links not followed).
+fn list_attachments(root: &Path, dir: &Path, into: &mut AttachmentFiles) {
+    let Ok(read) = fs::read_dir(dir) else {
+        into.complete &= !dir.exists();
+        return;
+    };
+    for e in read.flatten() {
+        let p = e.path();
+        match e.file_type() {
+            Ok(t) if t.is_dir() => list_attachments(root, &p, into),
+            Ok(t) if t.is_file() => {
+                if let (Ok(rel), Ok(meta)) = (p.strip_prefix(root), e.metadata()) {
+                    into.add(&rel.to_string_lossy().replace('\\', "/"), meta.len());
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! `check` on whole backups: zips read in place and unpacked export
+//! directories. The zip's shape (readable, entities.xml at the root, the
+//! entries the importer expects), damaged entries, and Confluence attachment
+//! records against the files present, on fixtures (one finding each) and on
+//! the real corpus.
+
+mod archive_support;
+mod support;
+
+use archive_support::{ACTIVEOBJECTS, ENTITIES, zip_of};
+use backup_fix::check::{CheckReport, Finding, Severity, check_path};
+use std::path::Path;
+use support::corpus;
+
+fn codes(r: &CheckReport, severity: Severity) -> Vec<&'static str> {
+    r.findings
+        .iter()
+        .filter(|f| f.severity == severity)
+        .map(|f| f.code)
+        .collect()
+}
+
+fn find<'a>(r: &'a CheckReport, code: &str) -> &'a Finding {
+    r.findings
+        .iter()
+        .find(|f| f.code == code)
+        .unwrap_or_else(|| panic!("no {code} finding in {r}"))
+}
+
+fn check(path: &Path) -> CheckReport {
+    check_path(path).expect("check runs")
+}
+
+/// A Confluence `entities.xml` with one page and its attachments: (id,
+/// version, original version id, file size, status) each.
+fn confluence_entities(attachments: &[(u64, u64, Option<u64>, u64, &str)]) -> Vec<u8> {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<hibernate-generic datetime=\"2024-01-01 10:00:00\">\n\
+         <object class=\"Page\" package=\"com.atlassian.confluence.pages\"><id name=\"id\">100</id>\
+         <property name=\"title\"><![CDATA[Home]]></property></object>\n",
+    );
+    for (id, version, original, size, status) in attachments {
+        let original = original.map_or("<property name=\"originalVersionId\"/>".to_string(), |o| {
+            format!("<property name=\"originalVersionId\">{o}</property>")
+        });
+        xml.push_str(&format!(
+            "<object class=\"Attachment\" package=\"com.atlassian.confluence.pages\"><id name=\"id\">{id}</id>\
+             <property name=\"title\"><![CDATA[file-{id}.png]]></property>\
+             <property name=\"version\">{version}</property>{original}\
+             <property name=\"fileSize\">{size}</property>\
+             <property name=\"contentStatus\"><![CDATA[{status}]]></property>\
+             <property name=\"containerContent\" class=\"Page\" package=\"com.atlassian.confluence.pages\"><id name=\"id\">100</id></property>\
+             </object>\n"
+        ));
+    }
+    xml.push_str("</hibernate-generic>\n");
+    xml.into_bytes()
+}
+
+const DESCRIPTOR: &[u8] =
+    b"exportType=space\nspaceKey=DS\nbuildNumber=8703\nbackupAttachments=true\n";
+
+#[test]
+fn a_complete_confluence_zip_passes_its_shape_and_attachments() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("space.zip");
+    // Attachment 201 has two versions: the older record (202) points at the
+    // current one with originalVersionId, and its file lives under 201.
+    let entities = confluence_entities(&[
+        (201, 2, None, 4, "current"),
+        (202, 1, Some(201), 3, "current"),
+        (203, 1, None, 9, "deleted"),
+    ]);
+    zip_of(
+        &zip,
+        &[
+            ("entities.xml", &entities, false),
+            ("exportDescriptor.properties", DESCRIPTOR, false),
+            ("attachments/100/201/2", b"four", true),
+            ("attachments/100/201/1", b"one", true),
+        ],
+    );
+    let r = check(&zip);
+    assert_eq!(codes(&r, Severity::Error), Vec::<&str>::new(), "{r}");
+    assert!(r.kind.starts_with("Confluence space export"), "{}", r.kind);
+    assert!(codes(&r, Severity::Pass).contains(&"zip-readable"));
+    let a = find(&r, "attachments");
+    assert!(
+        a.message.starts_with("2 attachment file(s)"),
+        "{}",
+        a.message
+    );
+    assert!(a.message.contains("1 trashed"), "{}", a.message);
+}
+
+#[test]
+fn missing_and_wrong_size_attachments_are_warnings_with_their_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("space.zip");
+    let entities =
+        confluence_entities(&[(201, 1, None, 4, "current"), (301, 1, None, 5, "current")]);
+    zip_of(
+        &zip,
+        &[
+            ("entities.xml", &entities, false),
+            ("exportDescriptor.properties", DESCRIPTOR, false),
+            ("attachments/100/201/1", b"4 bytes? no, 16", true),
+        ],
+    );
+    let r = check(&zip);
+    let missing = find(&r, "attachment-missing");
+    assert_eq!(missing.severity, Severity::Warning);
+    assert_eq!(missing.count, 1);
+    assert_eq!(
+        missing.examples,
+        vec!["attachments/100/301/1 (\"file-301.png\")"]
+    );
+    let size = find(&r, "attachment-size-mismatch");
+    assert_eq!(size.count, 1);
+    assert!(
+        size.examples[0].contains("attachments/100/201/1")
+            && size.examples[0].contains("says 4 bytes, the file has 15"),
+        "{:?}",
+        size.examples
+    );
+    assert!(!r.blocks_import());
+}
+
+#[test]
+fn an_export_without_attachments_says_so_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("space.zip");
+    let entities = confluence_entities(&[(201, 1, None, 4, "current")]);
+    zip_of(
+        &zip,
+        &[
+            ("entities.xml", &entities, false),
+            (
+                "exportDescriptor.properties",
+                b"exportType=space\nbackupAttachments=false\n",
+                false,
+            ),
+        ],
+    );
+    let r = check(&zip);
+    assert_eq!(
+        find(&r, "attachments-not-exported").severity,
+        Severity::Warning
+    );
+    assert!(!codes(&r, Severity::Warning).contains(&"attachment-missing"));
+}
+
+#[test]
+fn entities_in_a_folder_blocks_the_import_and_names_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("jira.zip");
+    zip_of(
+        &zip,
+        &[
+            ("backup/entities.xml", ENTITIES, false),
+            ("backup/activeobjects.xml", ACTIVEOBJECTS, false),
+        ],
+    );
+    let r = check(&zip);
+    let f = find(&r, "entities-not-at-root");
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.message.contains("\"backup/\""), "{}", f.message);
+    assert!(
+        f.fix
+            .as_deref()
+            .is_some_and(|x| x.contains("backup-fix fix"))
+    );
+    assert!(r.blocks_import());
+    // The XML inside is still checked (ENTITIES has a control character).
+    assert_eq!(r.files.len(), 2);
+    assert!(!r.files[0].well_formed && r.files[0].fix_cures_all);
+}
+
+#[test]
+fn expected_entries_are_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let jira = dir.path().join("jira.zip");
+    zip_of(&jira, &[("entities.xml", ENTITIES, false)]);
+    assert_eq!(
+        find(&check(&jira), "no-activeobjects").severity,
+        Severity::Warning
+    );
+    let confluence = dir.path().join("space.zip");
+    zip_of(
+        &confluence,
+        &[("entities.xml", &confluence_entities(&[]), false)],
+    );
+    let r = check(&confluence);
+    assert_eq!(find(&r, "no-export-descriptor").severity, Severity::Error);
+    assert!(r.blocks_import());
+}
+
+#[test]
+fn unreadable_zips_are_one_error_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.zip");
+    zip_of(
+        &good,
+        &[
+            ("entities.xml", ENTITIES, false),
+            ("activeobjects.xml", ACTIVEOBJECTS, false),
+        ],
+    );
+    let bytes = std::fs::read(&good).unwrap();
+
+    let truncated = dir.path().join("truncated.zip");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 40]).unwrap();
+    let not_zip = dir.path().join("notes.zip");
+    std::fs::write(&not_zip, b"just some text\n").unwrap();
+    let two = dir.path().join("two.zip");
+    zip_of(
+        &two,
+        &[
+            ("a/entities.xml", ENTITIES, false),
+            ("b/entities.xml", ENTITIES, false),
+        ],
+    );
+    let none = dir.path().join("none.zip");
+    zip_of(&none, &[("readme.txt", b"hello", false)]);
+    for (path, code, says) in [
+        (&truncated, "zip-unreadable", "end record"),
+        (&not_zip, "zip-unreadable", "not a zip"),
+        (&two, "archive-shape", "a/entities.xml"),
+        (&none, "archive-shape", "entities.xml"),
+    ] {
+        let r = check(path);
+        assert!(r.blocks_import(), "{}", path.display());
+        assert_eq!(r.findings.len(), 1, "{r}");
+        assert_eq!(r.findings[0].code, code, "{r}");
+        assert!(r.findings[0].message.contains(says), "{r}");
+    }
+}
+
+#[test]
+fn a_damaged_entry_is_reported_as_damage_not_as_bad_xml() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("jira.zip");
+    let clean: &[u8] = b"<?xml version=\"1.0\"?>\n<entity-engine-xml>\n<Action id=\"1\" body=\"hello\"/>\n</entity-engine-xml>\n";
+    zip_of(
+        &zip,
+        &[
+            ("entities.xml", clean, true),
+            ("activeobjects.xml", ACTIVEOBJECTS, false),
+        ],
+    );
+    let mut bytes = std::fs::read(&zip).unwrap();
+    let at = archive_support::find_all(&bytes, b"hello")[0];
+    bytes[at] = b'j'; // still well-formed, but the CRC no longer matches
+    std::fs::write(&zip, &bytes).unwrap();
+    let r = check(&zip);
+    let f = find(&r, "entry-damaged");
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.message.contains("entities.xml"), "{}", f.message);
+    assert!(r.blocks_import());
+}
+
+#[test]
+fn the_descriptor_zone_feeds_the_time_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("space.zip");
+    zip_of(
+        &zip,
+        &[
+            ("entities.xml", &confluence_entities(&[]), false),
+            (
+                "exportDescriptor.properties",
+                b"exportType=space\ntimezoneId=Europe/Berlin\n",
+                false,
+            ),
+        ],
+    );
+    let r = check(&zip);
+    let t = find(&r, "local-timestamps");
+    assert!(
+        t.fix
+            .as_deref()
+            .is_some_and(|f| f.contains("--tz auto") && f.contains("Europe/Berlin")),
+        "{t:?}"
+    );
+}
+
+#[test]
+fn the_real_corpus_attachments() {
+    // 4.3.2: three files are placeholders much smaller than their records.
+    let r = check(&corpus("4.3.2.xml.zip"));
+    let size = find(&r, "attachment-size-mismatch");
+    assert_eq!(size.count, 3);
+    assert!(
+        size.examples
+            .iter()
+            .any(|e| e.starts_with("attachments/753668/884737/1")
+                && e.contains("says 174028 bytes, the file has 630")),
+        "{:?}",
+        size.examples
+    );
+    assert_eq!(r.files.len(), 2, "entities.xml and the .pdata");
+    // 5.9: every current attachment has its file; two trashed ones do not.
+    let r = check(&corpus("5.9.zip"));
+    assert!(
+        find(&r, "attachments")
+            .message
+            .starts_with("25 attachment file(s)")
+    );
+    assert!(!codes(&r, Severity::Warning).contains(&"attachment-missing"));
+    // The unpacked 8.x export with attachment history: versions live under
+    // the first version's id; the space's own attachment has no file; the
+    // descriptor states UTC.
+    let r = check(&corpus("attachhist"));
+    let missing = find(&r, "attachment-missing");
+    assert_eq!(missing.count, 1);
+    assert!(missing.examples[0].starts_with("attachments/948469762/948471659/1"));
+    assert_eq!(find(&r, "utc-zone").severity, Severity::Pass);
+    let r = check(&corpus("attachmenthistory"));
+    assert!(
+        find(&r, "attachments")
+            .message
+            .starts_with("9 attachment file(s)")
+    );
+}
+
+#[test]
+fn an_unpacked_broken_export_is_reported_where_java_reports_it() {
+    let r = check(&corpus("asciichar28"));
+    let e = r.files[0].first_error.as_ref().expect("broken");
+    assert_eq!((e.location.line, e.location.column), (56, 41));
+    assert!(r.blocks_import());
+}
