@@ -3,7 +3,7 @@
 //!
 //! [`fix_zip`] recognises the kind of backup, streams every XML entry
 //! (`entities.xml`, `activeobjects.xml`, Confluence `.pdata`) through its own
-//! [`Fixer`](crate::Fixer), copies every other entry raw (no recompression,
+//! [`Fixer`], copies every other entry raw (no recompression,
 //! same name, order and timestamps, CRC checked on the way), moves the
 //! content of a zipped folder to the root, and writes the result through a
 //! temporary file that is checked and renamed into place only when
@@ -287,7 +287,7 @@ fn is_attachment(name: &str) -> bool {
 /// Repairs the backup zip `input` into a new zip `output`.
 ///
 /// - Every XML entry (`entities.xml`, `activeobjects.xml`, `*.pdata`) is
-///   repaired by a [`Fixer`](crate::Fixer) made from `options`;
+///   repaired by a [`Fixer`] made from `options`;
 ///   `exportDescriptor.properties` goes through [`rewrite_export_descriptor`];
 ///   every other entry is copied raw, in the same order, with the same name
 ///   and timestamps (its CRC is checked unless [`ArchiveOptions::check_copies`]
