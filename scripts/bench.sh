@@ -225,7 +225,6 @@ ratio s_zsplit s_cp "split zip (fsync) vs cp -r"
 ratio s_zsplit_ns s_tree_ns "split zip vs split tree (both --no-sync)"
 ratio s_zsplit_ns s_zipsplit "split zip --no-sync vs zipsplit"
 ratio s_small_ns s_small_cp "split small files vs cp -r"
-=======
 
 # ---- issue 5: whole backups (backup-fix fix backup.zip) ------------------------------
 # A generated Jira backup zip (entities.xml of $SIZE, activeobjects.xml, 20 attachments
