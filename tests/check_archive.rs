@@ -8,7 +8,7 @@ mod archive_support;
 mod support;
 
 use archive_support::{ACTIVEOBJECTS, ENTITIES, zip_of};
-use backup_fix::check::{CheckReport, Finding, Severity, check_path};
+use backup_fix::check::{CheckReport, Finding, Severity, check_path, check_path_with_progress};
 use std::path::Path;
 use support::corpus;
 
@@ -329,4 +329,55 @@ fn an_unpacked_broken_export_is_reported_where_java_reports_it() {
     let e = r.files[0].first_error.as_ref().expect("broken");
     assert_eq!((e.location.line, e.location.column), (56, 41));
     assert!(r.blocks_import());
+}
+
+/// Every progress report of one check: monotonic, within its total, and
+/// ending at the total (all the XML was read).
+fn progress_of(path: &Path) -> Vec<(u64, u64)> {
+    let mut seen = Vec::new();
+    check_path_with_progress(path, &mut |p| {
+        seen.push((p.read, p.total.expect("a file's size is known")));
+    })
+    .expect("check runs");
+    assert!(seen.len() >= 2, "{seen:?}");
+    for w in seen.windows(2) {
+        assert!(w[0].0 <= w[1].0, "progress went back: {seen:?}");
+    }
+    for &(read, total) in &seen {
+        assert!(read <= total, "{seen:?}");
+    }
+    seen
+}
+
+#[test]
+fn progress_counts_the_xml_checked_up_to_its_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let entities = confluence_entities(&[(201, 1, None, 4, "current")]);
+    let ao = ACTIVEOBJECTS;
+    // A zip: the XML entries' sizes, not the attachments'.
+    let zip = dir.path().join("space.zip");
+    zip_of(
+        &zip,
+        &[
+            ("entities.xml", &entities, true),
+            ("exportDescriptor.properties", DESCRIPTOR, false),
+            ("attachments/100/201/1", &[7u8; 5000], true),
+        ],
+    );
+    let xml = entities.len() as u64;
+    assert_eq!(progress_of(&zip).last(), Some(&(xml, xml)));
+    // An unpacked export: entities.xml and activeobjects.xml.
+    let export = dir.path().join("export");
+    std::fs::create_dir(&export).unwrap();
+    std::fs::write(export.join("entities.xml"), &entities).unwrap();
+    std::fs::write(export.join("activeobjects.xml"), ao).unwrap();
+    let both = xml + ao.len() as u64;
+    assert_eq!(progress_of(&export).last(), Some(&(both, both)));
+    // A gzipped XML file: compressed bytes out of the file's size.
+    let gz = dir.path().join("entities.xml.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, ENTITIES).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let size = std::fs::metadata(&gz).unwrap().len();
+    assert_eq!(progress_of(&gz).last(), Some(&(size, size)));
 }

@@ -10,6 +10,7 @@ use super::{CheckReport, Finding, Severity, assemble, check_xml, finding};
 use crate::archive::layout::{self, Action};
 use crate::archive::stream::open_entry;
 use crate::archive::{ArchiveError, descriptor, open_archive, read_small_entry};
+use crate::driver::Progress;
 use crate::error::Error;
 use crate::rules::facts::{Product, Stated};
 use std::collections::HashMap;
@@ -187,8 +188,41 @@ fn unusable(input: &str, code: &'static str, e: &ArchiveError) -> CheckReport {
     }
 }
 
+/// Counts bytes checked across several XML files for one progress report.
+struct Meter<'a> {
+    on_progress: &'a mut dyn FnMut(Progress),
+    read: u64,
+    total: u64,
+}
+
+impl<'a> Meter<'a> {
+    fn new(on_progress: &'a mut dyn FnMut(Progress), total: u64) -> Self {
+        on_progress(Progress {
+            read: 0,
+            total: Some(total),
+        });
+        Self {
+            on_progress,
+            read: 0,
+            total,
+        }
+    }
+
+    fn tick(&mut self, n: u64) {
+        self.read += n;
+        (self.on_progress)(Progress {
+            read: self.read,
+            // A declared size can be short of the truth; never report past the end.
+            total: Some(self.total.max(self.read)),
+        });
+    }
+}
+
 /// Checks a backup zip.
-pub(crate) fn check_zip(path: &Path) -> Result<CheckReport, Error> {
+pub(crate) fn check_zip(
+    path: &Path,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<CheckReport, Error> {
     let input = path.display().to_string();
     let in_file = |e: Error| e.in_file(path);
     let mut file = File::open(path).map_err(|e| in_file(e.into()))?;
@@ -231,6 +265,13 @@ pub(crate) fn check_zip(path: &Path) -> Result<CheckReport, Error> {
         complete: true,
         ..AttachmentFiles::default()
     };
+    let xml_bytes = plan
+        .entries
+        .iter()
+        .filter(|p| p.action == Action::Fix)
+        .map(|p| p.src.size)
+        .sum();
+    let mut meter = Meter::new(on_progress, xml_bytes);
     for (i, p) in plan.entries.iter().enumerate() {
         let name = p.out_display();
         if p.action != Action::Fix {
@@ -240,7 +281,7 @@ pub(crate) fn check_zip(path: &Path) -> Result<CheckReport, Error> {
             continue;
         }
         let mut reader = open_entry(&mut file, len, &p.src).map_err(in_file)?;
-        let checked = check_xml(name, &mut reader);
+        let checked = check_xml(name, &mut reader, &mut |n| meter.tick(n));
         if let Some(damage) = reader.damage(name) {
             shape.push(finding(
                 Severity::Error,
@@ -291,23 +332,30 @@ pub(crate) fn check_zip(path: &Path) -> Result<CheckReport, Error> {
 }
 
 /// Checks an unpacked export: a directory holding `entities.xml`.
-pub(crate) fn check_dir(path: &Path) -> Result<CheckReport, Error> {
+pub(crate) fn check_dir(
+    path: &Path,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<CheckReport, Error> {
     let input = path.display().to_string();
     let entities = path.join("entities.xml");
     if !entities.is_file() {
         return Err(Error::from(ArchiveError::NoEntities { entries: 0 }).in_file(path));
     }
+    let extras = xml_beside(path);
+    let size = |p: &Path| fs::metadata(p).map_or(0, |m| m.len());
+    let total = size(&entities) + extras.iter().map(|p| size(p)).sum::<u64>();
+    let mut meter = Meter::new(on_progress, total);
     let mut files = Vec::new();
     let open = |p: &Path| File::open(p).map_err(|e| Error::from(e).in_file(p));
-    let (check, mut audit) = check_xml("entities.xml", open(&entities)?)?;
+    let (check, mut audit) = check_xml("entities.xml", open(&entities)?, &mut |n| meter.tick(n))?;
     files.push(check);
-    for extra in xml_beside(path) {
+    for extra in extras {
         let name = extra
             .strip_prefix(path)
             .unwrap_or(&extra)
             .to_string_lossy()
             .into_owned();
-        files.push(check_xml(&name, open(&extra)?)?.0);
+        files.push(check_xml(&name, open(&extra)?, &mut |n| meter.tick(n))?.0);
     }
     let descriptor_path = path.join("exportDescriptor.properties");
     let descriptor = fs::read(&descriptor_path)

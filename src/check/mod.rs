@@ -12,6 +12,7 @@ mod audit;
 mod users;
 
 use crate::decode::Decoder;
+use crate::driver::Progress;
 use crate::error::Error;
 use crate::location::Location;
 use crate::report::{CodePoint, Report, Tally};
@@ -239,7 +240,12 @@ fn first_curable(r: &Report) -> Option<(Location, String)> {
 }
 
 /// Checks one XML stream: its verdict and what the audit saw.
-fn check_xml<R: Read>(name: &str, mut input: R) -> Result<(XmlFileCheck, Auditor), Error> {
+/// Checks one XML stream; `tick` hears the number of bytes of each read.
+fn check_xml<R: Read>(
+    name: &str,
+    mut input: R,
+    tick: &mut dyn FnMut(u64),
+) -> Result<(XmlFileCheck, Auditor), Error> {
     let mut decoder = Decoder::default();
     let limits = Limits {
         max_token: crate::DEFAULT_MAX_TAG_SIZE,
@@ -257,6 +263,7 @@ fn check_xml<R: Read>(name: &str, mut input: R) -> Result<(XmlFileCheck, Auditor
             Err(e) => return Err(Error::from(e).in_file(name)),
         };
         bytes += n as u64;
+        tick(n as u64);
         if let Err(e) = decoder.write(&buf[..n], &mut stage, &mut NullSink) {
             fatal = Some(e);
             break;
@@ -650,20 +657,19 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
 /// # Ok::<(), backup_fix::Error>(())
 /// ```
 pub fn check_xml_stream<R: Read>(name: &str, input: R) -> Result<CheckReport, Error> {
-    let (file, audit) = check_xml(name, input)?;
+    let (file, audit) = check_xml(name, input, &mut |_| {})?;
+    Ok(single_file_report(name.to_string(), file, &audit))
+}
+
+/// The report on one XML file checked alone.
+fn single_file_report(name: String, file: XmlFileCheck, audit: &Auditor) -> CheckReport {
     let kind = match file.product {
         Some(Product::Jira) => "Jira entities.xml",
         Some(Product::Confluence) => "Confluence entities.xml",
         Some(Product::ActiveObjects) => "Active Objects data",
         _ => "XML file",
     };
-    Ok(assemble(
-        name.to_string(),
-        kind.to_string(),
-        vec![file],
-        &audit,
-        Vec::new(),
-    ))
+    assemble(name, kind.to_string(), vec![file], audit, Vec::new())
 }
 
 /// The report from the files' verdicts, what the audit of `entities.xml`
@@ -705,9 +711,31 @@ fn assemble(
 /// # Ok::<(), backup_fix::Error>(())
 /// ```
 pub fn check_path(path: &Path) -> Result<CheckReport, Error> {
+    check_path_with_progress(path, &mut |_| {})
+}
+
+/// [`check_path`], telling `on_progress` how far it has got: bytes of XML
+/// checked out of the XML the backup holds (uncompressed sizes, as the zip's
+/// directory or the file system states them), or, for a compressed XML file,
+/// compressed bytes read out of the file's size. Attachments are not read,
+/// so they do not count.
+///
+/// ```no_run
+/// use backup_fix::check::check_path_with_progress;
+/// let report = check_path_with_progress("backup.zip".as_ref(), &mut |p| {
+///     if let Some(total) = p.total {
+///         eprint!("\r{} of {} bytes checked", p.read, total);
+///     }
+/// })?;
+/// # Ok::<(), backup_fix::Error>(())
+/// ```
+pub fn check_path_with_progress(
+    path: &Path,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<CheckReport, Error> {
     if path.as_os_str() != "-" {
         if path.is_dir() {
-            return archive::check_dir(path);
+            return archive::check_dir(path, on_progress);
         }
         let mut head = [0u8; 4];
         let n = std::fs::File::open(path)
@@ -717,10 +745,17 @@ pub fn check_path(path: &Path) -> Result<CheckReport, Error> {
             .extension()
             .is_some_and(|x| x.eq_ignore_ascii_case("zip"));
         if named_zip || crate::archive::is_zip(&head[..n]) {
-            return archive::check_zip(path);
+            return archive::check_zip(path, on_progress);
         }
     }
     let name = path.display().to_string();
-    let (reader, _, _) = crate::driver::files::open_decoded(path)?;
-    check_xml_stream(&name, reader)
+    let (reader, total, raw) = crate::driver::files::open_decoded(path)?;
+    on_progress(Progress { read: 0, total });
+    let (file, audit) = check_xml(&name, reader, &mut |_| {
+        on_progress(Progress {
+            read: raw.get(),
+            total,
+        });
+    })?;
+    Ok(single_file_report(name, file, &audit))
 }

@@ -1,6 +1,8 @@
 //! `backup-fix check`: the offline pre-flight verdict.
 
-use backup_fix::check::check_path;
+use crate::progress_bar;
+use backup_fix::check::check_path_with_progress;
+use backup_fix::driver::Progress;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -12,11 +14,22 @@ pub(crate) struct CheckArgs {
     /// Print the report as JSON instead of the screen.
     #[arg(long)]
     json: bool,
+    /// No progress bar (it shows only on a terminal anyway).
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// Runs `backup-fix check`; returns whether something blocks the import.
 pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<bool> {
-    let report = check_path(&args.input)?;
+    let bar = progress_bar(args.quiet);
+    let checked = check_path_with_progress(&args.input, &mut |p: Progress| {
+        if let Some(total) = p.total {
+            bar.set_length(total);
+        }
+        bar.set_position(p.read);
+    });
+    bar.finish_and_clear();
+    let report = checked?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
