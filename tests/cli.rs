@@ -349,3 +349,47 @@ fn check_exit_codes_and_json() {
     assert_eq!(v["files"][0]["first_error"]["fix_cures"], false);
     assert_eq!(run(&["check"]).status.code(), Some(2));
 }
+
+/// Runs with standard output a pipe whose reader has gone (`| head` that
+/// already quit): the command must not panic and must keep its exit status.
+fn run_reader_gone(args: &[&str]) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_reader_that_went_away_is_not_a_panic_and_keeps_the_verdict() {
+    let sample = sample();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/confluence/5.9.zip");
+    for (args, code) in [
+        (vec!["check", sample.to_str().unwrap()], 1),
+        (vec!["check", sample.to_str().unwrap(), "--json"], 1),
+        (vec!["check", corpus.to_str().unwrap()], 0),
+    ] {
+        let o = run_reader_gone(&args);
+        let err = stderr(&o);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
+    }
+    let tree = tempfile::tempdir().unwrap();
+    let issue = tree.path().join("data/attachments/ABC/10000/ABC-1");
+    std::fs::create_dir_all(&issue).unwrap();
+    std::fs::write(issue.join("10100"), b"attachment").unwrap();
+    let out = tree.path().join("media");
+    for extra in [&[][..], &["--json"][..]] {
+        let mut args = vec!["split", tree.path().to_str().unwrap(), "-o"];
+        args.push(out.to_str().unwrap());
+        args.push("--dry-run");
+        args.extend_from_slice(extra);
+        let o = run_reader_gone(&args);
+        let err = stderr(&o);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+    }
+}

@@ -1,6 +1,6 @@
 //! `backup-fix check`: the offline pre-flight verdict.
 
-use crate::progress_bar;
+use crate::{print_out, progress_bar};
 use backup_fix::check::check_path_with_progress;
 use backup_fix::driver::Progress;
 use clap::Args;
@@ -30,10 +30,11 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<bool> {
     });
     bar.finish_and_clear();
     let report = checked?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    let text = if args.json {
+        serde_json::to_string_pretty(&report)? + "\n"
     } else {
-        print!("{report}");
-    }
+        report.to_string()
+    };
+    print_out(&text)?;
     Ok(report.blocks_import())
 }

@@ -97,6 +97,18 @@ pub(crate) fn rate(bytes: u64, elapsed: Duration) -> String {
     format!("{:.0} MB/s", bytes as f64 / secs / 1e6)
 }
 
+/// Writes `text` to standard output. A reader that went away (`| head`) is
+/// not an error: the work is done, and the exit status must still say how
+/// it went rather than report a broken pipe.
+pub(crate) fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
 /// Writes a JSON report file.
 pub(crate) fn write_json(path: &Path, value: &serde_json::Value) -> anyhow::Result<()> {
     use anyhow::Context;

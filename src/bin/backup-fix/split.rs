@@ -1,13 +1,13 @@
 //! `backup-fix split`: media zips the cloud importer accepts.
 
-use crate::{parse_size, progress_bar, rate};
+use crate::{parse_size, print_out, progress_bar, rate};
 use backup_fix::split::{
     Compress, DEFAULT_MIN_SIZE, MANIFEST, Manifest, SplitError, SplitOptions, SplitProgress,
     ZipStatus, plan, split,
 };
 use clap::{Args, CommandFactory, ValueEnum};
 use indicatif::HumanBytes;
-use std::io::Write;
+use std::fmt::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -113,9 +113,7 @@ pub(crate) fn run(args: &SplitArgs) -> anyhow::Result<()> {
         Err(e) => return Err(e.into()),
     };
     if args.json {
-        let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, &manifest)?;
-        writeln!(out)?;
+        print_out(&(serde_json::to_string_pretty(&manifest)? + "\n"))?;
     }
     if args.quiet {
         return Ok(());
@@ -136,9 +134,9 @@ pub(crate) fn run(args: &SplitArgs) -> anyhow::Result<()> {
         }
     }
     if !args.json {
-        print_table(&manifest);
+        let mut text = table(&manifest);
         if args.dry_run {
-            println!("Dry run: nothing was written.");
+            text.push_str("Dry run: nothing was written.\n");
         } else {
             let written = manifest
                 .zips
@@ -146,7 +144,8 @@ pub(crate) fn run(args: &SplitArgs) -> anyhow::Result<()> {
                 .filter(|z| z.status == ZipStatus::Written)
                 .count();
             let elapsed = started.elapsed();
-            println!(
+            let _ = writeln!(
+                text,
                 "Wrote {written} zip(s), kept {} in {:.1} s ({}); manifest: {}",
                 manifest.zips.len() - written,
                 elapsed.as_secs_f64(),
@@ -154,11 +153,14 @@ pub(crate) fn run(args: &SplitArgs) -> anyhow::Result<()> {
                 args.output.join(MANIFEST).display()
             );
         }
+        print_out(&text)?;
     }
     Ok(())
 }
 
-fn print_table(m: &Manifest) {
+/// The manifest as a table, with the order to import the zips.
+fn table(m: &Manifest) -> String {
+    let mut text = String::new();
     let name_w = m
         .zips
         .iter()
@@ -166,7 +168,8 @@ fn print_table(m: &Manifest) {
         .max()
         .unwrap_or(3)
         .max(3);
-    println!(
+    let _ = writeln!(
+        text,
         "{:>5}  {:<name_w$}  {:>11}  {:>8}  {:<5}  {:<8}  contents",
         "order", "zip", "size", "entries", "CRC", "status"
     );
@@ -184,7 +187,8 @@ fn print_table(m: &Manifest) {
         };
         let size = HumanBytes(z.size).to_string();
         let oversize = if z.oversize { " [OVERSIZE]" } else { "" };
-        println!(
+        let _ = writeln!(
+            text,
             "{:>5}  {:<name_w$}  {:>11}  {:>8}  {:<5}  {:<8}  {}{oversize}",
             z.order,
             z.name,
@@ -195,15 +199,18 @@ fn print_table(m: &Manifest) {
             z.contents()
         );
     }
-    println!(
+    let _ = writeln!(
+        text,
         "Total: {} zip(s), {} entries, {} ({} of data).",
         m.zips.len(),
         m.entries,
         HumanBytes(m.size),
         HumanBytes(m.bytes)
     );
-    println!(
+    let _ = writeln!(
+        text,
         "Import them in Jira Cloud (Import media) one at a time, waiting for each to finish, in this order: {}",
         m.import_order().join(", ")
     );
+    text
 }
