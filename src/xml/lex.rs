@@ -545,6 +545,53 @@ mod tests {
         assert!(matches!(scan_name(b"1abc", 0, ""), Err(Stop::Bad(0, _))));
     }
 
+    /// The name's end by the definition: characters while they are name characters.
+    fn name_end_by_definition(b: &[u8], k: usize) -> Result<usize, Stop> {
+        let mut k = k;
+        loop {
+            match char_at(&b[k..]) {
+                Some((c, n)) if is_name_char(c) => k += n,
+                Some(_) => return Ok(k),
+                None if k == b.len() => return Err(Stop::Incomplete),
+                // A truncated character: not a name character.
+                None => return Ok(k),
+            }
+        }
+    }
+
+    #[test]
+    fn the_name_scan_agrees_with_the_definition_for_every_byte_and_place() {
+        // Every byte value at every place up to 18, followed by name
+        // characters, a multi-byte character, or the end.
+        for tail in [&b"xyzxyzxyz="[..], "é=".as_bytes(), b""] {
+            for at in 1..18 {
+                for c in 0..=255u8 {
+                    let mut b = vec![b'a'; at];
+                    b.push(c);
+                    b.extend_from_slice(tail);
+                    let Ok(text) = std::str::from_utf8(&b) else {
+                        continue;
+                    };
+                    let want = name_end_by_definition(text.as_bytes(), 1);
+                    assert_eq!(scan_name(&b, 0, ""), want, "{text:?}");
+                }
+            }
+        }
+        for c in 0x80..=0x10FFFF_u32 {
+            let Some(ch) = char::from_u32(c) else {
+                continue;
+            };
+            // Every 97th code point, and each where name-ness changes.
+            let prev = char::from_u32(c - 1).unwrap_or(ch);
+            if c % 97 != 0 && is_name_char(ch) == is_name_char(prev) {
+                continue;
+            }
+            let text = format!("abcde{ch}fghijk=");
+            let want = name_end_by_definition(text.as_bytes(), 1);
+            assert_eq!(scan_name(text.as_bytes(), 0, ""), want, "{text:?}");
+        }
+    }
+
     #[test]
     fn references_are_classified() {
         assert_eq!(reference(b"&amp;x", 0, false), Ok(Reference::Valid(5)));
