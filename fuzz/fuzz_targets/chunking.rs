@@ -11,7 +11,9 @@ fn run(data: &[u8], cuts: &[usize], options: &Options) -> Result<(Vec<u8>, Repor
     let mut from = 0;
     for &cut in cuts.iter().chain(std::iter::once(&data.len())) {
         let cut = cut.clamp(from, data.len());
-        fixer.write(&data[from..cut], &mut out).map_err(|e| e.to_string())?;
+        fixer
+            .write(&data[from..cut], &mut out)
+            .map_err(|e| e.to_string())?;
         from = cut;
     }
     let report = fixer.finish(&mut out).map_err(|e| e.to_string())?;
@@ -33,5 +35,9 @@ fuzz_target!(|input: &[u8]| {
     }
     let step = usize::from(step % 17) + 1;
     let cuts: Vec<usize> = (step..data.len()).step_by(step).collect();
-    assert_eq!(run(data, &cuts, &options), run(data, &[], &options), "piece size {step}");
+    assert_eq!(
+        run(data, &cuts, &options),
+        run(data, &[], &options),
+        "piece size {step}"
+    );
 });
