@@ -170,12 +170,17 @@ fn an_explicit_zone_on_a_real_export_matches_the_file_repair() {
         .find(|x| x.name == "entities.xml")
         .unwrap();
     assert_eq!(entities.report.timestamps, file_report.timestamps);
-    // No timezoneId to correct: the descriptor is copied as it was.
-    assert!(!report.descriptor_rewritten);
-    assert_eq!(
-        entry(&out, "exportDescriptor.properties").content,
-        zip_entry(&corpus("5.9.zip"), "exportDescriptor.properties")
-    );
+    // The export stated no zone: its descriptor now says UTC, every other
+    // byte as it was.
+    assert!(report.descriptor_rewritten);
+    let mut expected = zip_entry(&corpus("5.9.zip"), "exportDescriptor.properties");
+    expected.extend_from_slice(b"timezoneId=UTC\n");
+    assert_eq!(entry(&out, "exportDescriptor.properties").content, expected);
+    // And check on the result sees UTC timestamps: no advice to convert again.
+    let checked = backup_fix::check::check_path(&output).unwrap();
+    let codes: Vec<_> = checked.findings.iter().map(|f| f.code).collect();
+    assert!(codes.contains(&"utc-zone"), "{checked}");
+    assert!(!codes.contains(&"local-timestamps"), "{checked}");
 }
 
 #[test]

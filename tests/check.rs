@@ -163,6 +163,26 @@ fn the_base_url_is_found_and_the_flag_suggested() {
 }
 
 #[test]
+fn a_base_url_already_on_a_cloud_site_needs_no_remapping() {
+    for url in [
+        "https://acme.atlassian.net",
+        "https://ACME.Atlassian.NET:443/jira",
+    ] {
+        let r = check(&jira(&format!("    jira.baseurl : {url}\n"), ""));
+        let f = r.findings.iter().find(|f| f.code == "cloud-base-url");
+        let f = f.unwrap_or_else(|| panic!("{url}: {r}"));
+        assert!(f.fix.is_none(), "{url}");
+        assert!(!r.findings.iter().any(|f| f.code == "base-url"));
+    }
+    // A look-alike host is not a cloud site.
+    let r = check(&jira(
+        "    jira.baseurl : http://atlassian.net.corp.example:8080\n",
+        "",
+    ));
+    assert!(r.findings.iter().any(|f| f.code == "base-url"), "{r}");
+}
+
+#[test]
 fn the_two_broken_corpus_files_are_reported_where_java_reports_them() {
     for (file, line, column) in [
         ("asciichar28/entities.xml", 56, 41),

@@ -52,8 +52,10 @@ pub(crate) fn parse(bytes: &[u8]) -> Descriptor {
 ///
 /// When timestamps are converted to UTC (`options.tz` set), the descriptor's
 /// `timezoneId` becomes `UTC`, so that no importer converts them a second
-/// time. Every other byte stays as it was (comments, other keys, line ends);
-/// a descriptor without `timezoneId`, or already saying `UTC`, is unchanged.
+/// time; a descriptor without one (server exports) gets `timezoneId=UTC`
+/// appended, so the repaired export states the zone its timestamps are now
+/// in. Every other byte stays as it was (comments, other keys, line ends);
+/// a descriptor already saying `UTC` is unchanged.
 ///
 /// ```
 /// use backup_fix::{Options, TzChoice, archive::rewrite_export_descriptor};
@@ -61,11 +63,15 @@ pub(crate) fn parse(bytes: &[u8]) -> Descriptor {
 /// assert_eq!(rewrite_export_descriptor(props, &Options::default()), None);
 /// let utc = rewrite_export_descriptor(props, &Options::default().tz(TzChoice::Auto));
 /// assert_eq!(utc.as_deref(), Some(&b"exportType=space\r\ntimezoneId = UTC\r\n"[..]));
+/// let server = b"exportType=all\nbuildNumber=6169\n";
+/// let utc = rewrite_export_descriptor(server, &Options::default().tz(TzChoice::Auto));
+/// assert_eq!(utc.as_deref(), Some(&b"exportType=all\nbuildNumber=6169\ntimezoneId=UTC\n"[..]));
 /// ```
 pub fn rewrite_export_descriptor(bytes: &[u8], options: &Options) -> Option<Vec<u8>> {
     options.tz.as_ref()?;
     let mut out = Vec::with_capacity(bytes.len() + 8);
     let mut changed = false;
+    let mut stated = false;
     // Inside the continuation lines of a replaced value (a line ending in an
     // odd number of backslashes continues on the next).
     let mut continued = false;
@@ -79,6 +85,7 @@ pub fn rewrite_export_descriptor(bytes: &[u8], options: &Options) -> Option<Vec<
             continue;
         }
         if let Some(at) = timezone_value(body) {
+            stated = true;
             let value = &body[at..];
             if value != b"UTC" {
                 out.extend_from_slice(&body[..at]);
@@ -90,6 +97,20 @@ pub fn rewrite_export_descriptor(bytes: &[u8], options: &Options) -> Option<Vec<
             }
         }
         out.extend_from_slice(line);
+    }
+    if !stated {
+        // The file's own line end; a last line without one is ended first.
+        let eol: &[u8] = if bytes.windows(2).any(|w| w == b"\r\n") {
+            b"\r\n"
+        } else {
+            b"\n"
+        };
+        if !out.is_empty() && !out.ends_with(b"\n") {
+            out.extend_from_slice(eol);
+        }
+        out.extend_from_slice(b"timezoneId=UTC");
+        out.extend_from_slice(eol);
+        changed = true;
     }
     changed.then_some(out)
 }
@@ -172,12 +193,23 @@ mod tests {
     }
 
     #[test]
+    fn a_descriptor_without_a_zone_gains_one_in_its_own_line_ends() {
+        // Comments and look-alike keys are not the zone.
+        assert_eq!(
+            utc(b"exportType=all\n# timezoneId=Europe/Berlin\ntimezoneIdx=1\n").as_deref(),
+            Some("exportType=all\n# timezoneId=Europe/Berlin\ntimezoneIdx=1\ntimezoneId=UTC\n")
+        );
+        assert_eq!(
+            utc(b"exportType=all\r\nbuildNumber=6169").as_deref(),
+            Some("exportType=all\r\nbuildNumber=6169\r\ntimezoneId=UTC\r\n")
+        );
+        assert_eq!(utc(b"").as_deref(), Some("timezoneId=UTC\n"));
+    }
+
+    #[test]
     fn descriptor_is_left_alone_when_nothing_to_say() {
         assert_eq!(utc(b"timezoneId=UTC\n"), None);
-        assert_eq!(
-            utc(b"exportType=all\n# timezoneId=Europe/Berlin\ntimezoneIdx=1\n"),
-            None
-        );
+        assert_eq!(utc(b"x=1\r\n  timezoneId : UTC\r\n"), None);
         assert_eq!(
             rewrite_export_descriptor(b"timezoneId=Europe/Berlin\n", &Options::default()),
             None,

@@ -330,6 +330,14 @@ fn jira_version(build: &str) -> Option<(u32, u32, u32)> {
 }
 
 /// Whether a zone name means UTC (no offset, ever).
+/// Whether a base URL is on an Atlassian cloud site (`*.atlassian.net`):
+/// the links were remapped already.
+fn is_cloud_site(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', ':', '?', '#']).next().unwrap_or("");
+    host.to_ascii_lowercase().ends_with(".atlassian.net")
+}
+
 fn is_utc(zone: &str) -> bool {
     let name = zone.strip_prefix("Etc/").unwrap_or(zone);
     [
@@ -591,6 +599,16 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
         _ => {}
     }
     match &facts.base_url {
+        Some(base) if is_cloud_site(&base.value) => out.push(finding(
+            Severity::Pass,
+            "Links",
+            "cloud-base-url",
+            format!(
+                "base URL {} (from {}) is already an Atlassian cloud site",
+                base.value, base.source
+            ),
+            None,
+        )),
         Some(base) => out.push(finding(
             Severity::Pass,
             "Links",
