@@ -173,3 +173,19 @@ fn cloud_url_fails_clearly_when_the_backup_states_no_base_url() {
         .expect("no base URL");
     assert!(err.to_string().contains("--map-url OLD=NEW"), "{err}");
 }
+
+#[test]
+fn every_attribute_holding_a_link_is_rewritten_among_those_that_do_not() {
+    // Values without links before, between and after; two links in one
+    // value; a link next to a removed reference; a `://` that is not a link.
+    let input = "<entity-engine-xml>\n<Action id=\"1\" a=\"x:/y\" body=\"see http://jira.corp:8080/browse/A-1 and http://jira.corp:8080/browse/A-2\" \
+                 c=\"plain\" d='http://jira.corp:8080/x&#1;' e=\"ftp://jira.corp:8080/\" f=\"http://jira.corp:8080\"/>\n</entity-engine-xml>\n";
+    let (out, report) = fixed(input, &opts(&[JIRA]));
+    let expected = "<entity-engine-xml>\n<Action id=\"1\" a=\"x:/y\" body=\"see https://acme.atlassian.net/browse/A-1 and https://acme.atlassian.net/browse/A-2\" \
+                    c=\"plain\" d='https://acme.atlassian.net/x' e=\"ftp://jira.corp:8080/\" f=\"https://acme.atlassian.net\"/>\n</entity-engine-xml>\n";
+    assert_eq!(out, expected);
+    assert_eq!(report.links.as_ref().unwrap().mappings[0].count, 4);
+    if let Some(r) = sax_bytes(&[out.as_bytes()]) {
+        assert_eq!(r, vec![support::Sax::Ok]);
+    }
+}

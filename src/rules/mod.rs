@@ -724,14 +724,27 @@ impl Rules for RuleSet {
             _ => {}
         }
         if let Some(links) = self.links.as_mut()
-            && urls::has_scheme_separator(tag.raw)
+            && let Some(mut at) = urls::scheme_separator_from(tag.raw, 0)
         {
+            // Only values holding a `://` can hold a link.
             for (_, range) in tag.attributes() {
-                if edits.covers(&range) {
+                if at < range.start {
+                    match urls::scheme_separator_from(tag.raw, range.start) {
+                        Some(next) => at = next,
+                        None => break,
+                    }
+                }
+                if at >= range.end {
                     continue;
                 }
-                if let Some(with) = links.value(&tag.value(range.clone())) {
-                    edits.replace(range, &with);
+                if !edits.covers(&range)
+                    && let Some(with) = links.value(&tag.value(range.clone()))
+                {
+                    edits.replace(range.clone(), &with);
+                }
+                match urls::scheme_separator_from(tag.raw, range.end) {
+                    Some(next) => at = next,
+                    None => break,
                 }
             }
         }

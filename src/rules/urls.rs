@@ -231,10 +231,17 @@ pub(crate) struct LinkRewriter {
     last_other: Vec<u8>,
 }
 
-/// Whether `b` contains `://`: anchored on `/`, which short markup rarely
-/// holds (a tag's closing `/>` aside), so it is cheaper than a substring search.
-pub(crate) fn has_scheme_separator(b: &[u8]) -> bool {
-    memchr::memchr_iter(b'/', b).any(|k| k > 0 && b[k - 1] == b':' && b.get(k + 1) == Some(&b'/'))
+/// Where the first `://` at or after `from` in `b` is.
+pub(crate) fn scheme_separator_from(b: &[u8], from: usize) -> Option<usize> {
+    let rest = b.get(from..)?;
+    scheme_separator().find(rest).map(|k| from + k)
+}
+
+/// The searcher for `://`, built once.
+fn scheme_separator() -> &'static memchr::memmem::Finder<'static> {
+    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    FINDER.get_or_init(|| memchr::memmem::Finder::new(b"://"))
 }
 
 fn preceded_ok(b: Option<u8>) -> bool {
@@ -484,8 +491,8 @@ impl LinkRewriter {
         let mut emitted = 0;
         let mut wrote = false;
         let mut search = 0;
-        for c in memchr::memchr_iter(b':', b) {
-            if c < search || b.get(c + 1..c + 3) != Some(b"//") {
+        for c in scheme_separator().find_iter(b) {
+            if c < search {
                 continue;
             }
             match self.decide(b, c, prev, end_final) {
@@ -526,6 +533,11 @@ impl LinkRewriter {
     /// written nothing, when the piece passes unchanged.
     pub(crate) fn text<S: Sink>(&mut self, piece: &[u8], out: &mut S) -> bool {
         if piece.is_empty() {
+            return false;
+        }
+        // The indentation between rows: nothing to rewrite or to hold back.
+        if self.carry.is_empty() && piece.len() <= 64 && piece.iter().all(u8::is_ascii_whitespace) {
+            self.prev = piece.last().copied();
             return false;
         }
         let joined;
