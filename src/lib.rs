@@ -45,6 +45,7 @@ mod report;
 mod rules;
 mod sanitize;
 mod sink;
+mod spill;
 pub mod split;
 pub mod stages;
 pub mod synth;

@@ -176,6 +176,8 @@ pub(crate) fn read_central_directory<R: Read + Seek>(
             entries.len()
         )));
     }
+    // Every entry is held until the end: no room to spare.
+    entries.shrink_to_fit();
     Ok(entries)
 }
 

@@ -153,11 +153,20 @@ pub(crate) fn plan(entries: Vec<SourceEntry>) -> Result<Plan, ArchiveError> {
     let prefix_display = ent.display[..ent.display.len() - "entities.xml".len()].to_owned();
     let moved_from = (!prefix_raw.is_empty()).then(|| prefix_display.clone());
 
-    let mut planned = Vec::with_capacity(entries.len());
-    let mut seen = HashSet::with_capacity(entries.len());
+    // First the decisions, (strip, action) per entry, while the entries
+    // stay where they are; then each entry moves into its plan.
+    let mut decided: Vec<((usize, usize), Action)> = Vec::with_capacity(entries.len());
+    // Hashes of the output names: 8 bytes per entry, not a copy of each
+    // name. A repeated hash is confirmed against the names themselves.
+    let mut seen: HashSet<u64> = HashSet::with_capacity(entries.len());
+    let hash = |name: &str| {
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(name, &mut h);
+        std::hash::Hasher::finish(&h)
+    };
     let mut has_activeobjects = false;
     let mut descriptor = None;
-    for src in entries {
+    for (i, src) in entries.iter().enumerate() {
         let moved = (prefix_raw.len(), prefix_display.len());
         let (strip, action) = if prefix_raw.is_empty() {
             ((0, 0), None)
@@ -189,12 +198,15 @@ pub(crate) fn plan(entries: Vec<SourceEntry>) -> Result<Plan, ArchiveError> {
                 Action::Copy
             }
         });
-        if action != Action::Drop && !seen.insert(out_display.to_owned()) {
+        let earlier = || entries.iter().zip(&decided);
+        if action != Action::Drop
+            && !seen.insert(hash(out_display))
+            && earlier()
+                .any(|(e, &(strip, a))| a != Action::Drop && &e.display[strip.1..] == out_display)
+        {
             return Err(ArchiveError::DuplicateName {
                 after_move: moved_from.is_some()
-                    && planned
-                        .iter()
-                        .all(|p: &Planned| p.src.display != out_display),
+                    && earlier().all(|(e, _)| e.display != out_display),
                 name: out_display.to_owned(),
             });
         }
@@ -202,10 +214,24 @@ pub(crate) fn plan(entries: Vec<SourceEntry>) -> Result<Plan, ArchiveError> {
             has_activeobjects = true;
         }
         if action == Action::Descriptor {
-            descriptor = Some(planned.len());
+            descriptor = Some(i);
         }
-        planned.push(Planned { src, strip, action });
+        decided.push((strip, action));
     }
+    drop(seen);
+    // Moved from the back, giving the entries' memory back as it goes, so
+    // the entries and their plans are never held twice over.
+    let mut entries = entries;
+    let mut planned = Vec::with_capacity(entries.len());
+    let step = (entries.len() / 8).max(4096);
+    while let (Some(src), Some((strip, action))) = (entries.pop(), decided.pop()) {
+        planned.push(Planned { src, strip, action });
+        if entries.len().is_multiple_of(step) {
+            entries.shrink_to_fit();
+            decided.shrink_to_fit();
+        }
+    }
+    planned.reverse();
     Ok(Plan {
         entries: planned,
         moved_from,

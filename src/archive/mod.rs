@@ -391,6 +391,7 @@ pub fn fix_zip(
         block_size: archive.block_size.max(64 << 10),
         check_copies: archive.check_copies,
         force_zip64: archive.force_zip64,
+        scratch: dir.clone(),
     };
     let mut tick = |read| {
         progress(Progress {

@@ -39,6 +39,8 @@ pub(crate) struct Settings {
     pub block_size: usize,
     pub check_copies: bool,
     pub force_zip64: bool,
+    /// Where a large output central directory waits (the output's directory).
+    pub scratch: std::path::PathBuf,
 }
 
 /// Size of the reads from the input file and of inflated chunks.
@@ -619,7 +621,12 @@ fn writer_thread(
     rx: Receiver<ToWriter>,
     packed: &Pool,
 ) -> WriterResult {
-    let mut z = ZipOut::new(BufWriter::with_capacity(CHUNK, file), settings.force_zip64);
+    let mut z = ZipOut::new(
+        BufWriter::with_capacity(CHUNK, file),
+        settings.force_zip64,
+        &settings.scratch,
+        crate::spill::IN_MEMORY,
+    );
     let mut order = Vec::new();
     let mut chain = CrcChain::default();
     let mut compressed = 0u64;

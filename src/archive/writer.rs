@@ -10,7 +10,9 @@
 //! only when the sizes need it. No data descriptors are written.
 
 use crate::archive::entry::{FLAG_DATA_DESCRIPTOR, LOCAL_HEADER_LEN, LOCAL_SIG, ZIP64_EXTRA};
+use crate::spill::Spill;
 use std::io::{self, Seek, SeekFrom, Write};
+use std::path::Path;
 
 const CENTRAL_SIG: u32 = 0x0201_4b50;
 const EOCD_SIG: u32 = 0x0605_4b50;
@@ -76,7 +78,10 @@ struct Open {
 pub(crate) struct ZipOut<W: Write + Seek> {
     w: W,
     pos: u64,
-    central: Vec<u8>,
+    /// The central directory, spilled beside the output when large.
+    central: Spill,
+    /// Scratch for one central record.
+    record: Vec<u8>,
     written: Vec<Written>,
     open: Option<Open>,
     force_zip64: bool,
@@ -110,12 +115,15 @@ fn len16(what: &str, v: usize) -> io::Result<u16> {
 
 impl<W: Write + Seek> ZipOut<W> {
     /// A writer at the start of `w`. With `force_zip64`, every entry and the
-    /// end of the directory use zip64 records even when not needed.
-    pub fn new(w: W, force_zip64: bool) -> Self {
+    /// end of the directory use zip64 records even when not needed. A
+    /// central directory larger than `central_in_memory` bytes goes to a
+    /// temporary file in `scratch` (the output's directory) until the end.
+    pub fn new(w: W, force_zip64: bool, scratch: &Path, central_in_memory: usize) -> Self {
         Self {
             w,
             pos: 0,
-            central: Vec::new(),
+            central: Spill::new(scratch, central_in_memory),
+            record: Vec::new(),
             written: Vec::new(),
             open: None,
             force_zip64,
@@ -297,7 +305,8 @@ impl<W: Write + Seek> ZipOut<W> {
         } else {
             meta.version_needed.max(VERSION_ZIP64)
         };
-        let c = &mut self.central;
+        let c = &mut self.record;
+        c.clear();
         le32(c, CENTRAL_SIG);
         le16(c, meta.version_made_by);
         le16(c, needed);
@@ -318,7 +327,7 @@ impl<W: Write + Seek> ZipOut<W> {
         c.extend_from_slice(&meta.name);
         c.extend_from_slice(&extra);
         c.extend_from_slice(&meta.comment);
-        Ok(())
+        self.central.push(&self.record)
     }
 
     /// Writes the central directory and end records; returns the writer,
@@ -326,9 +335,9 @@ impl<W: Write + Seek> ZipOut<W> {
     pub fn finish(mut self, comment: &[u8]) -> io::Result<(W, Vec<Written>, bool)> {
         self.finish_check()?;
         let cd_offset = self.pos;
-        let central = std::mem::take(&mut self.central);
-        self.put(&central)?;
-        let cd_size = central.len() as u64;
+        let central = std::mem::replace(&mut self.central, Spill::new(Path::new("."), 0));
+        let cd_size = central.len();
+        central.drain(|bytes| self.put(bytes))?;
         let count = self.written.len() as u64;
         let zip64 =
             self.force_zip64 || count >= 0xFFFF || cd_offset >= U32_LIMIT || cd_size >= U32_LIMIT;
@@ -398,8 +407,15 @@ mod tests {
         e.finish().unwrap()
     }
 
-    fn build(force: bool) -> Vec<u8> {
-        let mut z = ZipOut::new(Cursor::new(Vec::new()), force);
+    /// A two-entry zip; `in_memory` bounds the central directory kept in
+    /// memory (0: it is spilled to a temporary file from the first record).
+    fn build(force: bool, in_memory: usize) -> Vec<u8> {
+        let mut z = ZipOut::new(
+            Cursor::new(Vec::new()),
+            force,
+            &std::env::temp_dir(),
+            in_memory,
+        );
         let stored = b"stored bytes";
         z.begin_copy(
             meta("a/stored.txt", 0),
@@ -434,9 +450,10 @@ mod tests {
     }
 
     #[test]
-    fn written_zips_read_back_with_and_without_zip64() {
-        for force in [false, true] {
-            let bytes = build(force);
+    fn written_zips_read_back_with_and_without_zip64_and_spilling() {
+        for (force, in_memory) in [(false, 1 << 20), (true, 1 << 20), (false, 0), (true, 60)] {
+            let bytes = build(force, in_memory);
+            assert_eq!(bytes, build(force, 1 << 20), "spilling changes nothing");
             let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
             assert_eq!(archive.len(), 2);
             assert_eq!(archive.comment(), b"archive comment");
@@ -459,7 +476,7 @@ mod tests {
 
     #[test]
     fn streamed_local_header_is_patched_like_commons_compress() {
-        let bytes = build(false);
+        let bytes = build(false, 1 << 20);
         // Second entry's local header: after the first (30 + 12 name + 12 data).
         let at = 30 + 12 + 12;
         assert_eq!(&bytes[at..at + 4], &LOCAL_SIG.to_le_bytes());
@@ -476,7 +493,12 @@ mod tests {
 
     #[test]
     fn a_copy_whose_data_differs_from_its_declared_size_fails() {
-        let mut z = ZipOut::new(Cursor::new(Vec::new()), false);
+        let mut z = ZipOut::new(
+            Cursor::new(Vec::new()),
+            false,
+            &std::env::temp_dir(),
+            1 << 20,
+        );
         let s = Sizes {
             crc: 0,
             compressed: 5,

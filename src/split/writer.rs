@@ -4,6 +4,7 @@
 //! to a limit and in a temporary file beyond it, then write the end records.
 //! Memory per writer is a few MiB whatever the zip's size or entry count.
 
+use crate::spill::{self, Spill};
 use crate::split::error::SplitError;
 use crate::split::format::{
     DEFLATED, Header, STORED, dos_datetime, external_attributes, write_end,
@@ -14,13 +15,11 @@ use crate::split::sniff::worth_deflating;
 use crate::split::walk::{Tree, mtime};
 use crate::split::zipread::{ReadError, read_local};
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Size of the output buffer; file data is read straight into it.
 const BUF: usize = 1 << 20;
-/// Central directory bytes kept in memory before spilling to a temporary file.
-const CENTRAL_IN_MEMORY: usize = 4 << 20;
 /// Bytes sniffed to choose stored or deflated.
 const SNIFF: usize = 512;
 
@@ -35,31 +34,6 @@ pub(crate) enum Input<'a> {
         /// An open handle of this writer's own.
         file: File,
     },
-}
-
-/// The central directory being collected.
-struct Spill {
-    mem: Vec<u8>,
-    file: Option<BufWriter<File>>,
-    dir: PathBuf,
-}
-
-impl Spill {
-    fn push(&mut self, bytes: &[u8]) -> io::Result<()> {
-        if self.file.is_none() && self.mem.len() + bytes.len() > CENTRAL_IN_MEMORY {
-            let mut f = BufWriter::new(tempfile::tempfile_in(&self.dir)?);
-            f.write_all(&self.mem)?;
-            self.mem = Vec::new();
-            self.file = Some(f);
-        }
-        match &mut self.file {
-            Some(f) => f.write_all(bytes),
-            None => {
-                self.mem.extend_from_slice(bytes);
-                Ok(())
-            }
-        }
-    }
 }
 
 /// One zip being written.
@@ -103,11 +77,7 @@ impl ZipOut {
             buf: vec![0; BUF],
             len: 0,
             flushed: 0,
-            central: Spill {
-                mem: Vec::new(),
-                file: None,
-                dir: scratch.to_path_buf(),
-            },
+            central: Spill::new(scratch, spill::IN_MEMORY),
             central_len: 0,
             entries: 0,
             scratch: Vec::with_capacity(512),
@@ -471,29 +441,9 @@ impl ZipOut {
     /// The caller flushes the file to disk if it wants to.
     pub(crate) fn finish(mut self) -> Result<u64, SplitError> {
         let cd_offset = self.pos();
-        let spill = std::mem::replace(
-            &mut self.central,
-            Spill {
-                mem: Vec::new(),
-                file: None,
-                dir: PathBuf::new(),
-            },
-        );
-        match spill.file {
-            None => self.put(&spill.mem).map_err(|e| self.out_err(e))?,
-            Some(w) => {
-                let mut f = w.into_inner().map_err(|e| self.out_err(e.into_error()))?;
-                f.seek(SeekFrom::Start(0)).map_err(|e| self.out_err(e))?;
-                let mut chunk = vec![0u8; 256 << 10];
-                loop {
-                    let n = f.read(&mut chunk).map_err(|e| self.out_err(e))?;
-                    if n == 0 {
-                        break;
-                    }
-                    self.put(&chunk[..n]).map_err(|e| self.out_err(e))?;
-                }
-            }
-        }
+        let spill = std::mem::replace(&mut self.central, Spill::new(Path::new("."), 0));
+        let mut copy = |bytes: &[u8]| self.put(bytes);
+        spill.drain(&mut copy).map_err(|e| self.out_err(e))?;
         let mut end = Vec::with_capacity(128);
         write_end(self.entries, cd_offset, self.central_len, &mut end);
         self.put(&end).map_err(|e| self.out_err(e))?;
