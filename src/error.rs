@@ -67,6 +67,10 @@ pub enum Error {
     /// `write` or `finish` was called after the fixer had failed or finished.
     #[error("the fixer was used after it {0}; create a new one for each input")]
     Finished(&'static str),
+    /// The run was stopped by [`interrupt::request`](crate::interrupt::request)
+    /// (Ctrl-C); its temporary output was removed.
+    #[error("interrupted; nothing was written (run it again to start over)")]
+    Interrupted,
     /// Reading or writing failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -116,6 +120,16 @@ fn at_byte(offset: u64) -> String {
 }
 
 impl Error {
+    /// Whether the run was stopped by an interrupt (Ctrl-C), looking
+    /// through the file and entry it happened in.
+    pub fn is_interrupted(&self) -> bool {
+        match self {
+            Error::Interrupted => true,
+            Error::File { cause, .. } | Error::InEntry { cause, .. } => cause.is_interrupted(),
+            _ => false,
+        }
+    }
+
     /// Wraps the error with the path of the file it concerns.
     pub fn in_file(self, path: impl Into<PathBuf>) -> Error {
         match self {

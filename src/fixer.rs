@@ -338,6 +338,7 @@ pub(crate) fn scan_facts_from<R: Read>(
         if done(&stage.rules) {
             return Ok(stage.rules.observer.facts.clone());
         }
+        crate::interrupt::check()?;
         let n = match input.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,

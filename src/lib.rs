@@ -40,6 +40,7 @@ mod decode;
 pub mod driver;
 mod error;
 mod fixer;
+pub mod interrupt;
 mod location;
 mod report;
 mod rules;

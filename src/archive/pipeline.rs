@@ -519,6 +519,7 @@ fn read_entry(
     let mut hung_up = false;
     let mut remaining = src.compressed_size;
     while remaining > 0 {
+        crate::interrupt::check()?;
         let n = remaining.min(raw.len() as u64) as usize;
         file.read_exact(&mut raw[..n]).map_err(|e| {
             Error::Archive(ArchiveError::CorruptEntry {

@@ -256,6 +256,7 @@ fn check_xml<R: Read>(
     let mut bytes = 0u64;
     let mut fatal: Option<Error> = None;
     loop {
+        crate::interrupt::check().map_err(|e| e.in_file(name))?;
         let n = match input.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,

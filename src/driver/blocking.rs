@@ -54,6 +54,7 @@ pub fn run_fixer<R: Read, W: Write>(
     let mut buf = vec![0u8; CHUNK_SIZE];
     let mut read = 0u64;
     loop {
+        crate::interrupt::check()?;
         let n = match input.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,

@@ -165,6 +165,12 @@ pub enum SplitError {
     /// The run was cancelled.
     #[error("cancelled; run again with the same arguments to resume")]
     Cancelled,
+    /// The run was stopped by [`interrupt::request`](crate::interrupt::request)
+    /// (Ctrl-C). Complete zips are kept, the zip being written was removed.
+    #[error(
+        "interrupted; the zips already complete are kept: run again with the same arguments to resume"
+    )]
+    Interrupted,
 }
 
 impl SplitError {

@@ -197,6 +197,9 @@ impl ListWriter {
 
     /// Appends a record; records must come in the stable order.
     pub(crate) fn push(&mut self, rec: &Record) -> Result<(), SplitError> {
+        if crate::interrupt::requested() {
+            return Err(SplitError::Interrupted);
+        }
         if rec.name.len() > usize::from(u16::MAX) {
             return Err(SplitError::Invalid {
                 path: PathBuf::from(&rec.name),

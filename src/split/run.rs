@@ -533,7 +533,7 @@ impl Plan {
                 Some(Ok((status, check))) => {
                     reports.push(ZipReport::new(zip, status, Some(&check)))
                 }
-                Some(Err(SplitError::Cancelled)) | None => {}
+                Some(Err(SplitError::Cancelled | SplitError::Interrupted)) | None => {}
                 Some(Err(e)) => {
                     if first_err.is_none() {
                         first_err = Some(e);
@@ -543,6 +543,9 @@ impl Plan {
         }
         if let Some(e) = first_err {
             return Err(e);
+        }
+        if crate::interrupt::requested() {
+            return Err(SplitError::Interrupted);
         }
         if reports.len() != n {
             return Err(SplitError::Cancelled);
@@ -717,6 +720,9 @@ impl Plan {
         let mut out = ZipOut::create(partial, outdir)?;
         let mut records = ListReader::open(self.list.path(), zip.start)?;
         for _ in 0..zip.entries {
+            if crate::interrupt::requested() {
+                return Err(SplitError::Interrupted);
+            }
             if shared.stop.load(Ordering::Relaxed) {
                 return Err(SplitError::Cancelled);
             }

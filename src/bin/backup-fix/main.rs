@@ -117,8 +117,23 @@ pub(crate) fn write_json(path: &Path, value: &serde_json::Value) -> anyhow::Resu
         .with_context(|| format!("{}: cannot write report", path.display()))
 }
 
+/// Ctrl-C (or SIGTERM) asks the running work to stop: it removes its
+/// temporary output and the command exits 130. A second one exits at once.
+fn stop_on_signal() {
+    let installed = ctrlc::set_handler(|| {
+        if backup_fix::interrupt::requested() {
+            std::process::exit(130);
+        }
+        backup_fix::interrupt::request();
+    });
+    if let Err(e) = installed {
+        eprintln!("backup-fix: warning: Ctrl-C will not clean up: {e}");
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    stop_on_signal();
     let result = match &cli.command {
         Command::Fix(args) => fix::run(args),
         Command::Check(args) => match check::run(args) {
@@ -131,7 +146,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("backup-fix: error: {e:#}");
-            ExitCode::from(1)
+            if backup_fix::interrupt::requested() {
+                ExitCode::from(130)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }
