@@ -35,9 +35,10 @@ pub(crate) const LOCAL_HEADER_LEN: u64 = 30;
 #[derive(Clone, Debug)]
 pub(crate) struct SourceEntry {
     /// The name as stored.
-    pub name: Vec<u8>,
-    /// The name decoded for people and for path checks.
-    pub display: String,
+    pub name: Box<[u8]>,
+    /// The decoded name when it differs from the stored bytes (CP437 names,
+    /// Info-ZIP Unicode paths); most names are UTF-8 and not held twice.
+    display: Option<Box<str>>,
     pub version_made_by: u16,
     pub version_needed: u16,
     pub flags: u16,
@@ -52,12 +53,49 @@ pub(crate) struct SourceEntry {
     /// Where the local header starts in the input file.
     pub header_offset: u64,
     /// The central extra fields, without the zip64 field (rewritten on output).
-    pub central_extra: Vec<u8>,
+    pub central_extra: Box<[u8]>,
     /// The entry comment as stored.
-    pub comment: Vec<u8>,
+    pub comment: Box<[u8]>,
 }
 
 impl SourceEntry {
+    /// The name decoded for people and for path checks.
+    pub fn display(&self) -> &str {
+        match &self.display {
+            Some(d) => d,
+            // Without an override the stored name is this UTF-8 text.
+            None => std::str::from_utf8(&self.name).unwrap_or_default(),
+        }
+    }
+
+    /// A deflated file entry of this UTF-8 name, otherwise empty.
+    #[cfg(test)]
+    pub fn named(name: &str) -> SourceEntry {
+        SourceEntry {
+            name: name.as_bytes().into(),
+            display: None,
+            version_made_by: 20,
+            version_needed: 20,
+            flags: 0,
+            method: 8,
+            time: 0,
+            date: 0,
+            crc: 0,
+            compressed_size: 0,
+            size: 0,
+            internal_attr: 0,
+            external_attr: 0,
+            header_offset: 0,
+            central_extra: Box::default(),
+            comment: Box::default(),
+        }
+    }
+
+    /// Sets the decoded name, held only when it differs from the stored bytes.
+    pub fn set_display(&mut self, display: String) {
+        self.display = (display.as_bytes() != &*self.name).then(|| display.into_boxed_str());
+    }
+
     /// A directory entry (its name ends in a slash).
     pub fn is_dir(&self) -> bool {
         self.name.ends_with(b"/") || self.name.ends_with(b"\\")
@@ -276,9 +314,9 @@ pub(crate) fn each_central_record<R: Read + Seek>(
             }
         })?;
         count += 1;
-        each(SourceEntry {
-            name,
-            display,
+        let mut entry = SourceEntry {
+            name: name.into_boxed_slice(),
+            display: None,
             version_made_by: u16_at(&fixed, 4),
             version_needed: u16_at(&fixed, 6),
             flags,
@@ -291,9 +329,11 @@ pub(crate) fn each_central_record<R: Read + Seek>(
             internal_attr: u16_at(&fixed, 36),
             external_attr: u32_at(&fixed, 38),
             header_offset,
-            central_extra: strip_extra(&extra, &[ZIP64_EXTRA]),
-            comment,
-        })?;
+            central_extra: strip_extra(&extra, &[ZIP64_EXTRA]).into_boxed_slice(),
+            comment: comment.into_boxed_slice(),
+        };
+        entry.set_display(display);
+        each(entry)?;
     }
     Ok(count)
 }
@@ -315,7 +355,7 @@ pub(crate) fn read_local_header<R: Read + Seek>(
     file_len: u64,
 ) -> Result<LocalHeader, ArchiveError> {
     let corrupt = |detail: String| ArchiveError::CorruptEntry {
-        entry: entry.display.clone(),
+        entry: entry.display().to_owned(),
         detail,
     };
     let at = entry.header_offset;
@@ -402,6 +442,22 @@ mod tests {
         assert_eq!(decode_name(b"caf\xc3\xa9", false), "café");
         assert_eq!(decode_name(b"M\x84rz", false), "März");
         assert_eq!(decode_name(b"\xff", false), "\u{a0}");
+    }
+
+    #[test]
+    fn a_decoded_name_is_held_only_when_it_differs_from_the_bytes() {
+        let mut e = SourceEntry::named("data/café.png");
+        e.set_display(decode_name(&e.name, true));
+        assert_eq!(e.display(), "data/café.png");
+        assert!(e.display.is_none(), "a UTF-8 name is not held twice");
+        let mut e = SourceEntry::named("");
+        e.name = b"M\x84rz.txt"[..].into();
+        e.set_display(decode_name(&e.name, false));
+        assert_eq!(e.display(), "März.txt");
+        assert_eq!(
+            &*e.name, b"M\x84rz.txt",
+            "the stored bytes stay as they were"
+        );
     }
 
     #[test]

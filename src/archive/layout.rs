@@ -71,7 +71,7 @@ impl Planned {
 
     /// The output name decoded.
     pub fn out_display(&self) -> &str {
-        &self.src.display[self.strip.1..]
+        &self.src.display()[self.strip.1..]
     }
 
     /// Whether the entry is renamed.
@@ -105,9 +105,9 @@ fn file_name(display: &str) -> &str {
 /// Plans the repair of an archive with these entries.
 pub(crate) fn plan(entries: Vec<SourceEntry>) -> Result<Plan, ArchiveError> {
     for e in &entries {
-        if let Some(why) = unsafe_name(&e.display) {
+        if let Some(why) = unsafe_name(e.display()) {
             return Err(ArchiveError::UnsafeName {
-                entry: e.display.clone(),
+                entry: e.display().to_owned(),
                 why,
             });
         }
@@ -120,7 +120,7 @@ pub(crate) fn plan(entries: Vec<SourceEntry>) -> Result<Plan, ArchiveError> {
         }
         if e.encrypted() {
             return Err(ArchiveError::Encrypted {
-                entry: e.display.clone(),
+                entry: e.display().to_owned(),
             });
         }
     }
@@ -128,7 +128,7 @@ pub(crate) fn plan(entries: Vec<SourceEntry>) -> Result<Plan, ArchiveError> {
         .iter()
         .enumerate()
         .filter(|(_, e)| {
-            !e.is_dir() && !is_junk(&e.display) && file_name(&e.display) == "entities.xml"
+            !e.is_dir() && !is_junk(e.display()) && file_name(e.display()) == "entities.xml"
         })
         .map(|(i, _)| i)
         .collect();
@@ -141,8 +141,8 @@ pub(crate) fn plan(entries: Vec<SourceEntry>) -> Result<Plan, ArchiveError> {
         [one] => *one,
         [a, b, ..] => {
             return Err(ArchiveError::TwoEntities {
-                first: entries[*a].display.clone(),
-                second: entries[*b].display.clone(),
+                first: entries[*a].display().to_owned(),
+                second: entries[*b].display().to_owned(),
             });
         }
     };
@@ -150,7 +150,7 @@ pub(crate) fn plan(entries: Vec<SourceEntry>) -> Result<Plan, ArchiveError> {
     let ent = &entries[entities];
     let prefix_len = ent.name.len() - "entities.xml".len();
     let prefix_raw = ent.name[..prefix_len].to_vec();
-    let prefix_display = ent.display[..ent.display.len() - "entities.xml".len()].to_owned();
+    let prefix_display = ent.display()[..ent.display().len() - "entities.xml".len()].to_owned();
     let moved_from = (!prefix_raw.is_empty()).then(|| prefix_display.clone());
 
     // First the decisions, (strip, action) per entry, while the entries
@@ -170,20 +170,20 @@ pub(crate) fn plan(entries: Vec<SourceEntry>) -> Result<Plan, ArchiveError> {
         let moved = (prefix_raw.len(), prefix_display.len());
         let (strip, action) = if prefix_raw.is_empty() {
             ((0, 0), None)
-        } else if src.name.starts_with(&prefix_raw) && src.display.starts_with(&prefix_display) {
+        } else if src.name.starts_with(&prefix_raw) && src.display().starts_with(&prefix_display) {
             if src.name.len() == prefix_raw.len() {
                 // The folder's own directory entry.
                 (moved, Some(Action::Drop))
             } else {
                 (moved, None)
             }
-        } else if src.is_dir() && prefix_display.starts_with(&src.display) {
+        } else if src.is_dir() && prefix_display.starts_with(src.display()) {
             // A parent of the folder (`a/` when moving `a/b/`).
             ((0, 0), Some(Action::Drop))
         } else {
             ((0, 0), None)
         };
-        let out_display = &src.display[strip.1..];
+        let out_display = &src.display()[strip.1..];
         let action = action.unwrap_or_else(|| {
             if src.is_dir() || is_junk(out_display) {
                 Action::Copy
@@ -202,11 +202,11 @@ pub(crate) fn plan(entries: Vec<SourceEntry>) -> Result<Plan, ArchiveError> {
         if action != Action::Drop
             && !seen.insert(hash(out_display))
             && earlier()
-                .any(|(e, &(strip, a))| a != Action::Drop && &e.display[strip.1..] == out_display)
+                .any(|(e, &(strip, a))| a != Action::Drop && &e.display()[strip.1..] == out_display)
         {
             return Err(ArchiveError::DuplicateName {
                 after_move: moved_from.is_some()
-                    && earlier().all(|(e, _)| e.display != out_display),
+                    && earlier().all(|(e, _)| e.display() != out_display),
                 name: out_display.to_owned(),
             });
         }
@@ -300,24 +300,7 @@ mod tests {
     use super::*;
 
     fn entry(name: &str) -> SourceEntry {
-        SourceEntry {
-            name: name.as_bytes().to_vec(),
-            display: name.to_owned(),
-            version_made_by: 20,
-            version_needed: 20,
-            flags: 0,
-            method: 8,
-            time: 0,
-            date: 0,
-            crc: 0,
-            compressed_size: 0,
-            size: 0,
-            internal_attr: 0,
-            external_attr: 0,
-            header_offset: 0,
-            central_extra: Vec::new(),
-            comment: Vec::new(),
-        }
+        SourceEntry::named(name)
     }
 
     fn names(p: &Plan) -> Vec<(&str, Action)> {

@@ -271,7 +271,7 @@ pub(crate) fn read_small_entry(
     };
     let fault = |f: inflate::Fault| {
         Error::Archive(ArchiveError::CorruptEntry {
-            entry: e.display.clone(),
+            entry: e.display().to_owned(),
             detail: f.describe(),
         })
     };

@@ -119,7 +119,7 @@ impl From<Error> for Stop {
 }
 
 fn entry_error(p: &Planned, fault: Fault) -> Error {
-    let entry = p.src.display.clone();
+    let entry = p.src.display().to_owned();
     Error::Archive(match fault {
         Fault::TooLarge { declared } => ArchiveError::SizeExceeded { entry, declared },
         Fault::Method(method) => ArchiveError::UnsupportedMethod { entry, method },
@@ -358,7 +358,7 @@ fn transform(
                 Some(facts) => Fixer::with_facts(options.clone(), facts.clone()),
                 None => Fixer::new(options.clone()),
             }
-            .map_err(|e| Stop::Failed(e.in_entry(&p.src.display)))?;
+            .map_err(|e| Stop::Failed(e.in_entry(p.src.display())))?;
             let mut sink = BlockSink::new(settings.block_size, &jtx, wtx, blocks);
             let mut first = idx == plan.entities;
             // An XML error may be the symptom of a damaged archive: read the
@@ -366,7 +366,7 @@ fn transform(
             // real cause, is what the user sees.
             let in_entry = |e: Error| match drain(&rrx) {
                 Some(damage) => Stop::Failed(damage),
-                None => Stop::Failed(e.in_entry(&p.src.display)),
+                None => Stop::Failed(e.in_entry(p.src.display())),
             };
             loop {
                 match recv()? {
@@ -388,7 +388,7 @@ fn transform(
             }
             let report = fixer
                 .finish(&mut sink)
-                .map_err(|e| Stop::Failed(e.in_entry(&p.src.display)))?;
+                .map_err(|e| Stop::Failed(e.in_entry(p.src.display())))?;
             sink.finish()?;
             send(ToWriter::EndStream)?;
             reports.push((idx, report));
@@ -523,7 +523,7 @@ fn read_entry(
         let n = remaining.min(raw.len() as u64) as usize;
         file.read_exact(&mut raw[..n]).map_err(|e| {
             Error::Archive(ArchiveError::CorruptEntry {
-                entry: src.display.clone(),
+                entry: src.display().to_owned(),
                 detail: format!("its data cannot be read: {e}"),
             })
         })?;
@@ -588,7 +588,7 @@ fn meta_for(p: &Planned, local_extra: Vec<u8>, stream_level: Option<u32>) -> Ent
             renamed_extra(&src.central_extra, p.out_name(), p.out_display()),
         )
     } else {
-        (local_extra, src.central_extra.clone())
+        (local_extra, src.central_extra.to_vec())
     };
     let mut meta = EntryMeta {
         name: p.out_name().to_vec(),
@@ -602,7 +602,7 @@ fn meta_for(p: &Planned, local_extra: Vec<u8>, stream_level: Option<u32>) -> Ent
         external_attr: src.external_attr,
         local_extra,
         central_extra,
-        comment: src.comment.clone(),
+        comment: src.comment.to_vec(),
     };
     if let Some(level) = stream_level {
         meta.method = METHOD_DEFLATE;

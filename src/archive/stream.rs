@@ -28,10 +28,10 @@ pub(crate) fn scan_entry(
     let mut reader = open_entry(file, len, entry)?;
     let scanned = scan_facts_from(&mut reader, options, known);
     // A damaged entry is reported as such, not as the XML error it causes.
-    if let Some(damage) = reader.damage(&entry.display) {
+    if let Some(damage) = reader.damage(entry.display()) {
         return Err(damage);
     }
-    scanned.map_err(|e| e.in_entry(&entry.display))
+    scanned.map_err(|e| e.in_entry(entry.display()))
 }
 
 /// The inflated content of `entry`, read from the zip `file` (of length
@@ -45,7 +45,7 @@ pub(crate) fn open_entry<'f>(
     let local = read_local_header(file, entry, len)?;
     file.seek(SeekFrom::Start(local.data_start))?;
     let inflater = Inflater::new(entry.method, entry.size, entry.crc, READ_SIZE)
-        .map_err(|f| corrupt(&entry.display, f))?;
+        .map_err(|f| corrupt(entry.display(), f))?;
     Ok(EntryReader {
         raw: Read::take(file, entry.compressed_size),
         inflater: Some(inflater),

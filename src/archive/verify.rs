@@ -56,7 +56,7 @@ pub(crate) fn verify<'a>(
             ));
         };
         i += 1;
-        if e.name != name
+        if *e.name != *name
             || e.crc != w.sizes.crc
             || e.compressed_size != w.sizes.compressed
             || e.size != w.sizes.uncompressed
@@ -65,7 +65,11 @@ pub(crate) fn verify<'a>(
         {
             return Err(fail(format!(
                 "entry {} reads back as {} bytes, {} compressed, CRC {:08x}, at byte {}",
-                e.display, e.size, e.compressed_size, e.crc, e.header_offset
+                e.display(),
+                e.size,
+                e.compressed_size,
+                e.crc,
+                e.header_offset
             )));
         }
         let mut fixed = [0u8; LOCAL_HEADER_LEN as usize];
@@ -77,16 +81,17 @@ pub(crate) fn verify<'a>(
             .map_err(|err| {
                 fail(format!(
                     "entry {}: cannot read its local header: {err}",
-                    e.display
+                    e.display()
                 ))
             })?;
         if fixed[..4] != LOCAL_SIG.to_le_bytes()
-            || local_name != e.name
+            || *local_name != *e.name
             || le16(&fixed, 26) as usize != e.name.len()
         {
             return Err(fail(format!(
                 "entry {}: no matching local header at byte {}",
-                e.display, e.header_offset
+                e.display(),
+                e.header_offset
             )));
         }
         Ok(())
