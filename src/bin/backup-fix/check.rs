@@ -1,6 +1,6 @@
 //! `backup-fix check`: the offline pre-flight verdict.
 
-use crate::{print_out, progress_bar};
+use crate::{print_out, progress_bar, show_progress};
 use backup_fix::check::check_path_with_progress;
 use backup_fix::driver::Progress;
 use clap::Args;
@@ -22,12 +22,7 @@ pub(crate) struct CheckArgs {
 /// Runs `backup-fix check`; returns whether something blocks the import.
 pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<bool> {
     let bar = progress_bar(args.quiet);
-    let checked = check_path_with_progress(&args.input, &mut |p: Progress| {
-        if let Some(total) = p.total {
-            bar.set_length(total);
-        }
-        bar.set_position(p.read);
-    });
+    let checked = check_path_with_progress(&args.input, &mut |p: Progress| show_progress(&bar, p));
     bar.finish_and_clear();
     let report = checked?;
     let text = if args.json {

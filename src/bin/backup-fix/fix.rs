@@ -2,7 +2,7 @@
 
 mod archive;
 
-use crate::{parse_size, progress_bar, rate, write_json};
+use crate::{parse_size, progress_bar, rate, show_progress, write_json};
 use anyhow::Context;
 use backup_fix::driver::{Progress, fix_file};
 use backup_fix::{Error, Options, Report, TzChoice, UrlMapping};
@@ -98,35 +98,12 @@ pub(crate) fn run(args: &FixArgs) -> anyhow::Result<()> {
     }
     let bar = progress_bar(args.quiet);
     let started = Instant::now();
-    let mut on_progress = |p: Progress| {
-        if let Some(total) = p.total {
-            bar.set_length(total);
-        }
-        bar.set_position(p.read);
-    };
+    let mut on_progress = |p: Progress| show_progress(&bar, p);
     let result: Result<Report, Error> =
         fix_file(&args.input, &args.output, &options, &mut on_progress);
     bar.finish_and_clear();
     let elapsed = started.elapsed();
-    if let Some(path) = &args.report {
-        let value = match &result {
-            Ok(report) => serde_json::json!({
-                "ok": true,
-                "input": args.input,
-                "output": args.output,
-                "seconds": elapsed.as_secs_f64(),
-                "report": report,
-            }),
-            Err(e) => serde_json::json!({
-                "ok": false,
-                "input": args.input,
-                "output": args.output,
-                "error": e.to_string(),
-                "location": e.location(),
-            }),
-        };
-        write_json(path, &value)?;
-    }
+    write_report(args, elapsed, &result, "report")?;
     let report = result?;
     if !args.quiet {
         eprint!("{report}");
@@ -138,4 +115,34 @@ pub(crate) fn run(args: &FixArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Writes `--report FILE.json`, if asked for: the result under `key` (the
+/// file's or the archive's report), or the error and where it happened.
+fn write_report<T: serde::Serialize>(
+    args: &FixArgs,
+    elapsed: std::time::Duration,
+    result: &Result<T, Error>,
+    key: &str,
+) -> anyhow::Result<()> {
+    let Some(path) = &args.report else {
+        return Ok(());
+    };
+    let value = match result {
+        Ok(report) => serde_json::json!({
+            "ok": true,
+            "input": args.input,
+            "output": args.output,
+            "seconds": elapsed.as_secs_f64(),
+            key: report,
+        }),
+        Err(e) => serde_json::json!({
+            "ok": false,
+            "input": args.input,
+            "output": args.output,
+            "error": e.to_string(),
+            "location": e.location(),
+        }),
+    };
+    write_json(path, &value)
 }

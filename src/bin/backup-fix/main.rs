@@ -91,6 +91,14 @@ pub(crate) fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
+/// Shows how far a run has got on a bar from [`progress_bar`].
+pub(crate) fn show_progress(bar: &ProgressBar, p: backup_fix::driver::Progress) {
+    if let Some(total) = p.total {
+        bar.set_length(total);
+    }
+    bar.set_position(p.read);
+}
+
 /// Throughput as "123 MB/s".
 pub(crate) fn rate(bytes: u64, elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64().max(1e-6);

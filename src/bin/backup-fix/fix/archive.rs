@@ -2,7 +2,7 @@
 //! export through `backup_fix::archive::fix_zip` and prints its report.
 
 use super::FixArgs;
-use crate::{progress_bar, rate, write_json};
+use crate::{progress_bar, rate, show_progress};
 use backup_fix::archive::{ArchiveOptions, ArchiveReport, fix_zip};
 use backup_fix::driver::Progress;
 use backup_fix::{Error, Options};
@@ -37,12 +37,7 @@ pub(super) fn run(args: &FixArgs, options: &Options) -> anyhow::Result<()> {
     }
     let bar = progress_bar(args.quiet);
     let started = Instant::now();
-    let mut on_progress = |p: Progress| {
-        if let Some(total) = p.total {
-            bar.set_length(total);
-        }
-        bar.set_position(p.read);
-    };
+    let mut on_progress = |p: Progress| show_progress(&bar, p);
     let result: Result<ArchiveReport, Error> = fix_zip(
         &args.input,
         &args.output,
@@ -52,25 +47,7 @@ pub(super) fn run(args: &FixArgs, options: &Options) -> anyhow::Result<()> {
     );
     bar.finish_and_clear();
     let elapsed = started.elapsed();
-    if let Some(path) = &args.report {
-        let value = match &result {
-            Ok(report) => serde_json::json!({
-                "ok": true,
-                "input": args.input,
-                "output": args.output,
-                "seconds": elapsed.as_secs_f64(),
-                "archive": report,
-            }),
-            Err(e) => serde_json::json!({
-                "ok": false,
-                "input": args.input,
-                "output": args.output,
-                "error": e.to_string(),
-                "location": e.location(),
-            }),
-        };
-        write_json(path, &value)?;
-    }
+    super::write_report(args, elapsed, &result, "archive")?;
     // The library's message already carries the whole chain (file, entry,
     // cause, fix): print it once, not once per source.
     let report = result.map_err(|e| anyhow::anyhow!("{e}"))?;
