@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 pub(crate) const IN_MEMORY: usize = 4 << 20;
 
 /// Bytes collected in order, in memory or spilled to a temporary file.
+/// The default is an empty placeholder, to move a collected one out with
+/// `mem::take`.
+#[derive(Default)]
 pub(crate) struct Spill {
     mem: Vec<u8>,
     file: Option<BufWriter<File>>,

@@ -335,7 +335,7 @@ impl<W: Write + Seek> ZipOut<W> {
     pub fn finish(mut self, comment: &[u8]) -> io::Result<(W, Vec<Written>, bool)> {
         self.finish_check()?;
         let cd_offset = self.pos;
-        let central = std::mem::replace(&mut self.central, Spill::new(Path::new("."), 0));
+        let central = std::mem::take(&mut self.central);
         let cd_size = central.len();
         central.drain(|bytes| self.put(bytes))?;
         let count = self.written.len() as u64;

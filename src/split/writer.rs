@@ -441,7 +441,7 @@ impl ZipOut {
     /// The caller flushes the file to disk if it wants to.
     pub(crate) fn finish(mut self) -> Result<u64, SplitError> {
         let cd_offset = self.pos();
-        let spill = std::mem::replace(&mut self.central, Spill::new(Path::new("."), 0));
+        let spill = std::mem::take(&mut self.central);
         let mut copy = |bytes: &[u8]| self.put(bytes);
         spill.drain(&mut copy).map_err(|e| self.out_err(e))?;
         let mut end = Vec::with_capacity(128);
