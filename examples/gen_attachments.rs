@@ -5,26 +5,13 @@
 //! cargo run --release --example gen_attachments -- --size 500MiB [--projects 8] [--mean 256KiB] [--large 2x64MiB] [--oddities] -o jira-home
 //! ```
 
+#[path = "support/size.rs"]
+mod size;
+
 use backup_fix::synth::MediaTreeSynth;
 
 fn parse_size(s: &str) -> u64 {
-    let lower = s.to_ascii_lowercase();
-    let (num, mult) = if let Some(n) = lower.strip_suffix("gib") {
-        (n, 1u64 << 30)
-    } else if let Some(n) = lower.strip_suffix("mib") {
-        (n, 1 << 20)
-    } else if let Some(n) = lower.strip_suffix("kib") {
-        (n, 1 << 10)
-    } else {
-        (lower.as_str(), 1)
-    };
-    num.trim()
-        .parse::<u64>()
-        .map(|n| n * mult)
-        .unwrap_or_else(|_| {
-            eprintln!("gen_attachments: {s:?} is not a size like 500MiB");
-            std::process::exit(2)
-        })
+    size::parse_size("gen_attachments", s)
 }
 
 fn main() -> std::io::Result<()> {

@@ -4,27 +4,14 @@
 //! cargo run --release --example gen_backup -- --size 500MiB [--defects] [--huge-cdata 1GiB] -o entities.xml
 //! ```
 
+#[path = "support/size.rs"]
+mod size;
+
 use backup_fix::synth::JiraSynth;
 use std::io::Write;
 
 fn parse_size(s: &str) -> u64 {
-    let lower = s.to_ascii_lowercase();
-    let (num, mult) = if let Some(n) = lower.strip_suffix("gib") {
-        (n, 1u64 << 30)
-    } else if let Some(n) = lower.strip_suffix("mib") {
-        (n, 1 << 20)
-    } else if let Some(n) = lower.strip_suffix("kib") {
-        (n, 1 << 10)
-    } else {
-        (lower.as_str(), 1)
-    };
-    num.trim()
-        .parse::<u64>()
-        .map(|n| n * mult)
-        .unwrap_or_else(|_| {
-            eprintln!("gen_backup: {s:?} is not a size like 500MiB");
-            std::process::exit(2)
-        })
+    size::parse_size("gen_backup", s)
 }
 
 fn main() -> std::io::Result<()> {

@@ -7,24 +7,14 @@
 //!     [--level 6] [--data-descriptors] -o backup.zip
 //! ```
 
+#[path = "support/size.rs"]
+mod size;
+
 use backup_fix::synth::BackupZipSynth;
 use std::io::Write;
 
 fn parse_size(s: &str) -> u64 {
-    let lower = s.to_ascii_lowercase();
-    let (num, mult) = if let Some(n) = lower.strip_suffix("gib") {
-        (n, 1u64 << 30)
-    } else if let Some(n) = lower.strip_suffix("mib") {
-        (n, 1 << 20)
-    } else if let Some(n) = lower.strip_suffix("kib") {
-        (n, 1 << 10)
-    } else {
-        (lower.as_str(), 1)
-    };
-    num.trim()
-        .parse::<u64>()
-        .map(|n| n * mult)
-        .unwrap_or_else(|_| usage(&format!("{s:?} is not a size like 500MiB")))
+    size::parse_size("gen_backup_zip", s)
 }
 
 fn usage(msg: &str) -> ! {
