@@ -3,13 +3,17 @@
 //! `unzip -t` oracle.
 #![allow(dead_code)]
 
+#[path = "../unzip_oracle/mod.rs"]
+mod unzip_oracle;
+#[allow(unused_imports)] // not every test binary checks zips with unzip
+pub use unzip_oracle::assert_unzip_t;
+
 use backup_fix::archive::{ArchiveOptions, ArchiveReport, fix_zip};
 use backup_fix::synth::{BackupZipStats, BackupZipSynth, JiraSynth};
 use backup_fix::{Error, Options};
 use std::fs::File;
 use std::io::{BufWriter, Read};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// One entry of a zip as written: metadata, raw compressed bytes and content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,38 +132,6 @@ pub fn fix_with(
 /// Repairs with default options.
 pub fn fix(input: &Path, output: &Path) -> Result<ArchiveReport, Error> {
     fix_with(input, output, &ArchiveOptions::default())
-}
-
-/// Whether `unzip` can run; prints why the check is skipped when it cannot.
-pub fn unzip_available() -> bool {
-    let ok = Command::new("unzip")
-        .arg("-v")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("SKIPPED: `unzip` is not installed; the `unzip -t` checks did not run");
-    }
-    ok
-}
-
-/// Runs `unzip -t` on `path` and asserts it finds no error.
-pub fn assert_unzip_t(path: &Path) {
-    if !unzip_available() {
-        return;
-    }
-    let out = Command::new("unzip")
-        .arg("-t")
-        .arg(path)
-        .output()
-        .expect("unzip runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && text.contains("No errors detected"),
-        "unzip -t {}: {text}{}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Offsets of every occurrence of `needle` in `hay`.
