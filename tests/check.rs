@@ -4,7 +4,7 @@
 mod support;
 
 use backup_fix::check::{CheckReport, Severity, check_xml_stream};
-use support::{Sax, sax_bytes};
+use support::{Sax, finding_codes as codes, sax_bytes};
 
 fn check(xml: &str) -> CheckReport {
     check_xml_stream("entities.xml", xml.as_bytes()).expect("check runs")
@@ -14,14 +14,6 @@ fn jira(header: &str, rows: &str) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!--\n{header}-->\n<entity-engine-xml>\n{rows}</entity-engine-xml>\n"
     )
-}
-
-fn codes(r: &CheckReport, severity: Severity) -> Vec<&'static str> {
-    r.findings
-        .iter()
-        .filter(|f| f.severity == severity)
-        .map(|f| f.code)
-        .collect()
 }
 
 fn user(name: &str, email: &str) -> String {

@@ -10,15 +10,7 @@ mod support;
 use archive_support::{ACTIVEOBJECTS, ENTITIES, zip_of};
 use backup_fix::check::{CheckReport, Finding, Severity, check_path, check_path_with_progress};
 use std::path::Path;
-use support::corpus;
-
-fn codes(r: &CheckReport, severity: Severity) -> Vec<&'static str> {
-    r.findings
-        .iter()
-        .filter(|f| f.severity == severity)
-        .map(|f| f.code)
-        .collect()
-}
+use support::{corpus, finding_codes as codes};
 
 fn find<'a>(r: &'a CheckReport, code: &str) -> &'a Finding {
     r.findings

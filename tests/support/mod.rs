@@ -161,3 +161,15 @@ pub fn sax_bytes(docs: &[&[u8]]) -> Option<Vec<Sax>> {
     let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
     sax(&refs)
 }
+
+/// The codes of a check report's findings of one severity, in report order.
+pub fn finding_codes(
+    r: &backup_fix::check::CheckReport,
+    severity: backup_fix::check::Severity,
+) -> Vec<&'static str> {
+    r.findings
+        .iter()
+        .filter(|f| f.severity == severity)
+        .map(|f| f.code)
+        .collect()
+}
