@@ -51,6 +51,7 @@ pub mod split;
 pub mod stages;
 pub mod synth;
 mod xml;
+mod zip;
 
 pub use error::{Error, Malformed};
 pub use fixer::{DEFAULT_MAX_TAG_SIZE, Fixer, Options, fix_bytes, scan_facts};

@@ -1,6 +1,8 @@
-//! Bytes kept for the end of a file being written (a zip's central
-//! directory): in memory up to a limit, then in an anonymous temporary file
-//! beside the output, so memory does not grow with the number of entries.
+//! Per-entry state that must last to the end of a job, in memory up to a
+//! limit and then in anonymous temporary files, so memory does not grow with
+//! the number of entries: the bytes of a zip's central directory being
+//! written ([`Spill`]), and the hashes of names seen, to find repeats
+//! ([`HashRuns`]).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
@@ -80,6 +82,101 @@ impl Spill {
     }
 }
 
+/// 64-bit hashes collected to find the repeated ones: in memory up to a
+/// limit, then as sorted runs in anonymous temporary files, merged at the
+/// end. Eight bytes per value in memory at most, however many values.
+pub(crate) struct HashRuns {
+    mem: Vec<u64>,
+    runs: Vec<File>,
+    dir: PathBuf,
+    limit: usize,
+}
+
+impl HashRuns {
+    /// Holds up to `limit` hashes in memory; beyond, sorted runs go to `dir`.
+    pub(crate) fn new(dir: &Path, limit: usize) -> Self {
+        Self {
+            mem: Vec::new(),
+            runs: Vec::new(),
+            dir: dir.to_path_buf(),
+            limit: limit.max(1),
+        }
+    }
+
+    /// Adds one hash.
+    pub(crate) fn push(&mut self, h: u64) -> io::Result<()> {
+        self.mem.push(h);
+        if self.mem.len() >= self.limit {
+            self.mem.sort_unstable();
+            let mut f = BufWriter::new(tempfile::tempfile_in(&self.dir)?);
+            for v in &self.mem {
+                f.write_all(&v.to_le_bytes())?;
+            }
+            let mut f = f.into_inner().map_err(io::IntoInnerError::into_error)?;
+            f.seek(SeekFrom::Start(0))?;
+            self.runs.push(f);
+            self.mem.clear();
+        }
+        Ok(())
+    }
+
+    /// The hashes pushed more than once (each listed once, at most `cap`).
+    pub(crate) fn repeated(mut self, cap: usize) -> io::Result<Vec<u64>> {
+        self.mem.sort_unstable();
+        let mut out = Vec::new();
+        let mut last = None;
+        let mut note = |v: u64, out: &mut Vec<u64>| {
+            if last == Some(v) && out.last() != Some(&v) && out.len() < cap {
+                out.push(v);
+            }
+            last = Some(v);
+        };
+        if self.runs.is_empty() {
+            for &v in &self.mem {
+                note(v, &mut out);
+            }
+            return Ok(out);
+        }
+        // A k-way merge of the runs and what is left in memory.
+        let mut readers: Vec<io::BufReader<File>> =
+            self.runs.into_iter().map(io::BufReader::new).collect();
+        let next = |r: &mut io::BufReader<File>| -> io::Result<Option<u64>> {
+            let mut b = [0u8; 8];
+            match r.read_exact(&mut b) {
+                Ok(()) => Ok(Some(u64::from_le_bytes(b))),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
+                Err(e) => Err(e),
+            }
+        };
+        let mut heads = std::collections::BinaryHeap::new();
+        for (i, r) in readers.iter_mut().enumerate() {
+            if let Some(v) = next(r)? {
+                heads.push(std::cmp::Reverse((v, i)));
+            }
+        }
+        let mem_run = readers.len();
+        let mut mem_at = 0;
+        if let Some(&v) = self.mem.first() {
+            heads.push(std::cmp::Reverse((v, mem_run)));
+            mem_at = 1;
+        }
+        while let Some(std::cmp::Reverse((v, i))) = heads.pop() {
+            note(v, &mut out);
+            let following = if i == mem_run {
+                let v = self.mem.get(mem_at).copied();
+                mem_at += 1;
+                v
+            } else {
+                next(&mut readers[i])?
+            };
+            if let Some(n) = following {
+                heads.push(std::cmp::Reverse((n, i)));
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +209,30 @@ mod tests {
             assert_eq!(spilled, limit < want.len(), "limit {limit}");
         }
         assert_eq!(collected(0, &[]), (Vec::new(), false, 0));
+    }
+
+    #[test]
+    fn repeated_hashes_are_found_in_memory_and_across_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let values: Vec<u64> = (0..10_000u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect();
+        for limit in [1, 7, 100, 1 << 20] {
+            let mut h = HashRuns::new(dir.path(), limit);
+            for &v in &values {
+                h.push(v).unwrap();
+            }
+            h.push(values[42]).unwrap();
+            h.push(values[9_999]).unwrap();
+            h.push(values[42]).unwrap();
+            let mut want = vec![values[42], values[9_999]];
+            want.sort_unstable();
+            assert_eq!(h.repeated(10).unwrap(), want, "limit {limit}");
+        }
+        let mut h = HashRuns::new(dir.path(), 3);
+        for v in 0..10 {
+            h.push(v).unwrap();
+        }
+        assert!(h.repeated(10).unwrap().is_empty());
     }
 }

@@ -342,11 +342,11 @@ fn progress_of(path: &Path) -> Vec<(u64, u64)> {
 }
 
 #[test]
-fn progress_counts_the_xml_checked_up_to_its_total() {
+fn progress_counts_what_is_checked_up_to_its_total() {
     let dir = tempfile::tempdir().unwrap();
     let entities = confluence_entities(&[(201, 1, None, 4, "current")]);
     let ao = ACTIVEOBJECTS;
-    // A zip: the XML entries' sizes, not the attachments'.
+    // A zip: its bytes, attachments included (every entry's CRC is checked).
     let zip = dir.path().join("space.zip");
     zip_of(
         &zip,
@@ -356,14 +356,14 @@ fn progress_counts_the_xml_checked_up_to_its_total() {
             ("attachments/100/201/1", &[7u8; 5000], true),
         ],
     );
-    let xml = entities.len() as u64;
-    assert_eq!(progress_of(&zip).last(), Some(&(xml, xml)));
+    let zip_len = std::fs::metadata(&zip).unwrap().len();
+    assert_eq!(progress_of(&zip).last(), Some(&(zip_len, zip_len)));
     // An unpacked export: entities.xml and activeobjects.xml.
     let export = dir.path().join("export");
     std::fs::create_dir(&export).unwrap();
     std::fs::write(export.join("entities.xml"), &entities).unwrap();
     std::fs::write(export.join("activeobjects.xml"), ao).unwrap();
-    let both = xml + ao.len() as u64;
+    let both = entities.len() as u64 + ao.len() as u64;
     assert_eq!(progress_of(&export).last(), Some(&(both, both)));
     // A gzipped XML file: compressed bytes out of the file's size.
     let gz = dir.path().join("entities.xml.gz");

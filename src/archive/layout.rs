@@ -1,14 +1,16 @@
 //! Which backup an archive holds and what happens to each entry: finds the
 //! one `entities.xml`, moves a zipped folder's content to the root, picks the
-//! XML entries to repair, and refuses what cannot be imported safely
-//! (encrypted entries, unsafe names, duplicates).
+//! XML entries to repair, leaves out root directory entries, and refuses
+//! what cannot be imported safely (encrypted entries, unsafe names,
+//! duplicates), streaming the central directory rather than holding it.
 
-use crate::archive::entry::{
-    SourceEntry, UNICODE_PATH_EXTRA, extra_fields, push_extra, unsafe_name,
-};
 use crate::archive::error::ArchiveError;
+use crate::spill::HashRuns;
+use crate::zip::central::Entries;
+use crate::zip::name::{self, Verdict};
+use crate::zip::{CentralEntry, ReadError};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// What kind of backup an archive holds.
@@ -51,47 +53,65 @@ pub(crate) enum Action {
     Descriptor,
     /// Left out: the directory entry of the folder whose content moved to the root.
     Drop,
+    /// Left out: a directory entry for the archive's root (`/`, `./`), which holds nothing.
+    DropRoot,
 }
 
-/// One entry and its fate.
-#[derive(Clone, Debug)]
-pub(crate) struct Planned {
-    pub src: SourceEntry,
-    /// Bytes of the stored name left out of the output name (the folder
-    /// moved to the root), and characters of the decoded name.
-    strip: (usize, usize),
+/// One entry's fate, decided from its central record and the [`Survey`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Decision {
+    /// What is done with it.
     pub action: Action,
+    /// Bytes of the stored name left out of the output name (the folder
+    /// moved to the root), and bytes of the decoded name.
+    strip: (usize, usize),
 }
 
-impl Planned {
+impl Decision {
     /// The output name (raw bytes), the input's unless moved to the root.
-    pub fn out_name(&self) -> &[u8] {
-        &self.src.name[self.strip.0..]
+    pub fn out_name<'e>(&self, e: &'e CentralEntry) -> &'e [u8] {
+        &e.name[self.strip.0..]
     }
 
     /// The output name decoded.
-    pub fn out_display(&self) -> &str {
-        &self.src.display()[self.strip.1..]
+    pub fn out_display<'e>(&self, e: &'e CentralEntry) -> &'e str {
+        &e.display()[self.strip.1..]
     }
 
     /// Whether the entry is renamed.
     pub fn renamed(&self) -> bool {
         self.strip.0 > 0
     }
+
+    /// Whether the entry is written to the output.
+    pub fn kept(&self) -> bool {
+        !matches!(self.action, Action::Drop | Action::DropRoot)
+    }
 }
 
-/// The plan for a whole archive.
+/// What a first look at the whole central directory found: where
+/// `entities.xml` is, which folder moves to the root, the entries a repair
+/// needs before the rest (the descriptor, `entities.xml` itself for a facts
+/// pass). Everything else is decided entry by entry with [`Survey::decide`]
+/// as the directory is streamed again, so nothing per entry is held.
 #[derive(Clone, Debug)]
-pub(crate) struct Plan {
-    pub entries: Vec<Planned>,
-    /// The folder (with its trailing slash) whose content moved to the root.
-    pub moved_from: Option<String>,
-    /// Index in `entries` of `entities.xml`.
-    pub entities: usize,
+pub(crate) struct Survey {
+    /// Entries in the central directory.
+    pub entries: u64,
+    /// The `entities.xml` entry.
+    pub entities: CentralEntry,
+    /// The export descriptor, if present.
+    pub descriptor: Option<CentralEntry>,
     /// Whether an `activeobjects.xml` sits beside `entities.xml`.
     pub has_activeobjects: bool,
-    /// Index of `exportDescriptor.properties`, if present.
-    pub descriptor: Option<usize>,
+    /// The folder (with its trailing slash) whose content moves to the root.
+    pub moved_from: Option<String>,
+    /// Directory entries for the archive's root, left out.
+    pub root_entries: u64,
+    /// Uncompressed bytes of the XML entries.
+    pub xml_bytes: u64,
+    /// The folder's stored name and decoded name.
+    prefix: (Vec<u8>, String),
 }
 
 fn is_junk(display: &str) -> bool {
@@ -102,166 +122,210 @@ fn file_name(display: &str) -> &str {
     display.rsplit(['/', '\\']).next().unwrap_or(display)
 }
 
-/// Plans the repair of an archive with these entries.
-pub(crate) fn plan(entries: Vec<SourceEntry>) -> Result<Plan, ArchiveError> {
-    for e in &entries {
-        if let Some(why) = unsafe_name(e.display()) {
-            return Err(ArchiveError::UnsafeName {
-                entry: e.display().to_owned(),
-                why,
-            });
-        }
-        let header = String::from_utf8_lossy(&e.name);
-        if let Some(why) = unsafe_name(&header) {
-            return Err(ArchiveError::UnsafeName {
-                entry: header.into_owned(),
-                why,
-            });
+/// Hashes in memory before the rest spill (8 bytes each).
+const HASHES_IN_MEMORY: usize = 1 << 20;
+
+fn name_hash(name: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(name, &mut h);
+    std::hash::Hasher::finish(&h)
+}
+
+/// A problem found while surveying: the zip cannot be read, or its shape is refused.
+#[derive(Debug)]
+pub(crate) enum SurveyError {
+    /// Reading the central directory failed.
+    Read(ReadError),
+    /// The archive cannot be repaired or imported as it is.
+    Shape(ArchiveError),
+    /// A temporary file for the names could not be written.
+    Scratch(std::io::Error),
+}
+
+impl From<ReadError> for SurveyError {
+    fn from(e: ReadError) -> Self {
+        SurveyError::Read(e)
+    }
+}
+
+impl From<ArchiveError> for SurveyError {
+    fn from(e: ArchiveError) -> Self {
+        SurveyError::Shape(e)
+    }
+}
+
+/// Surveys the zip whose directory `open` reads (called once per pass: the
+/// directory is streamed two or three times, never held). `scratch` takes
+/// the name hashes of very large archives.
+pub(crate) fn survey<S: Entries>(
+    open: &mut dyn FnMut() -> Result<S, ReadError>,
+    scratch: &std::path::Path,
+) -> Result<Survey, SurveyError> {
+    // Pass 1: names, encryption, and where entities.xml is.
+    let mut central = open()?;
+    let mut candidates: Vec<CentralEntry> = Vec::new();
+    let mut root_entries = 0;
+    while let Some(e) = central.next_entry()? {
+        match name::judge(e.display(), &e.name) {
+            Verdict::Keep => {}
+            Verdict::DropRoot => {
+                root_entries += 1;
+                continue;
+            }
+            Verdict::Refuse(why) => {
+                return Err(ArchiveError::UnsafeName {
+                    entry: e.display().to_owned(),
+                    why,
+                }
+                .into());
+            }
         }
         if e.encrypted() {
             return Err(ArchiveError::Encrypted {
                 entry: e.display().to_owned(),
-            });
-        }
-    }
-    let candidates: Vec<usize> = entries
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| {
-            !e.is_dir() && !is_junk(e.display()) && file_name(e.display()) == "entities.xml"
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let entities = match candidates.as_slice() {
-        [] => {
-            return Err(ArchiveError::NoEntities {
-                entries: entries.len(),
-            });
-        }
-        [one] => *one,
-        [a, b, ..] => {
-            return Err(ArchiveError::TwoEntities {
-                first: entries[*a].display().to_owned(),
-                second: entries[*b].display().to_owned(),
-            });
-        }
-    };
-    // The folder holding entities.xml, as raw bytes of the stored name.
-    let ent = &entries[entities];
-    let prefix_len = ent.name.len() - "entities.xml".len();
-    let prefix_raw = ent.name[..prefix_len].to_vec();
-    let prefix_display = ent.display()[..ent.display().len() - "entities.xml".len()].to_owned();
-    let moved_from = (!prefix_raw.is_empty()).then(|| prefix_display.clone());
-
-    // First the decisions, (strip, action) per entry, while the entries
-    // stay where they are; then each entry moves into its plan.
-    let mut decided: Vec<((usize, usize), Action)> = Vec::with_capacity(entries.len());
-    // Hashes of the output names: 8 bytes per entry, not a copy of each
-    // name. A repeated hash is confirmed against the names themselves.
-    let mut seen: HashSet<u64> = HashSet::with_capacity(entries.len());
-    let hash = |name: &str| {
-        let mut h = std::hash::DefaultHasher::new();
-        std::hash::Hash::hash(name, &mut h);
-        std::hash::Hasher::finish(&h)
-    };
-    let mut has_activeobjects = false;
-    let mut descriptor = None;
-    for (i, src) in entries.iter().enumerate() {
-        let moved = (prefix_raw.len(), prefix_display.len());
-        let (strip, action) = if prefix_raw.is_empty() {
-            ((0, 0), None)
-        } else if src.name.starts_with(&prefix_raw) && src.display().starts_with(&prefix_display) {
-            if src.name.len() == prefix_raw.len() {
-                // The folder's own directory entry.
-                (moved, Some(Action::Drop))
-            } else {
-                (moved, None)
             }
-        } else if src.is_dir() && prefix_display.starts_with(src.display()) {
-            // A parent of the folder (`a/` when moving `a/b/`).
-            ((0, 0), Some(Action::Drop))
-        } else {
-            ((0, 0), None)
-        };
-        let out_display = &src.display()[strip.1..];
-        let action = action.unwrap_or_else(|| {
-            if src.is_dir() || is_junk(out_display) {
-                Action::Copy
-            } else if out_display == "entities.xml"
-                || out_display == "activeobjects.xml"
-                || out_display.ends_with(".pdata")
-            {
-                Action::Fix
-            } else if out_display == "exportDescriptor.properties" {
-                Action::Descriptor
-            } else {
-                Action::Copy
-            }
-        });
-        let earlier = || entries.iter().zip(&decided);
-        if action != Action::Drop
-            && !seen.insert(hash(out_display))
-            && earlier()
-                .any(|(e, &(strip, a))| a != Action::Drop && &e.display()[strip.1..] == out_display)
+            .into());
+        }
+        if !e.is_dir()
+            && !is_junk(e.display())
+            && file_name(e.display()) == "entities.xml"
+            && candidates.len() < 2
         {
-            return Err(ArchiveError::DuplicateName {
-                after_move: moved_from.is_some()
-                    && earlier().all(|(e, _)| e.display() != out_display),
-                name: out_display.to_owned(),
-            });
-        }
-        if action == Action::Fix && out_display == "activeobjects.xml" {
-            has_activeobjects = true;
-        }
-        if action == Action::Descriptor {
-            descriptor = Some(i);
-        }
-        decided.push((strip, action));
-    }
-    drop(seen);
-    // Moved from the back, giving the entries' memory back as it goes, so
-    // the entries and their plans are never held twice over.
-    let mut entries = entries;
-    let mut planned = Vec::with_capacity(entries.len());
-    let step = (entries.len() / 8).max(4096);
-    while let (Some(src), Some((strip, action))) = (entries.pop(), decided.pop()) {
-        planned.push(Planned { src, strip, action });
-        if entries.len().is_multiple_of(step) {
-            entries.shrink_to_fit();
-            decided.shrink_to_fit();
+            candidates.push(e);
         }
     }
-    planned.reverse();
-    Ok(Plan {
-        entries: planned,
-        moved_from,
+    let entries = central.count();
+    let mut candidates = candidates.into_iter();
+    let entities = match (candidates.next(), candidates.next()) {
+        (None, _) => {
+            return Err(ArchiveError::NoEntities {
+                entries: usize::try_from(entries).unwrap_or(usize::MAX),
+            }
+            .into());
+        }
+        (Some(a), Some(b)) => {
+            return Err(ArchiveError::TwoEntities {
+                first: a.display().to_owned(),
+                second: b.display().to_owned(),
+            }
+            .into());
+        }
+        (Some(one), None) => one,
+    };
+    let prefix_len = entities.name.len() - "entities.xml".len();
+    let prefix_raw = entities.name[..prefix_len].to_vec();
+    let prefix_display =
+        entities.display()[..entities.display().len() - "entities.xml".len()].to_owned();
+    let moved_from = (!prefix_raw.is_empty()).then(|| prefix_display.clone());
+    let mut survey = Survey {
+        entries,
         entities,
-        has_activeobjects,
-        descriptor,
-    })
+        descriptor: None,
+        has_activeobjects: false,
+        moved_from,
+        root_entries,
+        xml_bytes: 0,
+        prefix: (prefix_raw, prefix_display),
+    };
+
+    // Pass 2: every output name, hashed, to find repeats; the descriptor.
+    let mut central = open()?;
+    let mut hashes = HashRuns::new(scratch, HASHES_IN_MEMORY);
+    while let Some(e) = central.next_entry()? {
+        let d = survey.decide(&e);
+        if !d.kept() {
+            continue;
+        }
+        let out = d.out_display(&e);
+        hashes.push(name_hash(out)).map_err(SurveyError::Scratch)?;
+        match d.action {
+            Action::Fix => {
+                survey.xml_bytes += e.size;
+                if out == "activeobjects.xml" {
+                    survey.has_activeobjects = true;
+                }
+            }
+            Action::Descriptor => survey.descriptor = Some(e),
+            _ => {}
+        }
+    }
+    let repeated = hashes.repeated(64).map_err(SurveyError::Scratch)?;
+    if !repeated.is_empty() {
+        // Pass 3, rare: which names those hashes belong to, and whether a
+        // name repeats for real (not just its hash).
+        let wanted: HashSet<u64> = repeated.into_iter().collect();
+        let mut seen: HashMap<String, (u32, u32)> = HashMap::new();
+        let mut central = open()?;
+        while let Some(e) = central.next_entry()? {
+            let d = survey.decide(&e);
+            if !d.kept() {
+                continue;
+            }
+            let out = d.out_display(&e);
+            if wanted.contains(&name_hash(out)) {
+                seen.entry(out.to_owned()).or_default().0 += 1;
+            }
+            if wanted.contains(&name_hash(e.display())) {
+                seen.entry(e.display().to_owned()).or_default().1 += 1;
+            }
+        }
+        if let Some((name, (_, original))) = seen.into_iter().filter(|(_, (n, _))| *n > 1).min() {
+            return Err(ArchiveError::DuplicateName {
+                after_move: survey.moved_from.is_some() && original < 2,
+                name,
+            }
+            .into());
+        }
+    }
+    Ok(survey)
 }
 
-/// The extra fields of a renamed entry: an Info-ZIP Unicode path field is
-/// rewritten for the new name (its CRC covers the stored name).
-pub(crate) fn renamed_extra(extra: &[u8], new_name: &[u8], new_display: &str) -> Vec<u8> {
-    let Some(fields) = extra_fields(extra) else {
-        return Vec::new();
-    };
-    let mut out = Vec::with_capacity(extra.len());
-    for (id, data) in fields {
-        if id == UNICODE_PATH_EXTRA {
-            let mut field = Vec::with_capacity(5 + new_display.len());
-            field.push(1);
-            field.extend_from_slice(&crc32fast::hash(new_name).to_le_bytes());
-            field.extend_from_slice(new_display.as_bytes());
-            if field.len() <= usize::from(u16::MAX) {
-                push_extra(&mut out, id, &field);
-            }
-        } else {
-            push_extra(&mut out, id, data);
+impl Survey {
+    /// What happens to `src`.
+    pub(crate) fn decide(&self, src: &CentralEntry) -> Decision {
+        let (prefix_raw, prefix_display) = (&self.prefix.0, &self.prefix.1);
+        let keep = |action| Decision {
+            action,
+            strip: (0, 0),
+        };
+        if name::judge(src.display(), &src.name) == Verdict::DropRoot {
+            return keep(Action::DropRoot);
         }
+        let moved = (prefix_raw.len(), prefix_display.len());
+        let strip = if prefix_raw.is_empty() {
+            (0, 0)
+        } else if src.name.starts_with(prefix_raw)
+            && src.display().starts_with(prefix_display.as_str())
+        {
+            if src.name.len() == prefix_raw.len() {
+                // The folder's own directory entry.
+                return Decision {
+                    action: Action::Drop,
+                    strip: moved,
+                };
+            }
+            moved
+        } else if src.is_dir() && prefix_display.starts_with(src.display()) {
+            // A parent of the folder (`a/` when moving `a/b/`).
+            return keep(Action::Drop);
+        } else {
+            (0, 0)
+        };
+        let out_display = &src.display()[strip.1..];
+        let action = if src.is_dir() || is_junk(out_display) {
+            Action::Copy
+        } else if out_display == "entities.xml"
+            || out_display == "activeobjects.xml"
+            || out_display.ends_with(".pdata")
+        {
+            Action::Fix
+        } else if out_display == "exportDescriptor.properties" {
+            Action::Descriptor
+        } else {
+            Action::Copy
+        };
+        Decision { action, strip }
     }
-    out
 }
 
 /// What the head of `entities.xml` says about the product.
@@ -299,40 +363,68 @@ pub(crate) fn sniff_entities(head: &[u8]) -> Sniffed {
 mod tests {
     use super::*;
 
-    fn entry(name: &str) -> SourceEntry {
-        SourceEntry::named(name)
+    /// A central directory held in memory, for tests.
+    struct Listed<I>(I, u64);
+
+    impl<I: Iterator<Item = CentralEntry>> Entries for Listed<I> {
+        fn next_entry(&mut self) -> Result<Option<CentralEntry>, ReadError> {
+            let e = self.0.next();
+            self.1 += u64::from(e.is_some());
+            Ok(e)
+        }
+        fn count(&self) -> u64 {
+            self.1
+        }
     }
 
-    fn names(p: &Plan) -> Vec<(&str, Action)> {
-        p.entries
+    fn plan(names: &[CentralEntry]) -> Result<(Survey, Vec<(String, Action)>), SurveyError> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut open = || Ok(Listed(names.iter().cloned(), 0));
+        let s = survey(&mut open, dir.path())?;
+        let decided = names
             .iter()
-            .map(|e| (e.out_display(), e.action))
-            .collect()
+            .map(|e| {
+                let d = s.decide(e);
+                (d.out_display(e).to_owned(), d.action)
+            })
+            .collect();
+        Ok((s, decided))
+    }
+
+    fn entry(name: &str) -> CentralEntry {
+        CentralEntry::named(name)
+    }
+
+    fn owned(v: &[(&str, Action)]) -> Vec<(String, Action)> {
+        v.iter().map(|(n, a)| ((*n).to_owned(), *a)).collect()
     }
 
     #[test]
     fn a_root_backup_keeps_its_names() {
-        let p = plan(vec![
+        let (s, names) = plan(&[
+            entry("/"),
             entry("entities.xml"),
             entry("activeobjects.xml"),
             entry("data/attachments/A/10000/A-1/10001"),
         ])
         .unwrap();
-        assert_eq!(p.moved_from, None);
-        assert!(p.has_activeobjects);
+        assert_eq!(s.moved_from, None);
+        assert!(s.has_activeobjects);
+        assert_eq!(s.root_entries, 1);
         assert_eq!(
-            names(&p),
-            [
+            names,
+            owned(&[
+                ("/", Action::DropRoot),
                 ("entities.xml", Action::Fix),
                 ("activeobjects.xml", Action::Fix),
                 ("data/attachments/A/10000/A-1/10001", Action::Copy)
-            ]
+            ])
         );
     }
 
     #[test]
     fn a_zipped_folder_moves_to_the_root() {
-        let p = plan(vec![
+        let (s, names) = plan(&[
             entry("exports/"),
             entry("exports/backup/"),
             entry("exports/backup/entities.xml"),
@@ -342,11 +434,14 @@ mod tests {
             entry("__MACOSX/exports/backup/._entities.xml"),
         ])
         .unwrap();
-        assert_eq!(p.moved_from.as_deref(), Some("exports/backup/"));
-        assert_eq!(p.descriptor, Some(3));
+        assert_eq!(s.moved_from.as_deref(), Some("exports/backup/"));
         assert_eq!(
-            names(&p),
-            [
+            s.descriptor.as_ref().map(|d| d.display()),
+            Some("exports/backup/exportDescriptor.properties")
+        );
+        assert_eq!(
+            names,
+            owned(&[
                 ("exports/", Action::Drop),
                 ("", Action::Drop),
                 ("entities.xml", Action::Fix),
@@ -354,37 +449,45 @@ mod tests {
                 ("attachments/", Action::Copy),
                 ("plugin-data/x/ao.pdata", Action::Fix),
                 ("__MACOSX/exports/backup/._entities.xml", Action::Copy),
-            ]
+            ])
         );
     }
 
     #[test]
     fn bad_layouts_are_refused() {
+        let shape = |names: &[CentralEntry]| match plan(names) {
+            Err(SurveyError::Shape(e)) => e,
+            other => panic!("{:?}", other.map(|p| p.1)),
+        };
         assert!(matches!(
-            plan(vec![entry("a.txt")]),
-            Err(ArchiveError::NoEntities { entries: 1 })
+            shape(&[entry("a.txt")]),
+            ArchiveError::NoEntities { entries: 1 }
         ));
         assert!(matches!(
-            plan(vec![entry("a/entities.xml"), entry("b/entities.xml")]),
-            Err(ArchiveError::TwoEntities { .. })
+            shape(&[entry("a/entities.xml"), entry("b/entities.xml")]),
+            ArchiveError::TwoEntities { .. }
         ));
         assert!(matches!(
-            plan(vec![entry("entities.xml"), entry("../x")]),
-            Err(ArchiveError::UnsafeName { .. })
+            shape(&[entry("entities.xml"), entry("../x")]),
+            ArchiveError::UnsafeName { .. }
         ));
         assert!(matches!(
-            plan(vec![entry("b/entities.xml"), entry("b/x"), entry("x")]),
-            Err(ArchiveError::DuplicateName {
+            shape(&[entry("b/entities.xml"), entry("b/x"), entry("x")]),
+            ArchiveError::DuplicateName {
                 after_move: true,
                 ..
-            })
+            }
+        ));
+        assert!(matches!(
+            shape(&[entry("entities.xml"), entry("x"), entry("x")]),
+            ArchiveError::DuplicateName {
+                after_move: false,
+                ..
+            }
         ));
         let mut enc = entry("entities.xml");
         enc.flags = 1;
-        assert!(matches!(
-            plan(vec![enc]),
-            Err(ArchiveError::Encrypted { .. })
-        ));
+        assert!(matches!(shape(&[enc]), ArchiveError::Encrypted { .. }));
     }
 
     #[test]

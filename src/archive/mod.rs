@@ -9,10 +9,12 @@
 //! temporary file that is checked and renamed into place only when
 //! everything succeeded.
 //!
-//! Reading goes through the central directory (so Java-written zips with
-//! data descriptors and zip64 extra fields read fine); inflating, repairing
-//! and deflating run on separate threads with bounded queues, and deflate
-//! is split across cores pigz-style (see [`ArchiveOptions::threads`]).
+//! Reading goes through the central directory, streamed rather than held (so
+//! Java-written zips with data descriptors and zip64 extra fields read fine,
+//! and a million entries cost no memory per entry); raw copies go straight
+//! from input to output in one forward pass; each XML entry is inflated,
+//! repaired and deflated on separate threads with bounded queues, deflate
+//! split across cores pigz-style (see [`ArchiveOptions::threads`]).
 //!
 //! ```no_run
 //! use backup_fix::{Options, archive::{ArchiveOptions, fix_zip}};
@@ -29,16 +31,11 @@
 
 mod deflate;
 pub(crate) mod descriptor;
-mod entry;
-mod eocd;
 mod error;
-mod inflate;
 pub(crate) mod layout;
 mod pipeline;
 mod report;
 pub(crate) mod stream;
-mod verify;
-mod writer;
 
 pub use descriptor::rewrite_export_descriptor;
 pub use error::ArchiveError;
@@ -49,12 +46,12 @@ use crate::driver::Progress;
 use crate::error::Error;
 use crate::fixer::{Fixer, Options};
 use crate::rules::facts::BackupFacts;
-use entry::{SourceEntry, read_central_directory, read_local_header};
-use inflate::Inflater;
-use layout::{Action, Plan};
-use std::collections::HashMap;
+use crate::zip::inflate::Inflater;
+use crate::zip::{CentralEntry, CentralReader, End, ZipInput};
+use layout::{Survey, SurveyError};
+pub(crate) use pipeline::{fault_error, read_error};
 use std::fs::{self, File};
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Default [`ArchiveOptions::level`]: 1, the fastest deflate.
@@ -188,79 +185,83 @@ fn refuse_same_file(input: &Path, output: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Opens the archive: checks it is a zip, reads and parses its central directory.
-pub(crate) fn open_archive(
-    file: &mut File,
-    len: u64,
-) -> Result<(Vec<SourceEntry>, Vec<u8>), Error> {
-    let mut head = [0u8; 4];
-    let n = file.read(&mut head)?;
-    if !is_zip(&head[..n]) {
+/// An archive opened for reading: its end records and a forward reader of
+/// its entries. The central directory is streamed from the file on demand.
+pub(crate) struct Opened {
+    pub path: PathBuf,
+    pub end: End,
+    pub input: ZipInput,
+}
+
+impl Opened {
+    /// A new reader of the central directory, from its first record.
+    pub(crate) fn central(&self) -> Result<CentralReader, crate::zip::ReadError> {
+        CentralReader::new(File::open(&self.path)?, &self.end)
+    }
+
+    /// Surveys the archive (see [`layout::survey`]); scratch files go to `scratch`.
+    pub(crate) fn survey(&self, scratch: &Path) -> Result<Survey, Error> {
+        layout::survey(&mut || self.central(), scratch).map_err(|e| match e {
+            SurveyError::Read(r) => read_error(r),
+            SurveyError::Shape(a) => a.into(),
+            SurveyError::Scratch(io) => io.into(),
+        })
+    }
+}
+
+/// Opens the archive at `path`: checks it is a zip and finds its central directory.
+pub(crate) fn open_archive(path: &Path) -> Result<Opened, Error> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut head = [0u8; 64];
+    let n = read_up_to(&mut file, &mut head)?;
+    let end = match crate::zip::find_end(&mut file, len) {
+        Ok(end) => end,
         // Self-extracting archives and zips with a prefix still have their
-        // directory at the end: let the reader decide before giving up.
-        let mut probe = [0u8; 64];
-        file.seek(SeekFrom::Start(0))?;
-        let m = file.read(&mut probe)?;
-        if zip::ZipArchive::new(&*file).is_err() {
+        // directory at the end; anything else that does not start like a zip
+        // is not one.
+        Err(_) if !is_zip(&head[..n]) => {
             return Err(ArchiveError::NotAZip {
-                found: describe_head(&probe[..m]),
+                found: describe_head(&head[..n]),
             }
             .into());
         }
-    }
-    // The end records lead to the directory; read it one record at a time
-    // (the zip crate's reader, used when they do not, indexes every entry
-    // in memory, which archives of many attachments cannot afford).
-    if let Some(dir) = eocd::find_directory(file, len)? {
-        let count = usize::try_from(dir.count).unwrap_or(usize::MAX);
-        let entries = read_central_directory(file, dir.start, dir.archive_offset, count)?;
-        return Ok((entries, dir.comment));
-    }
-    file.seek(SeekFrom::Start(0))?;
-    let archive = zip::ZipArchive::new(&*file).map_err(|e| {
-        let detail = match e {
-            zip::result::ZipError::Io(e) => format!("cannot read it: {e}"),
-            zip::result::ZipError::InvalidArchive(m) if m.contains("EOCD") => {
-                "its end record and central directory, at the end of the file, are missing".into()
-            }
-            zip::result::ZipError::InvalidArchive(m) => {
-                format!("its central directory is damaged: {m}")
-            }
-            zip::result::ZipError::UnsupportedArchive(m) => m.to_string(),
-            other => other.to_string(),
-        };
-        Error::Archive(ArchiveError::Damaged { detail })
-    })?;
-    let start = archive.central_directory_start();
-    let offset = archive.offset();
-    let count = archive.len();
-    let comment = archive.comment().to_vec();
-    drop(archive);
-    if start > len {
-        return Err(ArchiveError::Damaged {
-            detail: "the central directory starts past the end of the file".into(),
+        Err(e) => return Err(read_error(e)),
+    };
+    Ok(Opened {
+        path: path.to_path_buf(),
+        end,
+        input: ZipInput::new(file, len),
+    })
+}
+
+/// Reads as much of `buf` as the file holds.
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        .into());
     }
-    let entries = read_central_directory(file, start, offset, count)?;
-    Ok((entries, comment))
+    Ok(n)
 }
 
 /// Reads a small entry whole (the export descriptor), or `None` if it is
 /// larger than `cap` or cannot be inflated.
 pub(crate) fn read_small_entry(
-    file: &mut File,
-    len: u64,
-    e: &SourceEntry,
+    input: &mut ZipInput,
+    e: &CentralEntry,
     cap: u64,
 ) -> Result<Option<Vec<u8>>, Error> {
     if e.size > cap || e.compressed_size > cap {
         return Ok(None);
     }
-    let local = read_local_header(file, e, len)?;
-    file.seek(SeekFrom::Start(local.data_start))?;
+    input.local_header(e).map_err(read_error)?;
     let mut raw = vec![0u8; e.compressed_size as usize];
-    file.read_exact(&mut raw)?;
+    input.read_exact(&mut raw)?;
     let Ok(mut inf) = Inflater::new(e.method, e.size, e.crc, cap as usize + 1) else {
         return Ok(None);
     };
@@ -269,19 +270,11 @@ pub(crate) fn read_small_entry(
         out.extend_from_slice(v);
         true
     };
-    let fault = |f: inflate::Fault| {
-        Error::Archive(ArchiveError::CorruptEntry {
-            entry: e.display().to_owned(),
-            detail: f.describe(),
-        })
-    };
-    inf.push(&raw, &mut emit).map_err(fault)?;
-    inf.finish(&mut emit).map_err(fault)?;
+    inf.push(&raw, &mut emit)
+        .map_err(|f| fault_error(e.display(), f))?;
+    inf.finish(&mut emit)
+        .map_err(|f| fault_error(e.display(), f))?;
     Ok(Some(out))
-}
-
-fn is_attachment(name: &str) -> bool {
-    name.starts_with("attachments/") || name.starts_with("data/attachments/")
 }
 
 /// Repairs the backup zip `input` into a new zip `output`.
@@ -332,27 +325,25 @@ pub fn fix_zip(
     refuse_same_file(input, output)?;
     let in_err = |e: Error| e.in_file(input);
     let out_err = |e: Error| e.in_file(output);
-    let mut file = File::open(input).map_err(|e| in_err(e.into()))?;
-    let meta = file.metadata().map_err(|e| in_err(e.into()))?;
+    let meta = fs::metadata(input).map_err(|e| in_err(e.into()))?;
     if !meta.is_file() {
         return Err(in_err(ArchiveError::InputNotSeekable.into()));
     }
-    let len = meta.len();
-    let (entries, comment) = open_archive(&mut file, len).map_err(in_err)?;
-    let input_entries = entries.len() as u64;
-    let plan: Plan = layout::plan(entries).map_err(|e| in_err(e.into()))?;
+    let dir = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut opened = open_archive(input).map_err(in_err)?;
+    let survey = opened.survey(&dir).map_err(in_err)?;
 
     // The export descriptor: read now (it is small), rewritten if a rule applies.
     let mut descriptor = descriptor::Descriptor::default();
-    let mut replaced = HashMap::new();
-    if let Some(i) = plan.descriptor {
-        let e = &plan.entries[i].src;
-        if let Some(bytes) = read_small_entry(&mut file, len, e, 1 << 20).map_err(in_err)? {
-            descriptor = descriptor::parse(&bytes);
-            if let Some(new) = rewrite_export_descriptor(&bytes, options) {
-                replaced.insert(i, new);
-            }
-        }
+    let mut replaced = None;
+    if let Some(e) = &survey.descriptor
+        && let Some(bytes) = read_small_entry(&mut opened.input, e, 1 << 20).map_err(in_err)?
+    {
+        descriptor = descriptor::parse(&bytes);
+        replaced = rewrite_export_descriptor(&bytes, options);
     }
 
     // Facts the repair needs (the zone for `--tz auto`, the base URL, the
@@ -363,8 +354,10 @@ pub fn fix_zip(
         if let Some(zone) = &descriptor.timezone_id {
             known = known.with_zone(zone.clone(), "exportDescriptor.properties timezoneId");
         }
-        let entities = &plan.entries[plan.entities].src;
-        Some(stream::scan_entry(&mut file, len, entities, options, known).map_err(in_err)?)
+        Some(
+            stream::scan_entry(&mut opened.input, &survey.entities, options, known)
+                .map_err(in_err)?,
+        )
     } else {
         None
     };
@@ -376,10 +369,6 @@ pub fn fix_zip(
     }
     .map_err(in_err)?;
 
-    let dir = match output.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     let tmp = tempfile::Builder::new()
         .prefix(".backup-fix-")
         .suffix(".partial")
@@ -393,34 +382,30 @@ pub fn fix_zip(
         force_zip64: archive.force_zip64,
         scratch: dir.clone(),
     };
+    let len = opened.input.len();
     let mut tick = |read| {
         progress(Progress {
             read,
             total: Some(len),
         })
     };
-    let outcome = pipeline::run(
-        &file,
-        len,
-        &plan,
-        &replaced,
-        tmp.as_file(),
-        &comment,
+    let central = opened.central().map_err(|e| in_err(read_error(e)))?;
+    let job = pipeline::Job2 {
+        survey: &survey,
+        descriptor: replaced.as_deref(),
+        comment: &opened.end.comment,
         options,
-        facts.as_ref(),
-        &settings,
-        &mut tick,
-    )
-    .map_err(|f| match f {
-        pipeline::Failure::Input(e) => in_err(e),
-        pipeline::Failure::Output(e) => out_err(e),
-    })?;
+        facts: facts.as_ref(),
+        settings: &settings,
+    };
+    let outcome = pipeline::run(central, &mut opened.input, tmp.as_file(), &job, &mut tick)
+        .map_err(|f| match f {
+            pipeline::Failure::Input(e) => in_err(e),
+            pipeline::Failure::Output(e) => out_err(e),
+        })?;
     tmp.as_file().sync_all().map_err(|e| out_err(e.into()))?;
-    let names = outcome
-        .written_idx
-        .iter()
-        .map(|&i| plan.entries[i].out_name());
-    verify::verify(tmp.path(), &outcome.written, names).map_err(|e| out_err(e.into()))?;
+    crate::zip::verify::verify(tmp.path(), outcome.digest)
+        .map_err(|detail| out_err(ArchiveError::Verify { detail }.into()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -432,69 +417,35 @@ pub fn fix_zip(
         read: len,
         total: Some(len),
     });
-    Ok(build_report(
-        plan,
-        input_entries,
-        descriptor,
-        &replaced,
-        outcome,
-        len,
-    ))
+    Ok(build_report(&survey, descriptor, outcome, len))
 }
 
 fn build_report(
-    plan: Plan,
-    input_entries: u64,
+    survey: &Survey,
     descriptor: descriptor::Descriptor,
-    replaced: &HashMap<usize, Vec<u8>>,
     outcome: pipeline::Outcome,
     input_bytes: u64,
 ) -> ArchiveReport {
-    let mut counts = EntryCounts {
-        input: input_entries,
-        output: outcome.written.len() as u64,
-        ..Default::default()
-    };
-    for (i, p) in plan.entries.iter().enumerate() {
-        match p.action {
-            Action::Drop => counts.dropped += 1,
-            Action::Fix => counts.xml += 1,
-            _ if replaced.contains_key(&i) => counts.rewritten += 1,
-            Action::Copy | Action::Descriptor => {
-                counts.copied += 1;
-                if p.src.is_dir() {
-                    counts.directories += 1;
-                } else if is_attachment(p.out_display()) {
-                    counts.attachments += 1;
-                }
-            }
-        }
-    }
-    let compressed: HashMap<usize, u64> = outcome
-        .written_idx
-        .iter()
-        .zip(&outcome.written)
-        .map(|(&i, w)| (i, w.sizes.compressed))
-        .collect();
+    let counts = outcome.counts;
     let xml = outcome
         .xml
         .into_iter()
-        .map(|(i, report)| XmlEntryReport {
-            name: plan.entries[i].out_display().to_owned(),
+        .map(|(name, report, compressed_bytes)| XmlEntryReport {
+            name,
             report,
-            compressed_bytes: compressed.get(&i).copied().unwrap_or(0),
+            compressed_bytes,
         })
         .collect();
     let sniffed = outcome.sniffed;
     let kind = match descriptor.export_type.as_deref() {
         Some("space") => ArchiveKind::ConfluenceSpace,
         Some("all") => ArchiveKind::ConfluenceSite,
-        _ if plan.descriptor.is_some() || sniffed.confluence => ArchiveKind::Confluence,
-        _ if sniffed.jira || plan.has_activeobjects => ArchiveKind::JiraBackup,
+        _ if survey.descriptor.is_some() || sniffed.confluence => ArchiveKind::Confluence,
+        _ if sniffed.jira || survey.has_activeobjects => ArchiveKind::JiraBackup,
         _ => ArchiveKind::Unknown,
     };
     let mut warnings = Vec::new();
-    if kind == ArchiveKind::JiraBackup && !plan.has_activeobjects {
+    if kind == ArchiveKind::JiraBackup && !survey.has_activeobjects {
         warnings.push(
             "no activeobjects.xml beside entities.xml: a Jira cloud import expects both; check the backup is complete"
                 .to_owned(),
@@ -521,10 +472,10 @@ fn build_report(
         product_version: sniffed.version,
         build_number,
         space_key: descriptor.space_key,
+        descriptor_rewritten: counts.rewritten > 0,
         entries: counts,
-        moved_to_root: plan.moved_from,
+        moved_to_root: survey.moved_from.clone(),
         xml,
-        descriptor_rewritten: !replaced.is_empty(),
         input_bytes,
         output_bytes: outcome.output_bytes,
         zip64: outcome.zip64,

@@ -1,31 +1,37 @@
-//! The threads of an archive repair and the bounded queues between them:
+//! One forward pass over the archive, entry by entry in the central
+//! directory's order: raw copies go straight from the input's buffer to the
+//! output's (their CRC checked on the way), with no thread hand-off, so a
+//! million small attachments cost a million header parses and nothing
+//! more. Each XML entry runs on threads of its own while it lasts:
 //!
 //! ```text
-//! reader ──chunks──► transform (calling thread) ──blocks──► deflate workers (N)
-//!  reads, inflates,   one Fixer per XML entry,               pigz-style blocks
-//!  checks CRCs        raw copies passed through                     │
-//!                              │                                    ▼
-//!                              └──────── in entry order ──────► writer (zip out)
+//! reader ──chunks──► repair (calling thread) ──blocks──► deflate workers (N)
+//!  reads, inflates,   one Fixer                          pigz-style blocks
+//!  checks the CRC                                               │
+//!                      writer (zip out) ◄──── in order ─────────┘
 //! ```
 //!
 //! Every queue is a `sync_channel` with a small bound, so memory stays
-//! bounded whatever the archive's size. Whichever stage fails first stops
+//! bounded whatever the entry's size. Whichever stage fails first stops
 //! the others: its queues close, the rest see it and return.
 
 use crate::archive::deflate::{self, Block, CrcChain, Job, Pool, WINDOW};
-use crate::archive::entry::{FLAG_UTF8, METHOD_DEFLATE, read_local_header};
 use crate::archive::error::ArchiveError;
-use crate::archive::inflate::{Fault, Inflater};
-use crate::archive::layout::{Action, Plan, Planned, Sniffed, renamed_extra, sniff_entities};
-use crate::archive::writer::{EntryMeta, Sizes, Written, ZipOut, deflate_version};
+use crate::archive::layout::{Action, Decision, Sniffed, Survey, sniff_entities};
+use crate::archive::report::EntryCounts;
 use crate::error::Error;
 use crate::fixer::{Fixer, Options};
 use crate::report::Report;
 use crate::rules::facts::BackupFacts;
 use crate::sink::Sink;
-use std::collections::HashMap;
+use crate::zip::data::{Checked, DataError, read_data};
+use crate::zip::extra;
+use crate::zip::format::{DEFLATED, FLAG_UTF8};
+use crate::zip::inflate::{Fault, Inflater, Spare};
+use crate::zip::writer::{Digest, EntryMeta, Sizes, ZipOut, deflate_version};
+use crate::zip::{CentralEntry, CentralReader, ReadError, ZipInput};
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Seek, SeekFrom};
+use std::io::{self, BufWriter, Read};
 use std::mem;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -45,51 +51,45 @@ pub(crate) struct Settings {
 
 /// Size of the reads from the input file and of inflated chunks.
 const CHUNK: usize = 1 << 20;
-/// Chunks queued between the reader and the transform.
+/// Chunks queued between the reader and the repair.
 const READ_QUEUE: usize = 4;
+/// Entries between two progress reports.
+const PROGRESS_EVERY: u64 = 1024;
 
-/// What the reader sends, per entry: `Start`, `Data`..., `End`.
+/// What the reader sends for an XML entry: `Data`..., then `End`.
 enum FromReader {
-    Start { local_extra: Vec<u8> },
     Data(Vec<u8>),
     End,
     Failed(Error),
 }
 
-/// What the writer receives, in output order.
+/// What the writer receives for an XML entry, in order.
 enum ToWriter {
-    BeginCopy {
-        idx: usize,
-        local_extra: Vec<u8>,
-    },
-    Raw(Vec<u8>),
-    EndCopy {
-        idx: usize,
-    },
-    BeginStream {
-        idx: usize,
-        local_extra: Vec<u8>,
-    },
     Block(Receiver<Result<Block, String>>),
     EndStream,
-    Replace {
-        idx: usize,
-        local_extra: Vec<u8>,
-        bytes: Vec<u8>,
-    },
-    Finish,
+}
+
+/// The inputs of a run.
+pub(crate) struct Job2<'a> {
+    pub survey: &'a Survey,
+    /// The export descriptor's new content, when a rule rewrote it.
+    pub descriptor: Option<&'a [u8]>,
+    pub comment: &'a [u8],
+    pub options: &'a Options,
+    pub facts: Option<&'a BackupFacts>,
+    pub settings: &'a Settings,
 }
 
 /// The result of a pipeline run.
 pub(crate) struct Outcome {
-    /// Reports of the XML entries, with their plan index.
-    pub xml: Vec<(usize, Report)>,
+    /// Reports of the XML entries: output name, report, compressed size.
+    pub xml: Vec<(String, Report, u64)>,
     /// What the head of entities.xml said.
     pub sniffed: Sniffed,
-    /// The entries as written, in order.
-    pub written: Vec<Written>,
-    /// Plan index of each written entry.
-    pub written_idx: Vec<usize>,
+    /// What was done with the entries.
+    pub counts: EntryCounts,
+    /// The digest of what was written, for the read-back check.
+    pub digest: Digest,
     /// Whether zip64 records were written.
     pub zip64: bool,
     /// Size of the output.
@@ -118,8 +118,18 @@ impl From<Error> for Stop {
     }
 }
 
-fn entry_error(p: &Planned, fault: Fault) -> Error {
-    let entry = p.src.display().to_owned();
+/// The error for a read or format fault.
+pub(crate) fn read_error(e: ReadError) -> Error {
+    match e {
+        ReadError::Io(e) => e.into(),
+        ReadError::Format(detail) => ArchiveError::Damaged { detail }.into(),
+        ReadError::Entry { entry, detail } => ArchiveError::CorruptEntry { entry, detail }.into(),
+    }
+}
+
+/// The error for a fault in the data of the entry named `entry`.
+pub(crate) fn fault_error(entry: &str, fault: Fault) -> Error {
+    let entry = entry.to_owned();
     Error::Archive(match fault {
         Fault::TooLarge { declared } => ArchiveError::SizeExceeded { entry, declared },
         Fault::Method(method) => ArchiveError::UnsupportedMethod { entry, method },
@@ -130,39 +140,183 @@ fn entry_error(p: &Planned, fault: Fault) -> Error {
     })
 }
 
-/// Runs the repair of `plan` from `input` into `output`.
-#[allow(clippy::too_many_arguments)]
+/// Runs the repair: streams the directory `central` describes, reading the
+/// entries from `input`, into `output`.
 pub(crate) fn run(
-    input: &File,
-    input_len: u64,
-    plan: &Plan,
-    replaced: &HashMap<usize, Vec<u8>>,
+    mut central: CentralReader,
+    input: &mut ZipInput,
     output: &File,
-    comment: &[u8],
-    options: &Options,
-    facts: Option<&BackupFacts>,
-    settings: &Settings,
+    job: &Job2<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Outcome, Failure> {
-    let input = input.try_clone().map_err(|e| Failure::Input(e.into()))?;
-    let output = output.try_clone().map_err(|e| Failure::Output(e.into()))?;
+    let settings = job.settings;
+    let inp = |e: Error| Failure::Input(e);
+    let out = |e: io::Error| Failure::Output(e.into());
+    let file = output.try_clone().map_err(out)?;
+    let mut z = ZipOut::new(
+        BufWriter::with_capacity(CHUNK, file),
+        settings.force_zip64,
+        &settings.scratch,
+        crate::spill::IN_MEMORY,
+    );
+    let mut counts = EntryCounts {
+        input: job.survey.entries,
+        ..EntryCounts::default()
+    };
+    let mut xml = Vec::new();
+    let mut sniffed = Sniffed::default();
+    let mut unchecked = 0u64;
+    let mut buf = vec![0u8; CHUNK];
+    let mut spare = Spare::default();
+    let (blocks, packed) = (Pool::default(), Pool::default());
     let read = AtomicU64::new(0);
+    while let Some(e) = central.next_entry().map_err(|e| inp(read_error(e)))? {
+        crate::interrupt::check().map_err(inp)?;
+        let d = job.survey.decide(&e);
+        match d.action {
+            Action::Drop => {
+                counts.dropped += 1;
+                continue;
+            }
+            Action::DropRoot => {
+                counts.root_entries += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let local = input.local_header(&e).map_err(|e| inp(read_error(e)))?;
+        let replaced = if d.action == Action::Descriptor {
+            job.descriptor
+        } else {
+            None
+        };
+        if let Some(bytes) = replaced {
+            let mut c = flate2::Compress::new(flate2::Compression::new(settings.level), false);
+            let mut deflated = Vec::new();
+            deflate::compress_block(&mut c, bytes, &[], true, &mut deflated)
+                .map_err(|e| out(io::Error::other(format!("deflate failed: {e}"))))?;
+            z.begin_stream(meta_for(&e, &d, local.extra, Some(settings.level)))
+                .map_err(out)?;
+            z.data(&deflated).map_err(out)?;
+            z.end(Sizes {
+                crc: crc32fast::hash(bytes),
+                compressed: deflated.len() as u64,
+                uncompressed: bytes.len() as u64,
+            })
+            .map_err(out)?;
+            counts.rewritten += 1;
+        } else if d.action == Action::Fix {
+            let (report, s, compressed) = fix_entry(
+                &e,
+                &d,
+                local.extra,
+                input,
+                &mut z,
+                job,
+                &blocks,
+                &packed,
+                &read,
+                progress,
+            )?;
+            if job.survey.entities.header_offset == e.header_offset {
+                sniffed = s;
+            }
+            counts.xml += 1;
+            xml.push((d.out_display(&e).to_owned(), report, compressed));
+        } else {
+            let sizes = Sizes {
+                crc: e.crc,
+                compressed: e.compressed_size,
+                uncompressed: e.size,
+            };
+            z.begin_copy(meta_for(&e, &d, local.extra, None), sizes)
+                .map_err(out)?;
+            let checked = read_data(
+                input,
+                &e,
+                settings.check_copies,
+                &mut buf,
+                &mut spare,
+                &mut |bytes| z.data(bytes),
+            );
+            match checked {
+                Ok(Checked::Yes) => {}
+                Ok(Checked::No) => unchecked += u64::from(!e.is_dir() && settings.check_copies),
+                Err(DataError::Read(r)) => return Err(inp(read_error(r))),
+                Err(DataError::Fault(f)) => return Err(inp(fault_error(e.display(), f))),
+                Err(DataError::Sink(err)) => return Err(out(err)),
+                Err(DataError::Interrupted) => return Err(inp(Error::Interrupted)),
+            }
+            z.end(sizes).map_err(out)?;
+            counts.copied += 1;
+            if e.is_dir() {
+                counts.directories += 1;
+            } else if is_attachment(d.out_display(&e)) {
+                counts.attachments += 1;
+            }
+            read.fetch_add(e.compressed_size, Ordering::Relaxed);
+        }
+        counts.output += 1;
+        if counts.output.is_multiple_of(PROGRESS_EVERY) {
+            progress(read.load(Ordering::Relaxed));
+        }
+    }
+    let (w, digest, zip64) = z.finish(job.comment).map_err(out)?;
+    let file = w.into_inner().map_err(|e| out(e.into_error()))?;
+    let output_bytes = file.metadata().map_err(out)?.len();
+    Ok(Outcome {
+        xml,
+        sniffed,
+        counts,
+        digest,
+        zip64,
+        output_bytes,
+        unchecked,
+    })
+}
+
+fn is_attachment(name: &str) -> bool {
+    name.starts_with("attachments/") || name.starts_with("data/attachments/")
+}
+
+/// Repairs one XML entry (the input is at its data) into the open writer.
+/// Returns its report, what its head said, and its compressed size.
+#[allow(clippy::too_many_arguments)]
+fn fix_entry(
+    e: &CentralEntry,
+    d: &Decision,
+    local_extra: Vec<u8>,
+    input: &mut ZipInput,
+    z: &mut ZipOut<BufWriter<File>>,
+    job: &Job2<'_>,
+    blocks: &Pool,
+    packed: &Pool,
+    read: &AtomicU64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(Report, Sniffed, u64), Failure> {
+    let settings = job.settings;
+    // Every XML entry gets the facts read from entities.xml: the zone and
+    // base URL hold for activeobjects.xml and .pdata too.
+    let fixer = match job.facts {
+        Some(facts) => Fixer::with_facts(job.options.clone(), facts.clone()),
+        None => Fixer::new(job.options.clone()),
+    }
+    .map_err(|err| Failure::Input(err.in_entry(e.display())))?;
+    let inflater = Inflater::new(e.method, e.size, e.crc, CHUNK)
+        .map_err(|f| Failure::Input(fault_error(e.display(), f)))?;
+    z.begin_stream(meta_for(e, d, local_extra, Some(settings.level)))
+        .map_err(|err| Failure::Output(err.into()))?;
     let threads = settings.threads.max(1);
-    let blocks = Pool::default();
-    let packed = Pool::default();
-    std::thread::scope(|s| {
+    let mut sniffed = Sniffed::default();
+    let zw = &mut *z;
+    let outcome = std::thread::scope(|s| {
         let (rtx, rrx) = sync_channel::<FromReader>(READ_QUEUE);
         let (wtx, wrx) = sync_channel::<ToWriter>(threads * 2 + 2);
         let (jtx, jrx) = sync_channel::<Job>(threads);
         let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(READ_QUEUE + 2);
         let jrx = Arc::new(Mutex::new(jrx));
-        let (blocks, packed) = (&blocks, &packed);
-        let reader = s.spawn(|| {
-            reader_thread(
-                input, input_len, plan, replaced, settings, rtx, pool_rx, &read,
-            )
-        });
-        let writer = s.spawn(|| writer_thread(output, plan, settings, comment, wrx, packed));
+        let reader = s.spawn(move || read_xml(input, e, inflater, rtx, pool_rx, read));
+        let writer = s.spawn(move || write_blocks(zw, wrx, packed));
         for _ in 0..threads {
             let jobs = Arc::clone(&jrx);
             let level = settings.level;
@@ -170,49 +324,45 @@ pub(crate) fn run(
         }
         drop(jrx);
         let mut tick = || progress(read.load(Ordering::Relaxed));
-        let driven = transform(
-            plan, replaced, options, facts, settings, rrx, &wtx, jtx, pool_tx, blocks, &mut tick,
+        let repaired = repair(
+            e,
+            fixer,
+            settings,
+            &rrx,
+            &wtx,
+            jtx,
+            pool_tx,
+            blocks,
+            &mut sniffed,
+            &mut tick,
         );
         drop(wtx);
+        drop(rrx);
         let written = writer.join();
-        let unchecked = reader.join();
-        let unchecked = match unchecked {
-            Ok(n) => n,
-            Err(_) => {
-                return Err(Failure::Input(
-                    io::Error::other("the reader thread panicked").into(),
-                ));
-            }
-        };
-        let written = match written {
-            Ok(w) => w,
-            Err(_) => {
-                return Err(Failure::Output(
-                    io::Error::other("the writer thread panicked").into(),
-                ));
-            }
-        };
-        let (xml, sniffed) = match driven {
-            Ok(v) => v,
-            Err(Stop::Failed(e)) => return Err(Failure::Input(e)),
-            Err(Stop::Hangup) => {
-                return Err(match written {
-                    Err(e) => Failure::Output(e),
-                    Ok(_) => Failure::Output(io::Error::other("the writer stopped early").into()),
-                });
-            }
-        };
-        let (written, written_idx, zip64, output_bytes) = written.map_err(Failure::Output)?;
-        Ok(Outcome {
-            xml,
-            sniffed,
-            written,
-            written_idx,
-            zip64,
-            output_bytes,
-            unchecked,
-        })
-    })
+        let _ = reader.join();
+        (repaired, written)
+    });
+    let written = match outcome.1 {
+        Ok(w) => w,
+        Err(_) => {
+            return Err(Failure::Output(
+                io::Error::other("the writer thread panicked").into(),
+            ));
+        }
+    };
+    let report = match outcome.0 {
+        Ok(report) => report,
+        Err(Stop::Failed(err)) => return Err(Failure::Input(err)),
+        Err(Stop::Hangup) => {
+            return Err(match written {
+                Err(err) => Failure::Output(err),
+                Ok(_) => Failure::Output(io::Error::other("the writer stopped early").into()),
+            });
+        }
+    };
+    let sizes = written.map_err(Failure::Output)?;
+    z.end(sizes).map_err(|err| Failure::Output(err.into()))?;
+    Ok((report, sniffed, sizes.compressed))
 }
 
 /// Collects the repaired output into blocks and hands each to the deflate
@@ -302,22 +452,20 @@ impl Sink for BlockSink<'_> {
     }
 }
 
-/// The calling thread's part: repairs XML entries, passes copies through.
+/// The calling thread's part: runs the entry through its Fixer into blocks.
 #[allow(clippy::too_many_arguments)]
-fn transform(
-    plan: &Plan,
-    replaced: &HashMap<usize, Vec<u8>>,
-    options: &Options,
-    facts: Option<&BackupFacts>,
+fn repair(
+    e: &CentralEntry,
+    mut fixer: Fixer,
     settings: &Settings,
-    rrx: Receiver<FromReader>,
+    rrx: &Receiver<FromReader>,
     wtx: &SyncSender<ToWriter>,
     jtx: SyncSender<Job>,
     pool: SyncSender<Vec<u8>>,
     blocks: &Pool,
+    sniffed: &mut Sniffed,
     tick: &mut dyn FnMut(),
-) -> Result<(Vec<(usize, Report)>, Sniffed), Stop> {
-    let send = |m: ToWriter| wtx.send(m).map_err(|_| Stop::Hangup);
+) -> Result<Report, Stop> {
     let recv = || -> Result<FromReader, Stop> {
         match rrx.recv() {
             Ok(FromReader::Failed(e)) => Err(Stop::Failed(e)),
@@ -327,88 +475,39 @@ fn transform(
             )),
         }
     };
-    let mut reports = Vec::new();
-    let mut sniffed = Sniffed::default();
-    for (idx, p) in plan.entries.iter().enumerate() {
-        if p.action == Action::Drop {
-            continue;
-        }
-        if let Some(bytes) = replaced.get(&idx) {
-            let FromReader::Start { local_extra } = recv()? else {
-                return Err(protocol());
-            };
-            if !matches!(recv()?, FromReader::End) {
-                return Err(protocol());
-            }
-            send(ToWriter::Replace {
-                idx,
-                local_extra,
-                bytes: bytes.clone(),
-            })?;
-            continue;
-        }
-        let FromReader::Start { local_extra } = recv()? else {
-            return Err(protocol());
-        };
-        if p.action == Action::Fix {
-            send(ToWriter::BeginStream { idx, local_extra })?;
-            // Every XML entry gets the facts read from entities.xml: the
-            // zone and base URL hold for activeobjects.xml and .pdata too.
-            let mut fixer = match facts {
-                Some(facts) => Fixer::with_facts(options.clone(), facts.clone()),
-                None => Fixer::new(options.clone()),
-            }
-            .map_err(|e| Stop::Failed(e.in_entry(p.src.display())))?;
-            let mut sink = BlockSink::new(settings.block_size, &jtx, wtx, blocks);
-            let mut first = idx == plan.entities;
-            // An XML error may be the symptom of a damaged archive: read the
-            // rest of the entry first, so that a CRC or deflate error, the
-            // real cause, is what the user sees.
-            let in_entry = |e: Error| match drain(&rrx) {
-                Some(damage) => Stop::Failed(damage),
-                None => Stop::Failed(e.in_entry(p.src.display())),
-            };
-            loop {
-                match recv()? {
-                    FromReader::Data(chunk) => {
-                        if first {
-                            sniffed = sniff_entities(&chunk);
-                            first = false;
-                        }
-                        fixer.write(&chunk, &mut sink).map_err(in_entry)?;
-                        if sink.hung_up {
-                            return Err(Stop::Hangup);
-                        }
-                        let _ = pool.try_send(chunk);
-                        tick();
-                    }
-                    FromReader::End => break,
-                    _ => return Err(protocol()),
+    let mut sink = BlockSink::new(settings.block_size, &jtx, wtx, blocks);
+    let mut first = true;
+    // An XML error may be the symptom of a damaged archive: read the rest of
+    // the entry first, so that a CRC or deflate error, the real cause, is
+    // what the user sees.
+    let in_entry = |err: Error| match drain(rrx) {
+        Some(damage) => Stop::Failed(damage),
+        None => Stop::Failed(err.in_entry(e.display())),
+    };
+    loop {
+        match recv()? {
+            FromReader::Data(chunk) => {
+                if first {
+                    *sniffed = sniff_entities(&chunk);
+                    first = false;
                 }
-            }
-            let report = fixer
-                .finish(&mut sink)
-                .map_err(|e| Stop::Failed(e.in_entry(p.src.display())))?;
-            sink.finish()?;
-            send(ToWriter::EndStream)?;
-            reports.push((idx, report));
-        } else {
-            send(ToWriter::BeginCopy { idx, local_extra })?;
-            loop {
-                match recv()? {
-                    FromReader::Data(raw) => {
-                        send(ToWriter::Raw(raw))?;
-                        tick();
-                    }
-                    FromReader::End => break,
-                    _ => return Err(protocol()),
+                fixer.write(&chunk, &mut sink).map_err(in_entry)?;
+                if sink.hung_up {
+                    return Err(Stop::Hangup);
                 }
+                let _ = pool.try_send(chunk);
+                tick();
             }
-            send(ToWriter::EndCopy { idx })?;
+            FromReader::End => break,
+            FromReader::Failed(err) => return Err(Stop::Failed(err)),
         }
     }
-    send(ToWriter::Finish)?;
-    Ok((reports, sniffed))
+    let report = fixer
+        .finish(&mut sink)
+        .map_err(|err| Stop::Failed(err.in_entry(e.display())))?;
+    sink.finish()?;
+    wtx.send(ToWriter::EndStream).map_err(|_| Stop::Hangup)?;
+    Ok(report)
 }
 
 /// Reads and discards the rest of the current entry; returns the reader's
@@ -423,175 +522,117 @@ fn drain(rrx: &Receiver<FromReader>) -> Option<Error> {
     }
 }
 
-fn protocol() -> Stop {
-    Stop::Failed(io::Error::other("internal error: archive pipeline out of step").into())
-}
-
-/// Reads every entry in plan order: inflated chunks for XML entries, raw
-/// compressed chunks (checked) for copies. Returns the number of copies whose
-/// data could not be checked.
-#[allow(clippy::too_many_arguments)]
-fn reader_thread(
-    mut file: File,
-    file_len: u64,
-    plan: &Plan,
-    replaced: &HashMap<usize, Vec<u8>>,
-    settings: &Settings,
+/// Reads one XML entry's data, inflating it and checking its CRC, into chunks.
+fn read_xml(
+    input: &mut ZipInput,
+    e: &CentralEntry,
+    mut inflater: Inflater,
     tx: SyncSender<FromReader>,
     pool: Receiver<Vec<u8>>,
     read: &AtomicU64,
-) -> u64 {
-    let mut unchecked = 0;
-    let mut raw = vec![0u8; CHUNK];
-    for (idx, p) in plan.entries.iter().enumerate() {
-        if p.action == Action::Drop {
-            continue;
-        }
-        let result = read_entry(
-            &mut file,
-            file_len,
-            p,
-            replaced.contains_key(&idx),
-            settings,
-            &tx,
-            &pool,
-            &mut raw,
-            read,
-        );
-        match result {
-            Ok(Sent::Checked) => {}
-            Ok(Sent::Unchecked) => unchecked += 1,
-            Ok(Sent::Hangup) => return unchecked,
-            Err(e) => {
-                let _ = tx.send(FromReader::Failed(e));
-                return unchecked;
-            }
-        }
-    }
-    unchecked
-}
-
-enum Sent {
-    Checked,
-    Unchecked,
-    Hangup,
-}
-
-#[allow(clippy::too_many_arguments)]
-fn read_entry(
-    file: &mut File,
-    file_len: u64,
-    p: &Planned,
-    skip_data: bool,
-    settings: &Settings,
-    tx: &SyncSender<FromReader>,
-    pool: &Receiver<Vec<u8>>,
-    raw: &mut [u8],
-    read: &AtomicU64,
-) -> Result<Sent, Error> {
-    let src = &p.src;
-    let local = read_local_header(file, src, file_len)?;
-    if tx
-        .send(FromReader::Start {
-            local_extra: local.extra,
-        })
-        .is_err()
-    {
-        return Ok(Sent::Hangup);
-    }
-    if skip_data {
-        return Ok(if tx.send(FromReader::End).is_ok() {
-            Sent::Checked
-        } else {
-            Sent::Hangup
-        });
-    }
-    file.seek(SeekFrom::Start(local.data_start))?;
-    let fix = p.action == Action::Fix;
-    let mut inflater = if fix {
-        Some(Inflater::new(src.method, src.size, src.crc, CHUNK).map_err(|f| entry_error(p, f))?)
-    } else if settings.check_copies && !src.is_dir() {
-        Inflater::new(src.method, src.size, src.crc, CHUNK).ok()
-    } else {
-        None
+) {
+    let fail = |err: Error| {
+        let _ = tx.send(FromReader::Failed(err));
     };
-    let checked = inflater.is_some() || src.is_dir();
+    let mut raw = vec![0u8; CHUNK];
+    let mut remaining = e.compressed_size;
     let mut hung_up = false;
-    let mut remaining = src.compressed_size;
     while remaining > 0 {
-        crate::interrupt::check()?;
+        if let Err(err) = crate::interrupt::check() {
+            return fail(err);
+        }
         let n = remaining.min(raw.len() as u64) as usize;
-        file.read_exact(&mut raw[..n]).map_err(|e| {
-            Error::Archive(ArchiveError::CorruptEntry {
-                entry: src.display().to_owned(),
-                detail: format!("its data cannot be read: {e}"),
-            })
-        })?;
+        if let Err(err) = input.read_exact(&mut raw[..n]) {
+            return fail(Error::Archive(ArchiveError::CorruptEntry {
+                entry: e.display().to_owned(),
+                detail: format!("its data cannot be read: {err}"),
+            }));
+        }
         remaining -= n as u64;
         read.fetch_add(n as u64, Ordering::Relaxed);
-        if fix {
-            let mut emit = |v: &mut Vec<u8>| {
-                let full = mem::replace(v, pool.try_recv().unwrap_or_default());
-                v.clear();
-                if tx.send(FromReader::Data(full)).is_err() {
-                    hung_up = true;
-                }
-                !hung_up
-            };
-            if let Some(inf) = inflater.as_mut() {
-                inf.push(&raw[..n], &mut emit)
-                    .map_err(|f| entry_error(p, f))?;
-            }
-        } else {
-            if let Some(inf) = inflater.as_mut() {
-                inf.push(&raw[..n], &mut |_| true)
-                    .map_err(|f| entry_error(p, f))?;
-            }
-            if tx.send(FromReader::Data(raw[..n].to_vec())).is_err() {
+        let mut emit = |v: &mut Vec<u8>| {
+            let full = mem::replace(v, pool.try_recv().unwrap_or_default());
+            v.clear();
+            if tx.send(FromReader::Data(full)).is_err() {
                 hung_up = true;
             }
+            !hung_up
+        };
+        if let Err(f) = inflater.push(&raw[..n], &mut emit) {
+            return fail(fault_error(e.display(), f));
         }
         if hung_up {
-            return Ok(Sent::Hangup);
+            return;
         }
     }
-    if let Some(inf) = inflater {
-        if fix {
-            let mut emit = |v: &mut Vec<u8>| {
-                let full = mem::take(v);
-                if tx.send(FromReader::Data(full)).is_err() {
-                    hung_up = true;
-                }
-                !hung_up
-            };
-            inf.finish(&mut emit).map_err(|f| entry_error(p, f))?;
-        } else {
-            inf.finish(&mut |_| true).map_err(|f| entry_error(p, f))?;
+    let mut emit = |v: &mut Vec<u8>| {
+        let full = mem::take(v);
+        if tx.send(FromReader::Data(full)).is_err() {
+            hung_up = true;
         }
+        !hung_up
+    };
+    if let Err(f) = inflater.finish(&mut emit) {
+        return fail(fault_error(e.display(), f));
     }
-    if hung_up || tx.send(FromReader::End).is_err() {
-        return Ok(Sent::Hangup);
+    if !hung_up {
+        let _ = tx.send(FromReader::End);
     }
-    Ok(if checked {
-        Sent::Checked
-    } else {
-        Sent::Unchecked
-    })
 }
 
-/// The output metadata of a planned entry.
-fn meta_for(p: &Planned, local_extra: Vec<u8>, stream_level: Option<u32>) -> EntryMeta {
-    let src = &p.src;
-    let (local_extra, central_extra) = if p.renamed() {
+/// Writes one XML entry's deflated blocks, in order; returns its sizes.
+fn write_blocks(
+    z: &mut ZipOut<BufWriter<File>>,
+    rx: Receiver<ToWriter>,
+    packed: &Pool,
+) -> Result<Sizes, Error> {
+    let mut chain = CrcChain::default();
+    let mut compressed = 0u64;
+    let stopped = || Error::from(io::Error::other("stopped"));
+    loop {
+        let Ok(msg) = rx.recv() else {
+            return Err(stopped());
+        };
+        match msg {
+            ToWriter::Block(result) => {
+                let Ok(block) = result.recv() else {
+                    return Err(stopped());
+                };
+                let block = block.map_err(|e| io::Error::other(format!("deflate failed: {e}")))?;
+                z.data(&block.bytes)?;
+                chain.push(block.crc, block.len);
+                compressed += block.bytes.len() as u64;
+                packed.put(block.bytes);
+            }
+            ToWriter::EndStream => {
+                let (crc, len) = chain.finish();
+                return Ok(Sizes {
+                    crc,
+                    compressed,
+                    uncompressed: len,
+                });
+            }
+        }
+    }
+}
+
+/// The output metadata of an entry.
+fn meta_for(
+    src: &CentralEntry,
+    d: &Decision,
+    local_extra: Vec<u8>,
+    stream_level: Option<u32>,
+) -> EntryMeta {
+    let (local_extra, central_extra) = if d.renamed() {
         (
-            renamed_extra(&local_extra, p.out_name(), p.out_display()),
-            renamed_extra(&src.central_extra, p.out_name(), p.out_display()),
+            extra::renamed(&local_extra, d.out_name(src), d.out_display(src)),
+            extra::renamed(&src.central_extra, d.out_name(src), d.out_display(src)),
         )
     } else {
         (local_extra, src.central_extra.to_vec())
     };
     let mut meta = EntryMeta {
-        name: p.out_name().to_vec(),
+        name: d.out_name(src).to_vec(),
         version_made_by: src.version_made_by,
         version_needed: src.version_needed,
         flags: src.flags,
@@ -605,100 +646,9 @@ fn meta_for(p: &Planned, local_extra: Vec<u8>, stream_level: Option<u32>) -> Ent
         comment: src.comment.to_vec(),
     };
     if let Some(level) = stream_level {
-        meta.method = METHOD_DEFLATE;
+        meta.method = DEFLATED;
         meta.flags = (src.flags & FLAG_UTF8) | deflate::level_flags(level);
         meta.version_needed = deflate_version(20);
     }
     meta
-}
-
-type WriterResult = Result<(Vec<Written>, Vec<usize>, bool, u64), Error>;
-
-fn writer_thread(
-    file: File,
-    plan: &Plan,
-    settings: &Settings,
-    comment: &[u8],
-    rx: Receiver<ToWriter>,
-    packed: &Pool,
-) -> WriterResult {
-    let mut z = ZipOut::new(
-        BufWriter::with_capacity(CHUNK, file),
-        settings.force_zip64,
-        &settings.scratch,
-        crate::spill::IN_MEMORY,
-    );
-    let mut order = Vec::new();
-    let mut chain = CrcChain::default();
-    let mut compressed = 0u64;
-    let sizes_of = |p: &Planned| Sizes {
-        crc: p.src.crc,
-        compressed: p.src.compressed_size,
-        uncompressed: p.src.size,
-    };
-    let stopped = || Error::from(io::Error::other("stopped"));
-    loop {
-        let Ok(msg) = rx.recv() else {
-            return Err(stopped());
-        };
-        match msg {
-            ToWriter::BeginCopy { idx, local_extra } => {
-                let p = &plan.entries[idx];
-                z.begin_copy(meta_for(p, local_extra, None), sizes_of(p))?;
-                order.push(idx);
-            }
-            ToWriter::Raw(bytes) => z.data(&bytes)?,
-            ToWriter::EndCopy { idx } => z.end(sizes_of(&plan.entries[idx]))?,
-            ToWriter::BeginStream { idx, local_extra } => {
-                let p = &plan.entries[idx];
-                z.begin_stream(meta_for(p, local_extra, Some(settings.level)))?;
-                order.push(idx);
-                chain = CrcChain::default();
-                compressed = 0;
-            }
-            ToWriter::Block(result) => {
-                let Ok(block) = result.recv() else {
-                    return Err(stopped());
-                };
-                let block = block.map_err(|e| io::Error::other(format!("deflate failed: {e}")))?;
-                z.data(&block.bytes)?;
-                chain.push(block.crc, block.len);
-                compressed += block.bytes.len() as u64;
-                packed.put(block.bytes);
-            }
-            ToWriter::EndStream => {
-                let (crc, len) = mem::take(&mut chain).finish();
-                z.end(Sizes {
-                    crc,
-                    compressed,
-                    uncompressed: len,
-                })?;
-            }
-            ToWriter::Replace {
-                idx,
-                local_extra,
-                bytes,
-            } => {
-                let p = &plan.entries[idx];
-                let mut c = flate2::Compress::new(flate2::Compression::new(settings.level), false);
-                let mut packed = Vec::new();
-                deflate::compress_block(&mut c, &bytes, &[], true, &mut packed)
-                    .map_err(|e| io::Error::other(format!("deflate failed: {e}")))?;
-                z.begin_stream(meta_for(p, local_extra, Some(settings.level)))?;
-                order.push(idx);
-                z.data(&packed)?;
-                z.end(Sizes {
-                    crc: crc32fast::hash(&bytes),
-                    compressed: packed.len() as u64,
-                    uncompressed: bytes.len() as u64,
-                })?;
-            }
-            ToWriter::Finish => {
-                let (w, written, zip64) = z.finish(comment)?;
-                let file = w.into_inner().map_err(|e| e.into_error())?;
-                let len = file.metadata()?.len();
-                return Ok((written, order, zip64, len));
-            }
-        }
-    }
 }

@@ -26,6 +26,9 @@ pub struct EntryCounts {
     pub dropped: u64,
     /// Entries rewritten by a rule other than the XML repair (the export descriptor).
     pub rewritten: u64,
+    /// Directory entries for the archive's root (`/`, `./`), left out: they
+    /// hold nothing (Confluence writes one in its site backups).
+    pub root_entries: u64,
 }
 
 /// The repair of one XML entry.
@@ -105,6 +108,20 @@ impl fmt::Display for ArchiveReport {
                 String::new()
             }
         )?;
+        if c.root_entries > 0 {
+            writeln!(
+                f,
+                "left out {} directory entr{} for the archive's root (named \"/\"): {} nothing and the importer does not need {}",
+                c.root_entries,
+                if c.root_entries == 1 { "y" } else { "ies" },
+                if c.root_entries == 1 {
+                    "it holds"
+                } else {
+                    "they hold"
+                },
+                if c.root_entries == 1 { "it" } else { "them" },
+            )?;
+        }
         if let Some(folder) = &self.moved_to_root {
             writeln!(
                 f,

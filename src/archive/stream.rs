@@ -4,28 +4,26 @@
 //! for `--tz auto`, the base URL for `--cloud-url`, the page index for
 //! Confluence links), which [`scan_entry`] runs over `entities.xml`.
 
-use super::entry::{SourceEntry, read_local_header};
-use super::error::ArchiveError;
-use super::inflate::{Fault, Inflater};
+use super::pipeline::{fault_error, read_error};
 use crate::error::Error;
 use crate::fixer::{Options, scan_facts_from};
 use crate::rules::facts::BackupFacts;
-use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use crate::zip::inflate::{Fault, Inflater};
+use crate::zip::{CentralEntry, ZipInput};
+use std::io::{self, Read};
 
 /// Compressed bytes read per step.
 const READ_SIZE: usize = 256 << 10;
 
-/// Reads `entry` of the zip `file` (of length `len`) for the facts `options`
+/// Reads `entry` of the zip `input` for the facts `options`
 /// need, starting from what is `known` already (e.g. the descriptor's zone).
 pub(crate) fn scan_entry(
-    file: &mut File,
-    len: u64,
-    entry: &SourceEntry,
+    input: &mut ZipInput,
+    entry: &CentralEntry,
     options: &Options,
     known: BackupFacts,
 ) -> Result<BackupFacts, Error> {
-    let mut reader = open_entry(file, len, entry)?;
+    let mut reader = open_entry(input, entry)?;
     let scanned = scan_facts_from(&mut reader, options, known);
     // A damaged entry is reported as such, not as the XML error it causes.
     if let Some(damage) = reader.damage(entry.display()) {
@@ -34,32 +32,23 @@ pub(crate) fn scan_entry(
     scanned.map_err(|e| e.in_entry(entry.display()))
 }
 
-/// The inflated content of `entry`, read from the zip `file` (of length
-/// `len`) as a [`Read`]. Its size and CRC are checked when it is read to the
-/// end; see [`EntryReader::damage`] for why a read failed.
+/// The inflated content of `entry`, read from the zip `input` as a
+/// [`Read`]. Its size and CRC are checked when it is read to the end; see
+/// [`EntryReader::damage`] for why a read failed.
 pub(crate) fn open_entry<'f>(
-    file: &'f mut File,
-    len: u64,
-    entry: &SourceEntry,
-) -> Result<EntryReader<io::Take<&'f mut File>>, Error> {
-    let local = read_local_header(file, entry, len)?;
-    file.seek(SeekFrom::Start(local.data_start))?;
+    input: &'f mut ZipInput,
+    entry: &CentralEntry,
+) -> Result<EntryReader<io::Take<&'f mut ZipInput>>, Error> {
+    input.local_header(entry).map_err(read_error)?;
     let inflater = Inflater::new(entry.method, entry.size, entry.crc, READ_SIZE)
-        .map_err(|f| corrupt(entry.display(), f))?;
+        .map_err(|f| fault_error(entry.display(), f))?;
     Ok(EntryReader {
-        raw: Read::take(file, entry.compressed_size),
+        raw: Read::take(input, entry.compressed_size),
         inflater: Some(inflater),
         buf: vec![0; READ_SIZE],
         out: Vec::new(),
         pos: 0,
         fault: None,
-    })
-}
-
-fn corrupt(entry: &str, f: Fault) -> Error {
-    Error::Archive(ArchiveError::CorruptEntry {
-        entry: entry.to_string(),
-        detail: f.describe(),
     })
 }
 
@@ -78,7 +67,7 @@ impl<R> EntryReader<R> {
     /// The damage (bad deflate data, wrong size or CRC) that made a read of
     /// the entry named `entry` fail, if that is why it failed.
     pub(crate) fn damage(&mut self, entry: &str) -> Option<Error> {
-        self.fault.take().map(|f| corrupt(entry, f))
+        self.fault.take().map(|f| fault_error(entry, f))
     }
 }
 

@@ -7,12 +7,16 @@
 
 use super::audit::{AttachmentRecord, Auditor};
 use super::{CheckReport, Finding, Severity, assemble, check_xml, finding};
-use crate::archive::layout::{self, Action};
+use crate::archive::layout::Action;
 use crate::archive::stream::open_entry;
-use crate::archive::{ArchiveError, descriptor, open_archive, read_small_entry};
+use crate::archive::{
+    ArchiveError, descriptor, fault_error, open_archive, read_error, read_small_entry,
+};
 use crate::driver::Progress;
 use crate::error::Error;
 use crate::rules::facts::{Product, Stated};
+use crate::zip::data::{Checked, DataError, read_data};
+use crate::zip::inflate::Spare;
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::path::Path;
@@ -208,6 +212,12 @@ impl<'a> Meter<'a> {
         }
     }
 
+    /// Reports the whole total as done.
+    fn finish(&mut self) {
+        let rest = self.total.saturating_sub(self.read);
+        self.tick(rest);
+    }
+
     fn tick(&mut self, n: u64) {
         self.read += n;
         (self.on_progress)(Progress {
@@ -218,45 +228,74 @@ impl<'a> Meter<'a> {
     }
 }
 
-/// Checks a backup zip.
+/// A finding for damage a check found (the message names the entry).
+fn damage_finding(message: String) -> Finding {
+    finding(
+        Severity::Error,
+        "Archive",
+        "entry-damaged",
+        message,
+        Some("copy the zip again; if the copy at the source is damaged too, export again".into()),
+    )
+}
+
+/// Checks a backup zip: its structure, every entry's data against its CRC
+/// (attachments too, as `unzip -t` does), and the XML entries in full.
 pub(crate) fn check_zip(
     path: &Path,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<CheckReport, Error> {
     let input = path.display().to_string();
     let in_file = |e: Error| e.in_file(path);
-    let mut file = File::open(path).map_err(|e| in_file(e.into()))?;
-    let len = file.metadata().map_err(|e| in_file(e.into()))?.len();
-    let entries = match open_archive(&mut file, len) {
-        Ok((entries, _comment)) => entries,
+    let scratch = std::env::temp_dir();
+    let opened = match open_archive(path) {
+        Ok(o) => o,
         Err(Error::Archive(e)) => return Ok(unusable(&input, "zip-unreadable", &e)),
         Err(e) => return Err(in_file(e)),
     };
-    let plan = match layout::plan(entries) {
-        Ok(plan) => plan,
-        Err(e) => return Ok(unusable(&input, "archive-shape", &e)),
+    let mut opened = opened;
+    let survey = match opened.survey(&scratch) {
+        Ok(s) => s,
+        Err(Error::Archive(e @ ArchiveError::Damaged { .. }))
+        | Err(Error::Archive(e @ ArchiveError::CorruptEntry { .. })) => {
+            return Ok(unusable(&input, "zip-unreadable", &e));
+        }
+        Err(Error::Archive(e)) => return Ok(unusable(&input, "archive-shape", &e)),
+        Err(e) => return Err(in_file(e)),
     };
     let mut shape = Vec::new();
-    match &plan.moved_from {
-        Some(folder) => shape.push(finding(
+    if let Some(folder) = &survey.moved_from {
+        shape.push(finding(
             Severity::Error,
             "Archive",
             "entities-not-at-root",
             format!("entities.xml is inside the folder {folder:?}: the cloud import stops with \"The import archive doesn't contain entities.xml file\""),
             Some("backup-fix fix moves the folder's content to the root of its output".into()),
-        )),
-        None => shape.push(finding(
+        ));
+    }
+    if survey.root_entries > 0 {
+        shape.push(finding(
             Severity::Pass,
             "Archive",
-            "zip-readable",
-            format!("the zip reads ({} entries), entities.xml at its root", plan.entries.len()),
+            "root-entry",
+            format!(
+                "{} directory entr{} named \"/\" for the archive's root (Confluence writes one in its site backups): harmless, and left out by backup-fix fix",
+                survey.root_entries,
+                if survey.root_entries == 1 { "y" } else { "ies" }
+            ),
             None,
-        )),
+        ));
     }
-    let descriptor = match plan.descriptor {
-        Some(i) => read_small_entry(&mut file, len, &plan.entries[i].src, 1 << 20)
-            .map_err(in_file)?
-            .map(|bytes| descriptor::parse(&bytes)),
+    let mut damage = Vec::new();
+    let descriptor = match &survey.descriptor {
+        Some(e) => match read_small_entry(&mut opened.input, e, 1 << 20) {
+            Ok(bytes) => bytes.map(|bytes| descriptor::parse(&bytes)),
+            Err(Error::Archive(a)) => {
+                damage.push(a.to_string());
+                None
+            }
+            Err(e) => return Err(in_file(e)),
+        },
         None => None,
     };
     let mut files = Vec::new();
@@ -265,43 +304,103 @@ pub(crate) fn check_zip(
         complete: true,
         ..AttachmentFiles::default()
     };
-    let xml_bytes = plan
-        .entries
-        .iter()
-        .filter(|p| p.action == Action::Fix)
-        .map(|p| p.src.size)
-        .sum();
-    let mut meter = Meter::new(on_progress, xml_bytes);
-    for (i, p) in plan.entries.iter().enumerate() {
-        let name = p.out_display();
-        if p.action != Action::Fix {
-            if !p.src.is_dir() {
-                attachments.add(name, p.src.size);
+    let mut meter = Meter::new(on_progress, opened.input.len());
+    let mut central = opened.central().map_err(|e| in_file(read_error(e)))?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut spare = Spare::default();
+    let (mut entries, mut checked, mut unchecked) = (0u64, 0u64, 0u64);
+    while let Some(e) = central.next_entry().map_err(|e| in_file(read_error(e)))? {
+        crate::interrupt::check()?;
+        let d = survey.decide(&e);
+        if !d.kept() {
+            continue;
+        }
+        entries += 1;
+        let name = d.out_display(&e);
+        if d.action != Action::Fix {
+            if !e.is_dir() {
+                attachments.add(name, e.size);
             }
+            let result = opened
+                .input
+                .local_header(&e)
+                .map_err(DataError::Read)
+                .and_then(|_| {
+                    read_data(
+                        &mut opened.input,
+                        &e,
+                        true,
+                        &mut buf,
+                        &mut spare,
+                        &mut |_| Ok(()),
+                    )
+                });
+            match result {
+                Ok(Checked::Yes) => checked += 1,
+                Ok(Checked::No) => unchecked += u64::from(!e.is_dir()),
+                Err(DataError::Read(r)) => damage.push(read_error(r).to_string()),
+                Err(DataError::Fault(f)) => damage.push(fault_error(e.display(), f).to_string()),
+                Err(DataError::Sink(io)) => return Err(in_file(io.into())),
+                Err(DataError::Interrupted) => return Err(Error::Interrupted),
+            }
+            meter.tick(e.compressed_size);
             continue;
         }
-        let mut reader = open_entry(&mut file, len, &p.src).map_err(in_file)?;
-        let checked = check_xml(name, &mut reader, &mut |n| meter.tick(n));
-        if let Some(damage) = reader.damage(name) {
-            shape.push(finding(
-                Severity::Error,
-                "Archive",
-                "entry-damaged",
-                damage.to_string(),
-                Some("make the backup again, or check the copy is complete".into()),
-            ));
+        let mut reader = match open_entry(&mut opened.input, &e) {
+            Ok(r) => r,
+            Err(Error::Archive(a)) => {
+                damage.push(a.to_string());
+                continue;
+            }
+            Err(err) => return Err(in_file(err)),
+        };
+        let result = check_xml(name, &mut reader, &mut |_| {});
+        meter.tick(e.compressed_size);
+        if let Some(fault) = reader.damage(e.display()) {
+            damage.push(fault.to_string());
             continue;
         }
-        let (check, auditor) = checked.map_err(in_file)?;
+        checked += 1;
+        let (check, auditor) = result.map_err(in_file)?;
         files.push(check);
-        if i == plan.entities {
+        if e.header_offset == survey.entities.header_offset {
             audit = Some(auditor);
         }
+    }
+    meter.finish();
+    let more = damage.len().saturating_sub(EXAMPLES);
+    shape.extend(damage.into_iter().take(EXAMPLES).map(damage_finding));
+    if more > 0 {
+        shape.push(damage_finding(format!(
+            "{more} more damaged entries (the first {EXAMPLES} are listed)"
+        )));
+    }
+    if more == 0 && !shape.iter().any(|f| f.code == "entry-damaged") && survey.moved_from.is_none()
+    {
+        let skipped = if unchecked > 0 {
+            format!(
+                ", {unchecked} with a compression method backup-fix cannot inflate left unchecked"
+            )
+        } else {
+            String::new()
+        };
+        shape.insert(
+            0,
+            finding(
+                Severity::Pass,
+                "Archive",
+                "zip-readable",
+                format!(
+                    "the zip reads ({entries} entries, the data of {checked} checked against its CRC-32{skipped}), entities.xml at its root"
+                ),
+                None,
+            ),
+        );
     }
     let mut audit = audit.unwrap_or_default();
     let product = audit.observer.facts.product;
     match product {
-        Some(Product::Jira) if !plan.has_activeobjects => shape.push(finding(
+        Some(Product::Jira) if !survey.has_activeobjects => shape.push(finding(
             Severity::Warning,
             "Archive",
             "no-activeobjects",

@@ -45,7 +45,6 @@
 //! ```
 
 mod error;
-mod format;
 mod manifest;
 mod options;
 mod order;
@@ -56,7 +55,6 @@ mod sniff;
 mod verify;
 mod walk;
 mod writer;
-mod zipread;
 mod zipsource;
 
 pub use error::SplitError;

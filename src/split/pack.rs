@@ -16,10 +16,10 @@
 //!    at issue boundaries.
 
 use crate::split::error::SplitError;
-use crate::split::format::end_len;
 use crate::split::options::SplitOptions;
 use crate::split::order::{Group, place};
 use crate::split::record::{ListReader, ProjectTotal, Record};
+use crate::zip::format::end_len;
 use std::path::Path;
 
 /// The part of a project that one zip holds.

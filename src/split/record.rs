@@ -4,8 +4,8 @@
 //! it sequentially.
 
 use crate::split::error::SplitError;
-use crate::split::format::{Layout, sizes_need_zip64};
 use crate::split::order::place;
+use crate::zip::format::{Layout, sizes_need_zip64};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};

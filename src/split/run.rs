@@ -15,8 +15,8 @@ use crate::split::record::{ListReader, ListWriter};
 use crate::split::verify::{Expect, ZipCheck, check};
 use crate::split::walk::{Findings, Tree};
 use crate::split::writer::{Input, ZipOut};
-use crate::split::zipread::ReadError;
 use crate::split::zipsource::scan_zip;
+use crate::zip::ReadError;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -491,7 +491,7 @@ impl Meter<'_, '_> {
 fn read_err(path: &Path) -> impl Fn(ReadError) -> String + '_ {
     move |e| match e {
         ReadError::Io(e) => format!("{}: {e}", path.display()),
-        ReadError::Format(s) => s,
+        other => other.to_string(),
     }
 }
 
@@ -579,7 +579,13 @@ impl Plan {
         let opened = match &self.data {
             SourceData::Tree(tree) => Ok(Input::Tree(tree)),
             SourceData::Zip(path) => File::open(path)
-                .map(|file| Input::Zip { path, file })
+                .and_then(|file| {
+                    let len = file.metadata()?.len();
+                    Ok(Input::Zip {
+                        path,
+                        file: crate::zip::ZipInput::new(file, len),
+                    })
+                })
                 .map_err(|e| SplitError::io("reading", path, e)),
         };
         let mut input = match opened {

@@ -6,10 +6,11 @@
 //! zip; memory does not grow with its size or entry count.
 
 use crate::split::error::SplitError;
-use crate::split::format::{DEFLATED, FLAG_DESCRIPTOR, STORED, clamp_unix32};
 use crate::split::options::Compress;
 use crate::split::record::{Kind, ListReader};
-use crate::split::zipread::{CentralReader, ReadError, read_end, read_local};
+use crate::zip::format::{DEFLATED, FLAG_DESCRIPTOR, STORED, clamp_unix32};
+use crate::zip::local::read_local;
+use crate::zip::{CentralReader, ReadError, find_end as read_end};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
@@ -103,7 +104,7 @@ pub(crate) fn check(
                 .next_record()
                 .map_err(|e| fail(e.to_string()))?
                 .ok_or_else(|| fail("it has more entries than the plan"))?;
-            if e.name != rec.name.as_bytes() {
+            if *e.name != *rec.name.as_bytes() {
                 return Err(fail(format!(
                     "entry {} is {shown:?}, the plan says {:?}",
                     out.entries + 1,
@@ -116,7 +117,7 @@ pub(crate) fn check(
                     e.size, rec.size
                 )));
             }
-            if e.offset != pos {
+            if e.header_offset != pos {
                 return Err(fail(format!("entry {shown:?} is not where it should be")));
             }
             match rec.kind {
@@ -136,7 +137,7 @@ pub(crate) fn check(
                     }
                 }
                 Kind::ZipEntry => {
-                    if (e.method, e.crc, e.csize) != (rec.method, rec.crc, rec.csize) {
+                    if (e.method, e.crc, e.compressed_size) != (rec.method, rec.crc, rec.csize) {
                         return Err(fail(format!(
                             "entry {shown:?} differs from the source zip's entry"
                         )));
@@ -144,13 +145,13 @@ pub(crate) fn check(
                 }
             }
         }
-        if e.offset != pos {
-            data.seek(SeekFrom::Start(e.offset))?;
-            pos = e.offset;
+        if e.header_offset != pos {
+            data.seek(SeekFrom::Start(e.header_offset))?;
+            pos = e.header_offset;
         }
-        let local = read_local(&mut data)?;
-        pos += local.len;
-        if local.name != e.name || local.method != e.method {
+        let local = read_local(&mut data, pos)?;
+        pos = local.data_start;
+        if *local.name != *e.name || local.method != e.method {
             return Err(fail(format!(
                 "entry {shown:?}: the local header does not match the central directory"
             )));
@@ -160,10 +161,10 @@ pub(crate) fn check(
                 "entry {shown:?}: the local header's CRC does not match the central directory"
             )));
         }
-        let mut body = (&mut data).take(e.csize);
+        let mut body = (&mut data).take(e.compressed_size);
         let checked = match e.method {
             STORED => {
-                if e.csize != e.size {
+                if e.compressed_size != e.size {
                     return Err(fail(format!(
                         "entry {shown:?} is stored but its sizes differ"
                     )));
@@ -188,7 +189,7 @@ pub(crate) fn check(
         if body.limit() > 0 {
             io::copy(&mut body, &mut io::sink())?;
         }
-        pos += e.csize;
+        pos += e.compressed_size;
         if let Some((crc, n)) = checked {
             if n != e.size {
                 return Err(fail(format!(
@@ -285,9 +286,9 @@ fn crc_of(
 pub fn verify_zip(path: &Path) -> Result<ZipCheck, SplitError> {
     check(path, None, &mut |_| {}).map_err(|e| match e {
         ReadError::Io(e) => SplitError::io("reading", path, e),
-        ReadError::Format(reason) => SplitError::Invalid {
+        other => SplitError::Invalid {
             path: path.to_path_buf(),
-            reason,
+            reason: other.to_string(),
         },
     })
 }

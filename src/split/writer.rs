@@ -6,14 +6,13 @@
 
 use crate::spill::{self, Spill};
 use crate::split::error::SplitError;
-use crate::split::format::{
-    DEFLATED, Header, STORED, dos_datetime, external_attributes, write_end,
-};
 use crate::split::options::Compress;
 use crate::split::record::{Kind, Record};
 use crate::split::sniff::worth_deflating;
 use crate::split::walk::{Tree, mtime};
-use crate::split::zipread::{ReadError, read_local};
+use crate::zip::format::{DEFLATED, Header, STORED, dos_datetime, external_attributes, write_end};
+use crate::zip::local::read_local;
+use crate::zip::{ReadError, ZipInput};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -31,8 +30,8 @@ pub(crate) enum Input<'a> {
     Zip {
         /// The zip's path.
         path: &'a Path,
-        /// An open handle of this writer's own.
-        file: File,
+        /// An open handle of this writer's own, read forward through a buffer.
+        file: ZipInput,
     },
 }
 
@@ -374,7 +373,7 @@ impl ZipOut {
         &mut self,
         rec: &Record,
         path: &Path,
-        src: &mut File,
+        src: &mut ZipInput,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), SplitError> {
         let in_err = |e| SplitError::io("reading", path, e);
@@ -382,13 +381,11 @@ impl ZipOut {
             path: path.to_path_buf(),
             reason,
         };
-        src.seek(SeekFrom::Start(rec.offset)).map_err(in_err)?;
-        let local = read_local(src).map_err(|e| match e {
+        src.goto(rec.offset).map_err(in_err)?;
+        read_local(src, rec.offset).map_err(|e| match e {
             ReadError::Io(e) => in_err(e),
-            ReadError::Format(r) => bad(format!("entry {:?}: {r}", rec.name)),
+            other => bad(format!("entry {:?}: {other}", rec.name)),
         })?;
-        src.seek(SeekFrom::Start(rec.offset + local.len))
-            .map_err(in_err)?;
         let h = Header {
             name: &rec.name,
             method: rec.method,

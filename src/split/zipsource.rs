@@ -5,13 +5,14 @@
 //! the entry count. Entries are later copied raw, without recompressing.
 
 use crate::split::error::SplitError;
-use crate::split::format::{
-    DEFLATED, FLAG_ENCRYPTED, FLAG_STRONG_ENCRYPTION, STORED, external_attributes,
-};
 use crate::split::order::{ATTACHMENTS, AVATARS, Group, LOGOS, name_cmp};
 use crate::split::record::{Kind, ListReader, ListWriter, Record};
 use crate::split::walk::Findings;
-use crate::split::zipread::{CentralEntry, CentralReader, ReadError, read_end};
+use crate::zip::format::{
+    DEFLATED, FLAG_ENCRYPTED, FLAG_STRONG_ENCRYPTION, STORED, external_attributes,
+};
+use crate::zip::name::{self, Verdict};
+use crate::zip::{CentralEntry, CentralReader, ReadError, find_end as read_end};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -32,9 +33,9 @@ enum Mapping {
 fn zip_err(path: &Path) -> impl Fn(ReadError) -> SplitError + '_ {
     move |e| match e {
         ReadError::Io(e) => SplitError::io("reading", path, e),
-        ReadError::Format(reason) => SplitError::BadZip {
+        other => SplitError::BadZip {
             path: path.to_path_buf(),
-            reason,
+            reason: other.to_string(),
         },
     }
 }
@@ -55,9 +56,10 @@ fn detect_mapping(path: &Path) -> Result<Mapping, SplitError> {
     let mut all_under_attachments = true;
     let mut any = false;
     while let Some(e) = central.next_entry().map_err(zip_err(path))? {
-        let Ok(name) = std::str::from_utf8(&e.name) else {
+        let name = e.display();
+        if name::judge(name, &e.name) != Verdict::Keep {
             continue;
-        };
+        }
         any = true;
         for marker in [ATTACHMENTS, AVATARS] {
             if let Some(at) = find_component(name, marker) {
@@ -105,13 +107,6 @@ fn map_name(mapping: &Mapping, name: &str) -> Option<String> {
     }
 }
 
-fn unsafe_name(name: &str) -> bool {
-    name.starts_with('/')
-        || name.contains('\\')
-        || name.contains('\0')
-        || name.split('/').any(|c| c == "..")
-}
-
 /// A record for a central directory entry, or why it is left out or refused.
 fn record_of(
     path: &Path,
@@ -119,24 +114,26 @@ fn record_of(
     e: CentralEntry,
     findings: &mut Findings,
 ) -> Result<Option<Record>, SplitError> {
-    let Ok(name) = String::from_utf8(e.name.clone()) else {
-        findings.non_utf8_count += 1;
-        if findings.non_utf8.len() < 10 {
-            findings
-                .non_utf8
-                .push(String::from_utf8_lossy(&e.name).into_owned());
-        }
-        return Ok(None);
-    };
+    let name = e.display().to_owned();
     let refuse = |reason: String| SplitError::UnsupportedEntry {
         path: path.to_path_buf(),
         entry: name.clone(),
         reason,
     };
-    if unsafe_name(&name) {
-        return Err(refuse(
-            "unsafe path (absolute, '..' or backslash); the importer would reject it: unzip, fix the tree, and split the directory".into(),
-        ));
+    match name::judge(&name, &e.name) {
+        Verdict::Keep => {}
+        Verdict::DropRoot => {
+            findings.skip(
+                name.clone(),
+                "a directory entry for the archive's root: it holds nothing",
+            );
+            return Ok(None);
+        }
+        Verdict::Refuse(why) => {
+            return Err(refuse(format!(
+                "unsafe name ({why}); the importer would reject it and unzip would write outside its folder: unzip, fix the tree, and split the directory"
+            )));
+        }
     }
     if e.flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION) != 0 {
         return Err(refuse(
@@ -165,10 +162,10 @@ fn record_of(
     // Our headers say "made by Unix": attributes from another system (Java
     // and Windows zips say MS-DOS) become ordinary Unix permissions.
     let dir = stored.ends_with('/');
-    let external = if e.made_by >> 8 == 3 && e.external >> 16 != 0 {
-        e.external
+    let external = if e.version_made_by >> 8 == 3 && e.external_attr >> 16 != 0 {
+        e.external_attr
     } else {
-        external_attributes(if dir { 0o755 } else { 0o644 }, dir) | (e.external & 0xFF)
+        external_attributes(if dir { 0o755 } else { 0o644 }, dir) | (e.external_attr & 0xFF)
     };
     Ok(Some(Record {
         kind: Kind::ZipEntry,
@@ -177,11 +174,11 @@ fn record_of(
         mtime: e.mtime.unwrap_or(0),
         mode: external,
         source: None,
-        csize: e.csize,
+        csize: e.compressed_size,
         crc: e.crc,
         method: e.method,
-        dos: e.dos,
-        offset: e.offset,
+        dos: (e.time, e.date),
+        offset: e.header_offset,
     }))
 }
 
@@ -403,8 +400,5 @@ mod tests {
         );
         assert_eq!(find_component("x/data/attachments/P", ATTACHMENTS), Some(2));
         assert_eq!(find_component("xdata/attachments/P", ATTACHMENTS), None);
-        assert!(unsafe_name("../etc/passwd"));
-        assert!(unsafe_name("/abs"));
-        assert!(!unsafe_name("data/attachments/P/..x"));
     }
 }

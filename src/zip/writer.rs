@@ -1,6 +1,7 @@
-//! Writes the output zip: local headers, entry data, the central directory
-//! and its end records, with zip64 records where sizes, offsets or the entry
-//! count need them.
+//! Writes a zip front to back: local headers, entry data, the central
+//! directory (spilled to disk past a small budget) and the end records, with
+//! zip64 records where sizes, offsets or the entry count need them. It keeps
+//! no per-entry state: what the read-back check needs is a running digest.
 //!
 //! Entries whose sizes are known up front (raw copies) get a plain local
 //! header. Entries produced as they stream (repaired XML) get a local header
@@ -9,21 +10,14 @@
 //! field stays in the local header, and the central directory carries zip64
 //! only when the sizes need it. No data descriptors are written.
 
-use crate::archive::entry::{FLAG_DATA_DESCRIPTOR, LOCAL_HEADER_LEN, LOCAL_SIG, ZIP64_EXTRA};
 use crate::spill::Spill;
+use crate::zip::format::{
+    CENTRAL_SIG, FLAG_DESCRIPTOR as FLAG_DATA_DESCRIPTOR, LOCAL_FIXED as LOCAL_HEADER_LEN,
+    LOCAL_SIG, MARK32 as U32_LIMIT, VERSION_DEFLATE, VERSION_ZIP64, ZIP64_EXTRA, write_end_records,
+};
+use std::hash::Hasher;
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::Path;
-
-const CENTRAL_SIG: u32 = 0x0201_4b50;
-const EOCD_SIG: u32 = 0x0605_4b50;
-const ZIP64_EOCD_SIG: u32 = 0x0606_4b50;
-const ZIP64_LOCATOR_SIG: u32 = 0x0706_4b50;
-/// Sizes and offsets at or above this need zip64.
-const U32_LIMIT: u64 = 0xFFFF_FFFF;
-/// Version needed to extract zip64 entries.
-const VERSION_ZIP64: u16 = 45;
-/// Version needed to extract deflated entries.
-const VERSION_DEFLATE: u16 = 20;
 
 /// The metadata of one output entry.
 #[derive(Clone, Debug, Default)]
@@ -58,12 +52,34 @@ impl Sizes {
     }
 }
 
-/// What the writer recorded about one written entry (for the read-back check).
+/// What the writer recorded about one written entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Written {
     pub header_offset: u64,
     pub sizes: Sizes,
     pub method: u16,
+}
+
+/// A digest of every entry written (name, method, CRC, sizes, offset), in
+/// order, and their count: what the read-back check compares the file with,
+/// in constant memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Digest {
+    /// Entries written.
+    pub count: u64,
+    /// The running hash.
+    pub hash: u64,
+}
+
+/// Folds one entry into a running digest.
+pub(crate) fn digest_entry(h: &mut std::hash::DefaultHasher, name: &[u8], w: &Written) {
+    h.write_usize(name.len());
+    h.write(name);
+    h.write_u16(w.method);
+    h.write_u32(w.sizes.crc);
+    h.write_u64(w.sizes.compressed);
+    h.write_u64(w.sizes.uncompressed);
+    h.write_u64(w.header_offset);
 }
 
 struct Open {
@@ -82,21 +98,14 @@ pub(crate) struct ZipOut<W: Write + Seek> {
     central: Spill,
     /// Scratch for one central record.
     record: Vec<u8>,
-    written: Vec<Written>,
+    digest: std::hash::DefaultHasher,
+    count: u64,
     open: Option<Open>,
     force_zip64: bool,
     used_zip64: bool,
 }
 
-fn le16(out: &mut Vec<u8>, v: u16) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
-fn le32(out: &mut Vec<u8>, v: u32) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
-fn le64(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
+use crate::zip::format::{put16 as le16, put32 as le32, put64 as le64};
 fn clamp32(v: u64, zip64: bool) -> u32 {
     if zip64 || v >= U32_LIMIT {
         u32::MAX
@@ -124,7 +133,8 @@ impl<W: Write + Seek> ZipOut<W> {
             pos: 0,
             central: Spill::new(scratch, central_in_memory),
             record: Vec::new(),
-            written: Vec::new(),
+            digest: std::hash::DefaultHasher::new(),
+            count: 0,
             open: None,
             force_zip64,
             used_zip64: false,
@@ -223,7 +233,7 @@ impl<W: Write + Seek> ZipOut<W> {
 
     /// Ends the open entry. For a streamed entry `sizes` are patched into its
     /// local header; for a copy they must match what was declared.
-    pub fn end(&mut self, sizes: Sizes) -> io::Result<()> {
+    pub fn end(&mut self, sizes: Sizes) -> io::Result<Written> {
         let Some(open) = self.open.take() else {
             return Err(io::Error::other("zip writer: no entry is open"));
         };
@@ -243,12 +253,14 @@ impl<W: Write + Seek> ZipOut<W> {
             None => self.patch(&open, sizes)?,
         }
         self.central_record(&open.meta, open.header_offset, sizes)?;
-        self.written.push(Written {
+        let written = Written {
             header_offset: open.header_offset,
             sizes,
             method: open.meta.method,
-        });
-        Ok(())
+        };
+        digest_entry(&mut self.digest, &open.meta.name, &written);
+        self.count += 1;
+        Ok(written)
     }
 
     /// Rewrites the streamed entry's local header with its final CRC and sizes.
@@ -331,49 +343,30 @@ impl<W: Write + Seek> ZipOut<W> {
     }
 
     /// Writes the central directory and end records; returns the writer,
-    /// what was written, and whether zip64 records were used.
-    pub fn finish(mut self, comment: &[u8]) -> io::Result<(W, Vec<Written>, bool)> {
+    /// the digest of what was written, and whether zip64 records were used.
+    pub fn finish(mut self, comment: &[u8]) -> io::Result<(W, Digest, bool)> {
         self.finish_check()?;
         let cd_offset = self.pos;
         let central = std::mem::take(&mut self.central);
         let cd_size = central.len();
         central.drain(|bytes| self.put(bytes))?;
-        let count = self.written.len() as u64;
-        let zip64 =
-            self.force_zip64 || count >= 0xFFFF || cd_offset >= U32_LIMIT || cd_size >= U32_LIMIT;
         let mut tail = Vec::with_capacity(120 + comment.len());
-        if zip64 {
-            let eocd64_offset = self.pos;
-            le32(&mut tail, ZIP64_EOCD_SIG);
-            le64(&mut tail, 44);
-            le16(&mut tail, 45); // version made by
-            le16(&mut tail, VERSION_ZIP64);
-            le32(&mut tail, 0);
-            le32(&mut tail, 0);
-            le64(&mut tail, count);
-            le64(&mut tail, count);
-            le64(&mut tail, cd_size);
-            le64(&mut tail, cd_offset);
-            le32(&mut tail, ZIP64_LOCATOR_SIG);
-            le32(&mut tail, 0);
-            le64(&mut tail, eocd64_offset);
-            le32(&mut tail, 1);
-            self.used_zip64 = true;
-        }
-        let count16 = if zip64 { 0xFFFF } else { count as u16 };
-        le32(&mut tail, EOCD_SIG);
-        le16(&mut tail, 0);
-        le16(&mut tail, 0);
-        le16(&mut tail, count16);
-        le16(&mut tail, count16);
-        le32(&mut tail, clamp32(cd_size, zip64));
-        le32(&mut tail, clamp32(cd_offset, zip64));
-        let comment = &comment[..comment.len().min(0xFFFF)];
-        le16(&mut tail, comment.len() as u16);
-        tail.extend_from_slice(comment);
+        let zip64 = write_end_records(
+            self.count,
+            cd_offset,
+            cd_size,
+            self.force_zip64,
+            comment,
+            &mut tail,
+        );
+        self.used_zip64 |= zip64;
         self.put(&tail)?;
         self.w.flush()?;
-        Ok((self.w, self.written, self.used_zip64))
+        let digest = Digest {
+            count: self.count,
+            hash: self.digest.finish(),
+        };
+        Ok((self.w, digest, self.used_zip64))
     }
 }
 
@@ -445,7 +438,7 @@ mod tests {
         })
         .unwrap();
         let (w, written, _) = z.finish(b"archive comment").unwrap();
-        assert_eq!(written.len(), 2);
+        assert_eq!(written.count, 2);
         w.into_inner()
     }
 

@@ -2,7 +2,7 @@
 //! checks it: never past the declared size (zip bombs), the stream must end
 //! where the data ends (truncation), and the CRC-32 must match.
 
-use crate::archive::entry::{METHOD_DEFLATE, METHOD_STORED};
+use crate::zip::format::{DEFLATED, STORED};
 use flate2::{Decompress, FlushDecompress, Status};
 
 /// Why an entry's data is not what its directory record says.
@@ -42,6 +42,13 @@ impl Fault {
     }
 }
 
+/// The inflate state and output buffer of a finished entry, kept for the next.
+#[derive(Default)]
+pub(crate) struct Spare {
+    decompress: Option<Decompress>,
+    out: Vec<u8>,
+}
+
 /// Inflates pushed compressed bytes into chunks of at most `chunk` bytes.
 pub(crate) struct Inflater {
     decompress: Option<Decompress>,
@@ -57,14 +64,35 @@ pub(crate) struct Inflater {
 impl Inflater {
     /// An inflater for an entry of `method` that declares `declared` bytes and CRC `crc`.
     pub fn new(method: u16, declared: u64, crc: u32, chunk: usize) -> Result<Self, Fault> {
+        Self::reusing(method, declared, crc, chunk, &mut Spare::default())
+    }
+
+    /// [`Inflater::new`], taking the inflate state from `spare` when there
+    /// is one (see [`Inflater::finish_into`]): a million small entries then
+    /// cost no million allocations of zlib's window.
+    pub fn reusing(
+        method: u16,
+        declared: u64,
+        crc: u32,
+        chunk: usize,
+        spare: &mut Spare,
+    ) -> Result<Self, Fault> {
         let decompress = match method {
-            METHOD_STORED => None,
-            METHOD_DEFLATE => Some(Decompress::new(false)),
+            STORED => None,
+            DEFLATED => Some(match spare.decompress.take() {
+                Some(mut d) => {
+                    d.reset(false);
+                    d
+                }
+                None => Decompress::new(false),
+            }),
             m => return Err(Fault::Method(m)),
         };
+        let mut out = std::mem::take(&mut spare.out);
+        out.clear();
         Ok(Self {
             decompress,
-            out: Vec::new(),
+            out,
             chunk: chunk.max(1),
             produced: 0,
             declared,
@@ -157,11 +185,42 @@ impl Inflater {
 
     /// Ends the entry: for deflate, drains what zlib still holds; emits the
     /// last (partial) chunk; checks the stream ended, the size and the CRC.
-    pub fn finish<E>(mut self, emit: &mut E) -> Result<(), Fault>
+    pub fn finish<E>(self, emit: &mut E) -> Result<(), Fault>
     where
         E: FnMut(&mut Vec<u8>) -> bool,
     {
-        if let Some(mut d) = self.decompress.take() {
+        self.finish_into(emit, &mut Spare::default())
+    }
+
+    /// [`Inflater::finish`], leaving the inflate state in `spare` for the
+    /// next entry.
+    pub fn finish_into<E>(mut self, emit: &mut E, spare: &mut Spare) -> Result<(), Fault>
+    where
+        E: FnMut(&mut Vec<u8>) -> bool,
+    {
+        let mut d = self.decompress.take();
+        let result = self.complete(d.as_mut(), emit);
+        if d.is_some() {
+            spare.decompress = d;
+        }
+        spare.out = std::mem::take(&mut self.out);
+        result
+    }
+
+    /// Gives the inflate state and buffer back to `spare` without checking
+    /// the end (the entry is abandoned).
+    pub fn abandon(mut self, spare: &mut Spare) {
+        if let Some(d) = self.decompress.take() {
+            spare.decompress = Some(d);
+        }
+        spare.out = std::mem::take(&mut self.out);
+    }
+
+    fn complete<E>(&mut self, d: Option<&mut Decompress>, emit: &mut E) -> Result<(), Fault>
+    where
+        E: FnMut(&mut Vec<u8>) -> bool,
+    {
+        if let Some(d) = d {
             while !self.ended {
                 if !self.out.is_empty()
                     && self.out.len() == self.out.capacity()
@@ -194,7 +253,7 @@ impl Inflater {
                 found: self.produced,
             });
         }
-        let computed = self.crc.finalize();
+        let computed = self.crc.clone().finalize();
         if computed != self.recorded_crc {
             return Err(Fault::Crc {
                 recorded: self.recorded_crc,

@@ -1,13 +1,14 @@
-//! The zip format as `split` writes it: header layouts, the zip64 rules, and
-//! the exact on-disk size of every entry and of the end records, so that a
-//! plan's sizes are exact rather than estimated.
+//! The zip format itself: record signatures, flags, methods and lengths,
+//! little-endian field access, the end records with their zip64 rule, and the
+//! headers of entries made from scratch (split's media zips), with the exact
+//! on-disk size of each so that a plan's sizes are exact, not estimated.
 //!
-//! Each entry is a local header, its data, and (later) a central directory
-//! record. No data descriptors are written: the CRC (and, for deflated
-//! entries, the compressed size) is patched into the local header after the
-//! data. Extra fields: an extended timestamp (`UT`, modification time in UTC)
-//! for files from a directory, and zip64 sizes/offset only where a value does
-//! not fit in 32 bits.
+//! Entries made from scratch are a local header, their data, and (later) a
+//! central directory record. No data descriptors are written: the CRC (and,
+//! for deflated entries, the compressed size) is patched into the local
+//! header after the data. Extra fields: an extended timestamp (`UT`,
+//! modification time in UTC) for files from a directory, and zip64
+//! sizes/offset only where a value does not fit in 32 bits.
 
 /// Local file header signature.
 pub(crate) const LOCAL_SIG: u32 = 0x0403_4b50;
@@ -44,6 +45,8 @@ pub(crate) const ZIP64_LOCAL_LEN: u64 = 20;
 pub(crate) const STORED: u16 = 0;
 /// Compression method: deflate.
 pub(crate) const DEFLATED: u16 = 8;
+/// Compression method: AES-encrypted (WinZip).
+pub(crate) const METHOD_AES: u16 = 99;
 
 /// General purpose flag: the name is UTF-8.
 pub(crate) const FLAG_UTF8: u16 = 1 << 11;
@@ -53,6 +56,18 @@ pub(crate) const FLAG_DESCRIPTOR: u16 = 1 << 3;
 pub(crate) const FLAG_ENCRYPTED: u16 = 1;
 /// General purpose flag: strong encryption.
 pub(crate) const FLAG_STRONG_ENCRYPTION: u16 = 1 << 6;
+
+/// Extra field id of the zip64 extended information.
+pub(crate) const ZIP64_EXTRA: u16 = 0x0001;
+/// Extra field id of the extended timestamp (`UT`).
+pub(crate) const UT_EXTRA: u16 = 0x5455;
+/// Extra field id of the Info-ZIP Unicode path.
+pub(crate) const UNICODE_PATH_EXTRA: u16 = 0x7075;
+
+/// Version needed to extract zip64 entries.
+pub(crate) const VERSION_ZIP64: u16 = 45;
+/// Version needed to extract deflated entries and directories.
+pub(crate) const VERSION_DEFLATE: u16 = 20;
 
 /// "Version made by": Unix, specification 6.3.
 const MADE_BY_UNIX: u16 = (3 << 8) | 63;
@@ -256,7 +271,21 @@ impl Header<'_> {
 
 /// Appends the end records (zip64 record and locator when needed).
 pub(crate) fn write_end(entries: u64, cd_offset: u64, cd_size: u64, out: &mut Vec<u8>) {
-    let zip64 = end_needs_zip64(entries, cd_offset, cd_size);
+    write_end_records(entries, cd_offset, cd_size, false, &[], out);
+}
+
+/// Appends the end records: the zip64 record and locator when the totals
+/// need them (or `force_zip64`), then the classic record with `comment`
+/// (cut to 65,535 bytes). Returns whether zip64 records were written.
+pub(crate) fn write_end_records(
+    entries: u64,
+    cd_offset: u64,
+    cd_size: u64,
+    force_zip64: bool,
+    comment: &[u8],
+    out: &mut Vec<u8>,
+) -> bool {
+    let zip64 = force_zip64 || end_needs_zip64(entries, cd_offset, cd_size);
     if zip64 {
         let record_at = cd_offset + cd_size;
         put32(out, ZIP64_EOCD_SIG);
@@ -274,15 +303,19 @@ pub(crate) fn write_end(entries: u64, cd_offset: u64, cd_size: u64, out: &mut Ve
         put64(out, record_at);
         put32(out, 1);
     }
-    let n16 = entries.min(MARK16) as u16;
+    let wide = |v: u64, mark: u64| if zip64 { mark } else { v.min(mark) };
+    let n16 = wide(entries, MARK16) as u16;
     put32(out, EOCD_SIG);
     put16(out, 0);
     put16(out, 0);
     put16(out, n16);
     put16(out, n16);
-    put32(out, cd_size.min(MARK32) as u32);
-    put32(out, cd_offset.min(MARK32) as u32);
-    put16(out, 0);
+    put32(out, wide(cd_size, MARK32) as u32);
+    put32(out, wide(cd_offset, MARK32) as u32);
+    let comment = &comment[..comment.len().min(0xFFFF)];
+    put16(out, comment.len() as u16);
+    out.extend_from_slice(comment);
+    zip64
 }
 
 /// External attributes for a regular file or directory with Unix `mode`.
@@ -337,7 +370,8 @@ pub(crate) fn put64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
-/// Little-endian reads from a byte slice whose length the caller checked.
+/// Little-endian reads from a byte slice whose length the caller checked
+/// (every caller reads a fixed-size record it has read whole).
 pub(crate) fn le16(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
 }
