@@ -82,18 +82,19 @@ impl Spill {
     }
 }
 
-/// 64-bit hashes collected to find the repeated ones: in memory up to a
-/// limit, then as sorted runs in anonymous temporary files, merged at the
-/// end. Eight bytes per value in memory at most, however many values.
-pub(crate) struct HashRuns {
-    mem: Vec<u64>,
+/// Fixed-size records of `N` numbers, collected in any order and given back
+/// sorted: in memory up to a limit, then as sorted runs in anonymous
+/// temporary files, merged at the end. `8 * N` bytes per record in memory at
+/// most, however many records.
+pub(crate) struct SortedRuns<const N: usize> {
+    mem: Vec<[u64; N]>,
     runs: Vec<File>,
     dir: PathBuf,
     limit: usize,
 }
 
-impl HashRuns {
-    /// Holds up to `limit` hashes in memory; beyond, sorted runs go to `dir`.
+impl<const N: usize> SortedRuns<N> {
+    /// Holds up to `limit` records in memory; beyond, sorted runs go to `dir`.
     pub(crate) fn new(dir: &Path, limit: usize) -> Self {
         Self {
             mem: Vec::new(),
@@ -103,14 +104,16 @@ impl HashRuns {
         }
     }
 
-    /// Adds one hash.
-    pub(crate) fn push(&mut self, h: u64) -> io::Result<()> {
-        self.mem.push(h);
+    /// Adds one record.
+    pub(crate) fn push(&mut self, record: [u64; N]) -> io::Result<()> {
+        self.mem.push(record);
         if self.mem.len() >= self.limit {
             self.mem.sort_unstable();
             let mut f = BufWriter::new(tempfile::tempfile_in(&self.dir)?);
-            for v in &self.mem {
-                f.write_all(&v.to_le_bytes())?;
+            for r in &self.mem {
+                for v in r {
+                    f.write_all(&v.to_le_bytes())?;
+                }
             }
             let mut f = f.into_inner().map_err(io::IntoInnerError::into_error)?;
             f.seek(SeekFrom::Start(0))?;
@@ -120,58 +123,101 @@ impl HashRuns {
         Ok(())
     }
 
-    /// The hashes pushed more than once (each listed once, at most `cap`).
-    pub(crate) fn repeated(mut self, cap: usize) -> io::Result<Vec<u64>> {
+    /// Every record pushed, in ascending order.
+    pub(crate) fn into_sorted(mut self) -> io::Result<Sorted<N>> {
         self.mem.sort_unstable();
+        let mut readers: Vec<io::BufReader<File>> = self
+            .runs
+            .into_iter()
+            .map(|f| io::BufReader::with_capacity(64 << 10, f))
+            .collect();
+        let mut heads = std::collections::BinaryHeap::new();
+        for (i, r) in readers.iter_mut().enumerate() {
+            if let Some(v) = read_record(r)? {
+                heads.push(std::cmp::Reverse((v, i)));
+            }
+        }
+        Ok(Sorted {
+            readers,
+            heads,
+            mem: self.mem.into_iter(),
+            mem_head: None,
+        })
+    }
+}
+
+fn read_record<const N: usize>(r: &mut io::BufReader<File>) -> io::Result<Option<[u64; N]>> {
+    let mut out = [0u64; N];
+    let mut b = [0u8; 8];
+    for (k, v) in out.iter_mut().enumerate() {
+        match r.read_exact(&mut b) {
+            Ok(()) => *v = u64::from_le_bytes(b),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && k == 0 => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Some(out))
+}
+
+/// The records of [`SortedRuns`] in ascending order (a k-way merge).
+pub(crate) struct Sorted<const N: usize> {
+    readers: Vec<io::BufReader<File>>,
+    heads: std::collections::BinaryHeap<std::cmp::Reverse<([u64; N], usize)>>,
+    mem: std::vec::IntoIter<[u64; N]>,
+    mem_head: Option<[u64; N]>,
+}
+
+impl<const N: usize> Sorted<N> {
+    /// The next record, or `None` after the last.
+    pub(crate) fn next_record(&mut self) -> io::Result<Option<[u64; N]>> {
+        if self.mem_head.is_none() {
+            self.mem_head = self.mem.next();
+        }
+        let from_run = self.heads.peek().map(|h| h.0.0);
+        match (from_run, self.mem_head) {
+            (Some(r), Some(m)) if m <= r => Ok(self.mem_head.take()),
+            (Some(_), _) => {
+                let Some(std::cmp::Reverse((v, i))) = self.heads.pop() else {
+                    return Ok(None);
+                };
+                if let Some(next) = read_record(&mut self.readers[i])? {
+                    self.heads.push(std::cmp::Reverse((next, i)));
+                }
+                Ok(Some(v))
+            }
+            (None, m) => {
+                self.mem_head = None;
+                Ok(m)
+            }
+        }
+    }
+}
+
+/// 64-bit hashes collected to find the repeated ones, in bounded memory
+/// (see [`SortedRuns`]).
+pub(crate) struct HashRuns(SortedRuns<1>);
+
+impl HashRuns {
+    /// Holds up to `limit` hashes in memory; beyond, sorted runs go to `dir`.
+    pub(crate) fn new(dir: &Path, limit: usize) -> Self {
+        Self(SortedRuns::new(dir, limit))
+    }
+
+    /// Adds one hash.
+    pub(crate) fn push(&mut self, h: u64) -> io::Result<()> {
+        self.0.push([h])
+    }
+
+    /// The hashes pushed more than once (each listed once, at most `cap`).
+    pub(crate) fn repeated(self, cap: usize) -> io::Result<Vec<u64>> {
+        let mut sorted = self.0.into_sorted()?;
         let mut out = Vec::new();
         let mut last = None;
-        let mut note = |v: u64, out: &mut Vec<u64>| {
+        while let Some([v]) = sorted.next_record()? {
             if last == Some(v) && out.last() != Some(&v) && out.len() < cap {
                 out.push(v);
             }
             last = Some(v);
-        };
-        if self.runs.is_empty() {
-            for &v in &self.mem {
-                note(v, &mut out);
-            }
-            return Ok(out);
-        }
-        // A k-way merge of the runs and what is left in memory.
-        let mut readers: Vec<io::BufReader<File>> =
-            self.runs.into_iter().map(io::BufReader::new).collect();
-        let next = |r: &mut io::BufReader<File>| -> io::Result<Option<u64>> {
-            let mut b = [0u8; 8];
-            match r.read_exact(&mut b) {
-                Ok(()) => Ok(Some(u64::from_le_bytes(b))),
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
-                Err(e) => Err(e),
-            }
-        };
-        let mut heads = std::collections::BinaryHeap::new();
-        for (i, r) in readers.iter_mut().enumerate() {
-            if let Some(v) = next(r)? {
-                heads.push(std::cmp::Reverse((v, i)));
-            }
-        }
-        let mem_run = readers.len();
-        let mut mem_at = 0;
-        if let Some(&v) = self.mem.first() {
-            heads.push(std::cmp::Reverse((v, mem_run)));
-            mem_at = 1;
-        }
-        while let Some(std::cmp::Reverse((v, i))) = heads.pop() {
-            note(v, &mut out);
-            let following = if i == mem_run {
-                let v = self.mem.get(mem_at).copied();
-                mem_at += 1;
-                v
-            } else {
-                next(&mut readers[i])?
-            };
-            if let Some(n) = following {
-                heads.push(std::cmp::Reverse((n, i)));
-            }
         }
         Ok(out)
     }

@@ -281,14 +281,14 @@ pub(crate) fn survey<S: Entries>(
 }
 
 impl Survey {
-    /// What happens to `src`.
+    /// What happens to `src`, an entry the survey saw (and did not refuse).
     pub(crate) fn decide(&self, src: &CentralEntry) -> Decision {
         let (prefix_raw, prefix_display) = (&self.prefix.0, &self.prefix.1);
         let keep = |action| Decision {
             action,
             strip: (0, 0),
         };
-        if name::judge(src.display(), &src.name) == Verdict::DropRoot {
+        if src.is_dir() && name::is_root(src.display()) {
             return keep(Action::DropRoot);
         }
         let moved = (prefix_raw.len(), prefix_display.len());

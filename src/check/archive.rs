@@ -15,21 +15,35 @@ use crate::archive::{
 use crate::driver::Progress;
 use crate::error::Error;
 use crate::rules::facts::{Product, Stated};
+use crate::spill::SortedRuns;
 use crate::zip::data::{Checked, DataError, read_data};
 use crate::zip::inflate::Spare;
-use std::collections::HashMap;
 use std::fs::{self, File};
 use std::path::Path;
 
-/// Files under `attachments/` by (container, attachment, version), with sizes.
-#[derive(Default)]
+/// Files under `attachments/` as (container, attachment, version, size),
+/// collected in bounded memory (sorted runs spill to disk past a budget) and
+/// matched with the attachment records at the end.
 struct AttachmentFiles {
-    sizes: HashMap<(u64, u64, u64), u64>,
+    files: SortedRuns<4>,
     /// Whether the listing is complete (false when a directory could not be read).
     complete: bool,
+    /// A temporary file for the listing could not be written.
+    failed: Option<std::io::Error>,
 }
 
+/// File records held in memory before a sorted run goes to disk (32 bytes each).
+const FILES_IN_MEMORY: usize = 256 << 10;
+
 impl AttachmentFiles {
+    fn new(scratch: &Path) -> Self {
+        AttachmentFiles {
+            files: SortedRuns::new(scratch, FILES_IN_MEMORY),
+            complete: true,
+            failed: None,
+        }
+    }
+
     /// Records `name` (relative to the export's root) if it is an attachment file.
     fn add(&mut self, name: &str, size: u64) {
         let Some(rest) = name.strip_prefix("attachments/") else {
@@ -38,9 +52,40 @@ impl AttachmentFiles {
         let mut parts = rest.split('/').map(|p| p.parse::<u64>().ok());
         if let (Some(Some(c)), Some(Some(a)), Some(Some(v)), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
+            && let Err(e) = self.files.push([c, a, v, size])
         {
-            self.sizes.insert((c, a, v), size);
+            self.failed.get_or_insert(e);
         }
+    }
+
+    /// The size of the file of each key in `keys` (`None`: no such file),
+    /// by one merge of the sorted listing with the sorted keys.
+    fn sizes_of(self, keys: &[Option<(u64, u64, u64)>]) -> Result<Vec<Option<u64>>, Error> {
+        if let Some(e) = self.failed {
+            return Err(e.into());
+        }
+        let mut order: Vec<(u64, u64, u64, usize)> = keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| k.map(|(c, a, v)| (c, a, v, i)))
+            .collect();
+        order.sort_unstable();
+        let mut out = vec![None; keys.len()];
+        let mut files = self.files.into_sorted()?;
+        let mut file = files.next_record()?;
+        for (c, a, v, i) in order {
+            while let Some(f) = file
+                && (f[0], f[1], f[2]) < (c, a, v)
+            {
+                file = files.next_record()?;
+            }
+            if let Some(f) = file
+                && (f[0], f[1], f[2]) == (c, a, v)
+            {
+                out[i] = Some(f[3]);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -59,11 +104,11 @@ const EXAMPLES: usize = 5;
 /// Findings on Confluence attachment records against the files present.
 fn attachment_findings(
     records: &[AttachmentRecord],
-    files: &AttachmentFiles,
+    files: AttachmentFiles,
     backed_up: Option<bool>,
-) -> Vec<Finding> {
+) -> Result<Vec<Finding>, Error> {
     if backed_up == Some(false) {
-        return vec![finding(
+        return Ok(vec![finding(
             Severity::Warning,
             "Confluence",
             "attachments-not-exported",
@@ -72,21 +117,34 @@ fn attachment_findings(
                 records.len()
             ),
             Some("export again with attachments included".into()),
-        )];
+        )]);
     }
-    let mut missing = Vec::new();
-    let mut mismatched = Vec::new();
+    let complete = files.complete;
+    let keys: Vec<_> = records.iter().map(file_key).collect();
+    let sizes = files.sizes_of(&keys)?;
+    // Counts, and the first examples only: a site can miss a million files.
+    let (mut missing, mut missing_n) = (Vec::new(), 0u64);
+    let (mut mismatched, mut mismatched_n) = (Vec::new(), 0u64);
     let mut present = 0u64;
     let mut trashed = 0u64;
-    for r in records {
-        let Some(key) = file_key(r) else { continue };
-        match files.sizes.get(&key) {
+    for ((r, key), size) in records.iter().zip(keys).zip(sizes) {
+        let Some(key) = key else { continue };
+        match size {
             // Exports may leave out the files of trashed attachments.
             None if r.status == "deleted" => trashed += 1,
-            None => missing.push(format!("{} ({:?})", path_of(key), r.title)),
-            Some(&actual) => {
+            None => {
+                missing_n += 1;
+                if missing.len() < EXAMPLES {
+                    missing.push(format!("{} ({:?})", path_of(key), r.title));
+                }
+            }
+            Some(actual) => {
                 present += 1;
                 if let Some(stated) = r.size.filter(|&s| s != actual) {
+                    mismatched_n += 1;
+                    if mismatched.len() >= EXAMPLES {
+                        continue;
+                    }
                     mismatched.push(format!(
                         "{} ({:?}): the record says {stated} bytes, the file has {actual}",
                         path_of(key),
@@ -97,20 +155,19 @@ fn attachment_findings(
         }
     }
     let mut out = Vec::new();
-    if !missing.is_empty() && files.complete {
+    if !missing.is_empty() && complete {
         out.push(Finding {
             severity: Severity::Warning,
             section: "Confluence",
             code: "attachment-missing",
             message: format!(
-                "{} attachment record(s) have no file in the export: those attachments will be empty or missing after the import",
-                missing.len()
+                "{missing_n} attachment record(s) have no file in the export: those attachments will be empty or missing after the import"
             ),
             fix: Some(
                 "copy the files from the server's attachments directory into the export, or export again".into(),
             ),
-            count: missing.len() as u64,
-            examples: missing.into_iter().take(EXAMPLES).collect(),
+            count: missing_n,
+            examples: missing,
         });
     }
     if !mismatched.is_empty() {
@@ -119,12 +176,11 @@ fn attachment_findings(
             section: "Confluence",
             code: "attachment-size-mismatch",
             message: format!(
-                "{} attachment file(s) differ in size from their record: they may be truncated or the wrong version",
-                mismatched.len()
+                "{mismatched_n} attachment file(s) differ in size from their record: they may be truncated or the wrong version"
             ),
             fix: Some("compare them with the files on the server before migrating".into()),
-            count: mismatched.len() as u64,
-            examples: mismatched.into_iter().take(EXAMPLES).collect(),
+            count: mismatched_n,
+            examples: mismatched,
         });
     }
     if out.is_empty() && present > 0 {
@@ -143,7 +199,7 @@ fn attachment_findings(
             None,
         ));
     }
-    out
+    Ok(out)
 }
 
 /// What the export descriptor adds: the zone, whether attachments were exported.
@@ -196,6 +252,7 @@ fn unusable(input: &str, code: &'static str, e: &ArchiveError) -> CheckReport {
 struct Meter<'a> {
     on_progress: &'a mut dyn FnMut(Progress),
     read: u64,
+    reported: u64,
     total: u64,
 }
 
@@ -208,6 +265,7 @@ impl<'a> Meter<'a> {
         Self {
             on_progress,
             read: 0,
+            reported: 0,
             total,
         }
     }
@@ -215,11 +273,18 @@ impl<'a> Meter<'a> {
     /// Reports the whole total as done.
     fn finish(&mut self) {
         let rest = self.total.saturating_sub(self.read);
-        self.tick(rest);
+        self.reported = 0;
+        self.read += rest;
+        self.tick(0);
     }
 
     fn tick(&mut self, n: u64) {
         self.read += n;
+        // Many small entries: report each MiB, not each entry.
+        if self.read - self.reported < (1 << 20) && self.read < self.total {
+            return;
+        }
+        self.reported = self.read;
         (self.on_progress)(Progress {
             read: self.read,
             // A declared size can be short of the truth; never report past the end.
@@ -300,10 +365,7 @@ pub(crate) fn check_zip(
     };
     let mut files = Vec::new();
     let mut audit = None;
-    let mut attachments = AttachmentFiles {
-        complete: true,
-        ..AttachmentFiles::default()
-    };
+    let mut attachments = AttachmentFiles::new(&scratch);
     let mut meter = Meter::new(on_progress, opened.input.len());
     let mut central = opened.central().map_err(|e| in_file(read_error(e)))?;
     let mut buf = vec![0u8; 1 << 20];
@@ -422,9 +484,9 @@ pub(crate) fn check_zip(
     if product == Some(Product::Confluence) {
         shape.extend(attachment_findings(
             &audit.attachments,
-            &attachments,
+            attachments,
             descriptor.as_ref().and_then(|d| d.backup_attachments),
-        ));
+        )?);
     }
     let kind = kind_of(product, descriptor.as_ref(), "zip");
     Ok(assemble(input, kind, files, &audit, shape))
@@ -466,16 +528,13 @@ pub(crate) fn check_dir(
     }
     let product = audit.observer.facts.product;
     if product == Some(Product::Confluence) {
-        let mut attachments = AttachmentFiles {
-            complete: true,
-            ..AttachmentFiles::default()
-        };
+        let mut attachments = AttachmentFiles::new(&std::env::temp_dir());
         list_attachments(path, &path.join("attachments"), &mut attachments);
         shape.extend(attachment_findings(
             &audit.attachments,
-            &attachments,
+            attachments,
             descriptor.as_ref().and_then(|d| d.backup_attachments),
-        ));
+        )?);
     }
     let kind = kind_of(product, descriptor.as_ref(), "directory");
     Ok(assemble(input, kind, files, &audit, shape))

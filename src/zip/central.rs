@@ -21,9 +21,11 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 pub(crate) struct CentralEntry {
     /// The name as stored.
     pub name: Box<[u8]>,
-    /// The decoded name when it differs from the stored bytes (CP437 names,
-    /// Info-ZIP Unicode paths); most names are UTF-8 and not held twice.
-    display: Option<Box<str>>,
+    /// The decoded name (CP437 names decoded, the Info-ZIP Unicode path
+    /// when it matches). Entries are streamed, one at a time: holding the
+    /// text beside the bytes costs nothing per archive and saves checking
+    /// the bytes are UTF-8 at every look.
+    display: Box<str>,
     /// "Version made by" (high byte: the system whose attributes these are).
     pub version_made_by: u16,
     /// Version needed to extract.
@@ -61,11 +63,7 @@ pub(crate) struct CentralEntry {
 impl CentralEntry {
     /// The name decoded for people and for path checks.
     pub fn display(&self) -> &str {
-        match &self.display {
-            Some(d) => d,
-            // Without an override the stored name is this UTF-8 text.
-            None => std::str::from_utf8(&self.name).unwrap_or_default(),
-        }
+        &self.display
     }
 
     /// A deflated file entry of this UTF-8 name, otherwise empty.
@@ -73,6 +71,7 @@ impl CentralEntry {
     pub fn named(name: &str) -> CentralEntry {
         CentralEntry {
             name: name.as_bytes().into(),
+            display: name.into(),
             version_made_by: 20,
             version_needed: 20,
             method: 8,
@@ -80,9 +79,10 @@ impl CentralEntry {
         }
     }
 
-    /// Sets the decoded name, held only when it differs from the stored bytes.
+    /// Sets the decoded name.
+    #[cfg(test)]
     pub fn set_display(&mut self, display: String) {
-        self.display = (display.as_bytes() != &*self.name).then(|| display.into_boxed_str());
+        self.display = display.into_boxed_str();
     }
 
     /// A directory entry (its name ends in a slash).
@@ -179,10 +179,15 @@ impl CentralReader {
         let mut size = u64::from(le32(&fixed, 24));
         let mut compressed_size = u64::from(le32(&fixed, 20));
         let mut header_offset = u64::from(le32(&fixed, 42));
-        let mut display = name::decode(name, flags & FLAG_UTF8 != 0);
+        // Most names are UTF-8 (flagged or not): decoded, they are their bytes.
+        let mut display: Box<str> = match std::str::from_utf8(name) {
+            Ok(text) => text.into(),
+            Err(_) => name::decode(name, flags & FLAG_UTF8 != 0).into(),
+        };
+        let shown = |d: &str| d.to_owned();
         let Some(fields) = extra::fields(extra_raw) else {
             return Err(bad_entry(
-                &display,
+                &shown(&display),
                 "its extra fields in the central directory are malformed",
             ));
         };
@@ -200,7 +205,10 @@ impl CentralReader {
                         &mut compressed_size,
                         &mut header_offset,
                     ) {
-                        return Err(bad_entry(&display, "its zip64 extra field is too short"));
+                        return Err(bad_entry(
+                            &shown(&display),
+                            "its zip64 extra field is too short",
+                        ));
                     }
                 }
                 UT_EXTRA => mtime = extra::ut_mtime(data),
@@ -210,19 +218,21 @@ impl CentralReader {
         }
         // The Info-ZIP Unicode path wins when it matches the stored name.
         if let Some(u) = unicode {
-            display = u.to_owned();
+            display = u.into();
         }
         let header_offset = header_offset
             .checked_add(self.archive_offset)
-            .ok_or_else(|| bad_entry(&display, "its local header offset is out of range"))?;
+            .ok_or_else(|| {
+                bad_entry(&shown(&display), "its local header offset is out of range")
+            })?;
         let central_extra = if fields.iter().any(|f| f.0 == ZIP64_EXTRA) {
             extra::strip(extra_raw, &extra::OWNED).into_boxed_slice()
         } else {
             extra_raw.into()
         };
-        let mut entry = CentralEntry {
+        let entry = CentralEntry {
             name: name.into(),
-            display: None,
+            display,
             version_made_by: le16(&fixed, 4),
             version_needed: le16(&fixed, 6),
             flags,
@@ -240,7 +250,6 @@ impl CentralReader {
             mtime,
             zip64_sizes,
         };
-        entry.set_display(display);
         Ok(Some(entry))
     }
 }
@@ -250,11 +259,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_decoded_name_is_held_only_when_it_differs_from_the_bytes() {
-        let mut e = CentralEntry::named("data/café.png");
-        e.set_display(name::decode(&e.name, true));
-        assert_eq!(e.display(), "data/café.png");
-        assert!(e.display.is_none(), "a UTF-8 name is not held twice");
+    fn a_decoded_name_keeps_the_stored_bytes() {
         let mut e = CentralEntry::named("");
         e.name = b"M\x84rz.txt"[..].into();
         e.set_display(name::decode(&e.name, false));

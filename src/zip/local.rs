@@ -42,12 +42,12 @@ pub(crate) fn read_local(r: &mut impl Read, at: u64) -> Result<LocalHeader, Read
     let extra_len = usize::from(le16(&fixed, 28));
     let mut var = vec![0u8; name_len + extra_len];
     r.read_exact(&mut var)?;
-    let extra_raw = var.split_off(name_len);
-    let extra = if extra_raw.is_empty() {
-        extra_raw
+    let extra = if extra_len == 0 {
+        Vec::new()
     } else {
-        extra::strip(&extra_raw, &extra::OWNED)
+        extra::strip(&var[name_len..], &extra::OWNED)
     };
+    var.truncate(name_len);
     Ok(LocalHeader {
         data_start: at + LOCAL_FIXED + (name_len + extra_len) as u64,
         extra,

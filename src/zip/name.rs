@@ -43,6 +43,14 @@ pub(crate) enum Verdict {
     Refuse(&'static str),
 }
 
+/// Whether a directory entry of this decoded name stands for the archive's
+/// root itself (`/`, `./`, `.\\`).
+pub(crate) fn is_root(display: &str) -> bool {
+    (display.ends_with('/') || display.ends_with('\\'))
+        && display.bytes().all(|b| matches!(b, b'/' | b'\\' | b'.'))
+        && display.split(['/', '\\']).all(|c| c.is_empty() || c == ".")
+}
+
 /// Judges an entry by its decoded name `display` and its stored bytes `raw`
 /// (both are checked: a tool may read either). Backslashes count as
 /// separators, as Windows tools write and read them.
@@ -54,7 +62,9 @@ pub(crate) fn judge(display: &str, raw: &[u8]) -> Verdict {
     if let Some(why) = unsafe_name(display) {
         return Verdict::Refuse(why);
     }
-    if let Some(why) = unsafe_name(&String::from_utf8_lossy(raw)) {
+    if display.as_bytes() != raw
+        && let Some(why) = unsafe_name(&String::from_utf8_lossy(raw))
+    {
         return Verdict::Refuse(why);
     }
     Verdict::Keep
@@ -65,17 +75,18 @@ fn unsafe_name(name: &str) -> Option<&'static str> {
     if name.is_empty() {
         return Some("it is empty");
     }
-    if name.contains('\0') {
+    let b = name.as_bytes();
+    if memchr::memchr(0, b).is_some() {
         return Some("it contains a NUL character");
     }
     if name.starts_with('/') || name.starts_with('\\') {
         return Some("it is an absolute path");
     }
-    let b = name.as_bytes();
     if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
         return Some("it starts with a drive letter");
     }
-    if name.split(['/', '\\']).any(|c| c == "..") {
+    // Most names hold no "..": look for one before splitting.
+    if memchr::memmem::find(b, b"..").is_some() && name.split(['/', '\\']).any(|c| c == "..") {
         return Some("it contains a '..' component");
     }
     None
