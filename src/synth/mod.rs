@@ -17,7 +17,9 @@
 mod attachments;
 mod backup_zip;
 mod entities;
+mod zips;
 
 pub use attachments::{MediaTreeStats, MediaTreeSynth};
 pub use backup_zip::{BackupZipStats, BackupZipSynth};
 pub use entities::{JiraSynth, SynthStats};
+pub use zips::{ZipEntrySpec, write_zip};

@@ -18,6 +18,8 @@ pub(crate) const CENTRAL_SIG: u32 = 0x0201_4b50;
 pub(crate) const EOCD_SIG: u32 = 0x0605_4b50;
 /// Zip64 end of central directory record signature.
 pub(crate) const ZIP64_EOCD_SIG: u32 = 0x0606_4b50;
+/// Data descriptor signature.
+pub(crate) const DESCRIPTOR_SIG: u32 = 0x0807_4b50;
 /// Zip64 end of central directory locator signature.
 pub(crate) const ZIP64_LOCATOR_SIG: u32 = 0x0706_4b50;
 

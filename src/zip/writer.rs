@@ -12,8 +12,9 @@
 
 use crate::spill::Spill;
 use crate::zip::format::{
-    CENTRAL_SIG, FLAG_DESCRIPTOR as FLAG_DATA_DESCRIPTOR, LOCAL_FIXED as LOCAL_HEADER_LEN,
-    LOCAL_SIG, MARK32 as U32_LIMIT, VERSION_DEFLATE, VERSION_ZIP64, ZIP64_EXTRA, write_end_records,
+    CENTRAL_SIG, DESCRIPTOR_SIG, FLAG_DESCRIPTOR as FLAG_DATA_DESCRIPTOR,
+    LOCAL_FIXED as LOCAL_HEADER_LEN, LOCAL_SIG, MARK32 as U32_LIMIT, VERSION_DEFLATE,
+    VERSION_ZIP64, ZIP64_EXTRA, write_end_records,
 };
 use std::hash::Hasher;
 use std::io::{self, Seek, SeekFrom, Write};
@@ -88,6 +89,8 @@ struct Open {
     /// Sizes were written up front (copy) or are to be patched (stream).
     known: Option<Sizes>,
     data_written: u64,
+    /// The sizes follow the data in a data descriptor.
+    described: bool,
 }
 
 /// A zip written front to back, patching streamed entries' local headers.
@@ -186,8 +189,10 @@ impl<W: Write + Seek> ZipOut<W> {
     }
 
     /// Starts an entry whose data (already compressed) and sizes are known.
-    pub fn begin_copy(&mut self, meta: EntryMeta, sizes: Sizes) -> io::Result<()> {
+    pub fn begin_copy(&mut self, mut meta: EntryMeta, sizes: Sizes) -> io::Result<()> {
         self.finish_check()?;
+        // The sizes go in the local header: no data descriptor follows.
+        meta.flags &= !FLAG_DATA_DESCRIPTOR;
         let header = self.local_header(&meta, Some(sizes))?;
         let header_offset = self.pos;
         self.put(&header)?;
@@ -196,13 +201,52 @@ impl<W: Write + Seek> ZipOut<W> {
             header_offset,
             known: Some(sizes),
             data_written: 0,
+            described: false,
+        });
+        Ok(())
+    }
+
+    /// Starts an entry whose CRC and sizes follow its data in a data
+    /// descriptor, as Java's `ZipOutputStream` and Confluence write them
+    /// (flag bit 3, zeros in the local header). For readers' tests and
+    /// generated inputs; repairs write [`ZipOut::begin_stream`] entries.
+    pub fn begin_described(&mut self, mut meta: EntryMeta) -> io::Result<()> {
+        self.finish_check()?;
+        meta.flags |= FLAG_DATA_DESCRIPTOR;
+        let mut h = Vec::with_capacity(LOCAL_HEADER_LEN as usize + meta.name.len());
+        le32(&mut h, LOCAL_SIG);
+        le16(&mut h, meta.version_needed);
+        le16(&mut h, meta.flags);
+        le16(&mut h, meta.method);
+        le16(&mut h, meta.time);
+        le16(&mut h, meta.date);
+        le32(&mut h, 0);
+        le32(&mut h, 0);
+        le32(&mut h, 0);
+        le16(&mut h, len16("an entry name", meta.name.len())?);
+        le16(
+            &mut h,
+            len16("an entry's extra fields", meta.local_extra.len())?,
+        );
+        h.extend_from_slice(&meta.name);
+        h.extend_from_slice(&meta.local_extra);
+        let header_offset = self.pos;
+        self.put(&h)?;
+        self.open = Some(Open {
+            meta,
+            header_offset,
+            known: None,
+            data_written: 0,
+            described: true,
         });
         Ok(())
     }
 
     /// Starts an entry whose sizes are known only at its end.
-    pub fn begin_stream(&mut self, meta: EntryMeta) -> io::Result<()> {
+    pub fn begin_stream(&mut self, mut meta: EntryMeta) -> io::Result<()> {
         self.finish_check()?;
+        // The sizes are patched into the local header: no data descriptor.
+        meta.flags &= !FLAG_DATA_DESCRIPTOR;
         let header = self.local_header(&meta, None)?;
         let header_offset = self.pos;
         self.put(&header)?;
@@ -211,6 +255,7 @@ impl<W: Write + Seek> ZipOut<W> {
             header_offset,
             known: None,
             data_written: 0,
+            described: false,
         });
         Ok(())
     }
@@ -250,6 +295,19 @@ impl<W: Write + Seek> ZipOut<W> {
                 ));
             }
             Some(_) => {}
+            None if open.described => {
+                let mut d = Vec::with_capacity(24);
+                le32(&mut d, DESCRIPTOR_SIG);
+                le32(&mut d, sizes.crc);
+                if self.force_zip64 || sizes.need_zip64() {
+                    le64(&mut d, sizes.compressed);
+                    le64(&mut d, sizes.uncompressed);
+                } else {
+                    le32(&mut d, sizes.compressed as u32);
+                    le32(&mut d, sizes.uncompressed as u32);
+                }
+                self.put(&d)?;
+            }
             None => self.patch(&open, sizes)?,
         }
         self.central_record(&open.meta, open.header_offset, sizes)?;
@@ -322,7 +380,8 @@ impl<W: Write + Seek> ZipOut<W> {
         le32(c, CENTRAL_SIG);
         le16(c, meta.version_made_by);
         le16(c, needed);
-        le16(c, meta.flags & !FLAG_DATA_DESCRIPTOR);
+        // A described entry keeps its flag: its local header holds zeros.
+        le16(c, meta.flags);
         le16(c, meta.method);
         le16(c, meta.time);
         le16(c, meta.date);
