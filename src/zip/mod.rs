@@ -21,6 +21,8 @@ pub(crate) mod format;
 pub(crate) mod inflate;
 pub(crate) mod local;
 pub(crate) mod name;
+#[cfg(test)]
+mod tests;
 pub(crate) mod verify;
 pub(crate) mod writer;
 
