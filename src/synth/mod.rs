@@ -16,8 +16,10 @@
 
 mod attachments;
 mod backup_zip;
+mod confluence_export;
 mod entities;
 
 pub use attachments::{MediaTreeStats, MediaTreeSynth};
 pub use backup_zip::{BackupZipStats, BackupZipSynth};
+pub use confluence_export::{ConfluenceExportStats, ConfluenceExportSynth};
 pub use entities::{JiraSynth, SynthStats};
