@@ -14,15 +14,15 @@
 //! The zip is written by a small writer of its own: the `zip` crate's writer
 //! keeps every entry's record in memory, and writes directories stored,
 //! without data descriptors. Here nothing grows with the entry count: the
-//! central directory goes to a temporary file, `entities.xml` is deflated as
-//! it is generated, and the plan of pages and attachments is regenerated from
-//! the seed rather than stored.
+//! central directory goes to a temporary file past 4 MiB, `entities.xml` is
+//! deflated as it is generated, and the plan of pages and attachments is
+//! regenerated from the seed rather than stored.
 
+use crate::spill::{IN_MEMORY, Spill};
 use flate2::write::DeflateEncoder;
 use flate2::{Compress, Compression, FlushCompress, Status};
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -509,7 +509,8 @@ impl ConfluenceExportSynth {
     }
 
     /// Writes the export zip to `w`, streaming: memory does not grow with the
-    /// number of entries (the central directory goes to a temporary file).
+    /// number of entries (the central directory goes to a temporary file
+    /// past 4 MiB).
     ///
     /// ```
     /// use backup_fix::synth::ConfluenceExportSynth;
@@ -693,13 +694,13 @@ fn stream_body<W: Write>(
 }
 
 /// A zip writer for many entries: local headers and data go to `out`, the
-/// central directory to a temporary file, copied after the data at the end.
+/// central directory to a [`Spill`] (a temporary file past 4 MiB), copied
+/// after the data at the end.
 struct ZipOut<W: Write + Seek> {
     out: Out<W>,
     /// Where the zip starts in the output (offsets count from the output's start).
     base: u64,
-    central: BufWriter<File>,
-    central_bytes: u64,
+    central: Spill,
     entries: u64,
     level: u32,
     descriptors: bool,
@@ -730,8 +731,7 @@ impl<W: Write + Seek> ZipOut<W> {
         let mut zip = ZipOut {
             out: Out { w, pos: 0 },
             base,
-            central: BufWriter::with_capacity(1 << 20, tempfile::tempfile()?),
-            central_bytes: 0,
+            central: Spill::new(&std::env::temp_dir(), IN_MEMORY),
             entries: 0,
             level,
             descriptors,
@@ -804,7 +804,7 @@ impl<W: Write + Seek> ZipOut<W> {
         self.out.write_all(&d)
     }
 
-    /// Appends the entry's central directory record to the temporary file.
+    /// Appends the entry's central directory record to the spill.
     fn central_record(&mut self, name: &str, w: &Written) -> io::Result<()> {
         let offset_64 = w.offset >= U32_MAX;
         let mut extra = Vec::new();
@@ -856,8 +856,7 @@ impl<W: Write + Seek> ZipOut<W> {
         );
         c.extend_from_slice(name.as_bytes());
         c.extend_from_slice(&extra);
-        self.central.write_all(&c)?;
-        self.central_bytes += c.len() as u64;
+        self.central.push(&c)?;
         self.entries += 1;
         Ok(())
     }
@@ -980,18 +979,14 @@ impl<W: Write + Seek> ZipOut<W> {
     fn finish(mut self) -> io::Result<u64> {
         let cd_offset = self.at();
         let base = self.base;
-        let mut central = self.central.into_inner().map_err(|e| e.into_error())?;
-        central.seek(SeekFrom::Start(0))?;
-        let copied = io::copy(
-            &mut BufReader::with_capacity(1 << 20, central),
-            &mut self.out,
-        )?;
-        if copied != self.central_bytes {
+        let cd_size = self.central.len();
+        let out = &mut self.out;
+        std::mem::take(&mut self.central).drain(|bytes| out.write_all(bytes))?;
+        if self.out.pos != cd_offset - base + cd_size {
             return Err(io::Error::other(
                 "the central directory was not copied whole",
             ));
         }
-        let cd_size = self.central_bytes;
         let mut e = Vec::new();
         if self.entries >= 0xFFFF || cd_offset >= U32_MAX || cd_size >= U32_MAX {
             let record = base + self.out.pos;
