@@ -53,9 +53,10 @@ CLEAN=$(gen "clean-$SIZE.xml" --size "$SIZE")
 DEFECTS=$(gen "defects-$SIZE.xml" --size "$SIZE" --defects)
 HUGEF=$(gen "huge-cdata-$HUGE.xml" --size 64KiB --huge-cdata "$HUGE")
 
-declare -A SECS RSS BYTES
+declare -A SECS RSS BYTES WHY
 TIMEFILE=$(mktemp)
-trap 'rm -f "$TIMEFILE"' EXIT
+ERRFILE=$(mktemp)
+trap 'rm -f "$TIMEFILE" "$ERRFILE"' EXIT
 
 # measure KEY INPUT COMMAND: best wall time of RUNS runs, and its peak RSS.
 measure() {
@@ -64,8 +65,9 @@ measure() {
     for _ in $(seq "$RUNS"); do
         local t0 t1
         t0=$(date +%s%N)
-        if ! /usr/bin/time -f '%M' -o "$TIMEFILE" bash -c "$cmd" > /dev/null 2>&1; then
-            echo "FAILED: $cmd" >&2
+        if ! /usr/bin/time -f '%M' -o "$TIMEFILE" bash -c "$cmd" > /dev/null 2> "$ERRFILE"; then
+            WHY[$key]=$(tail -n 1 "$ERRFILE" | cut -c 1-160)
+            echo "FAILED: $cmd${WHY[$key]:+: ${WHY[$key]}}" >&2
             SECS[$key]="fail"; return
         fi
         t1=$(date +%s%N)
@@ -275,3 +277,76 @@ else
     echo "SKIPPED: whole-backup benchmark (zip and unzip are not installed and could not be installed)"
 fi
 # ---- end of issue 5 section -----------------------------------------------------------
+
+# ---- many entries (issue 11) ----------------------------------------------------------
+# A Confluence-like site export of BENCH_ENTRIES entries (default 1000000, or 20000 when
+# BENCH_SIZE is under 256 MiB): a / entry first, a directory entry per page and per
+# attachment, ~100-byte attachment files, a data descriptor on every entry, as
+# Confluence 6.13 writes them; entities.xml has an Attachment object per file. fix and
+# check against the tools that do the same per-entry work (zip -U copies every entry,
+# unzip -tq inflates and tests every entry); split too. Rates are entries per second.
+# Goal: fix and check at least as fast as their baselines, peak RSS under 64 MiB.
+ENTRIES="${BENCH_ENTRIES:-1000000}"
+if [[ -z "${BENCH_ENTRIES:-}" ]] && (( SIZE_BYTES < (256 << 20) )); then ENTRIES=20000; fi
+if command -v zip >/dev/null 2>&1 && command -v unzip >/dev/null 2>&1; then
+    cargo build --release --quiet --all-features --example gen_confluence_export
+    GENC=target/release/examples/gen_confluence_export
+    MANY="$DIR/confluence-export-$ENTRIES.zip"
+    [[ -s "$MANY" ]] || "$GENC" --entries "$ENTRIES" -o "$MANY" 2>/dev/null
+    MANY_N=$(zipinfo -h "$MANY" | sed -n 's/.*number of entries: \([0-9]*\).*/\1/p')
+    MOUT="$DIR/many-out.zip"
+    MSPLIT="$DIR/many-split"
+    MCHECK="$DIR/many-check.txt"
+    rm -rf "$MOUT" "$MSPLIT"
+    measure m_zipu "$MANY" "rm -f '$MOUT'; zip -q -U '$MANY' --out '$MOUT'"
+    measure m_fix "$MANY" "rm -f '$MOUT'; $BIN fix '$MANY' -o '$MOUT' --quiet"
+    measure m_unzip "$MANY" "unzip -tq '$MANY'"
+    # check exits 1 when the import would fail: a verdict, not a failure.
+    measure m_check "$MANY" "$BIN check '$MANY' --quiet > '$MCHECK'; test \$? -le 1"
+    measure m_split "$MANY" "rm -rf '$MSPLIT'; $BIN split '$MANY' -o '$MSPLIT' --no-sync -q"
+    rm -rf "$MOUT" "$MSPLIT"
+    erow() { # erow KEY LABEL: like row, in entries per second
+        local k="$1" label="$2"
+        [[ -n "${SECS[$k]:-}" ]] || return 0
+        if [[ "${SECS[$k]}" == fail ]]; then
+            local why
+            why=$(sed -E 's/^backup-fix: error: [^:]*: //' <<< "${WHY[$k]:-}" | cut -c 1-90)
+            printf '%-44s %s\n' "$label" "FAILED${why:+: $why}"
+            return
+        fi
+        awk -v l="$label" -v s="${SECS[$k]}" -v n="$MANY_N" -v r="${RSS[$k]}" \
+            'BEGIN { t = (s > 0 ? s : 0.001); printf "%-44s %8.3f s %9.0f e/s %10.1f MiB\n", l, s, n / t, r / 1024 }'
+    }
+    rss_goal() { # rss_goal KEY LABEL: peak RSS against the 64 MiB goal
+        local k="$1"
+        [[ -n "${SECS[$k]:-}" && "${SECS[$k]}" != fail ]] || return 0
+        awk -v l="$2" -v r="${RSS[$k]}" \
+            'BEGIN { m = r / 1024; printf "  %-52s %6.1f MiB %s\n", l, m, (m < 64 ? "(met)" : "(MISSED)") }'
+    }
+    echo
+    echo "== many entries: Confluence-like export, $MANY_N entries, zip $(stat -c %s "$MANY") bytes, best of $RUNS"
+    printf '%-44s %10s %14s %13s\n' "command" "time" "entries/s" "peak RSS"
+    erow m_zipu "zip -U --out (copies every entry)"
+    erow m_fix "backup-fix fix"
+    erow m_unzip "unzip -tq (tests every entry)"
+    erow m_check "backup-fix check"
+    erow m_split "backup-fix split --no-sync"
+    # A check that refuses the archive (an Archive error) stops before the entries.
+    refused=$(grep -m 1 '^  ERROR   Archive' "$MCHECK" 2>/dev/null | sed 's/^  ERROR   Archive *//' | cut -c 1-100 || true)
+    rm -f "$MCHECK"
+    if [[ -n "$refused" && "${SECS[m_check]:-}" != fail ]]; then
+        echo "note: check refused the archive, so its row is not a full check: $refused"
+        SECS[m_check]=fail
+    fi
+    echo "ratios (higher is better for backup-fix):"
+    ratio m_fix m_zipu "fix vs zip -U (goal >= 1x)"
+    ratio m_check m_unzip "check vs unzip -tq (goal >= 1x)"
+    echo "peak RSS goal < 64 MiB:"
+    rss_goal m_fix "fix"
+    rss_goal m_check "check"
+    rss_goal m_split "split"
+else
+    echo
+    echo "SKIPPED: many-entries benchmark (zip and unzip are not installed)"
+fi
+# ---- end of issue 11 section ----------------------------------------------------------

@@ -16,10 +16,12 @@
 
 mod attachments;
 mod backup_zip;
+mod confluence_export;
 mod entities;
 mod zips;
 
 pub use attachments::{MediaTreeStats, MediaTreeSynth};
 pub use backup_zip::{BackupZipStats, BackupZipSynth};
+pub use confluence_export::{ConfluenceExportStats, ConfluenceExportSynth};
 pub use entities::{JiraSynth, SynthStats};
 pub use zips::{ZipEntrySpec, write_zip};
