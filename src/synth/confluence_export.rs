@@ -11,18 +11,20 @@
 //! versions' files under the current version's id), so that `check` finds
 //! every file where its record says and of its size.
 //!
-//! The zip is written by a small writer of its own: the `zip` crate's writer
-//! keeps every entry's record in memory, and writes directories stored,
-//! without data descriptors. Here nothing grows with the entry count: the
-//! central directory goes to a temporary file past 4 MiB, `entities.xml` is
-//! deflated as it is generated, and the plan of pages and attachments is
+//! The zip is written by the crate's own zip writer (the `zip` crate's
+//! writer keeps every entry's record in memory, and writes directories
+//! stored, without data descriptors). Nothing grows with the entry count:
+//! the central directory goes to a temporary file past 4 MiB, `entities.xml`
+//! is deflated as it is generated, and the plan of pages and attachments is
 //! regenerated from the seed rather than stored.
 
-use crate::spill::{IN_MEMORY, Spill};
+use crate::spill::IN_MEMORY;
+use crate::zip::format::{DEFLATED, FLAG_UTF8, STORED, VERSION_DEFLATE};
+use crate::zip::writer::{EntryMeta, Sizes, ZipOut};
 use flate2::write::DeflateEncoder;
 use flate2::{Compress, Compression, FlushCompress, Status};
 use std::fmt::Write as _;
-use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Seek, Write};
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -500,14 +502,6 @@ impl ConfluenceExportSynth {
         Ok(())
     }
 
-    /// An upper bound of `entities.xml`'s size, to know whether it needs zip64.
-    fn entities_bound(&self) -> u64 {
-        // An attachment version takes about 1.3 KiB, a page with its body about 1.5 KiB.
-        self.attachments
-            .saturating_mul(4096)
-            .saturating_add(1 << 20)
-    }
-
     /// Writes the export zip to `w`, streaming: memory does not grow with the
     /// number of entries (the central directory goes to a temporary file
     /// past 4 MiB).
@@ -536,9 +530,9 @@ impl ConfluenceExportSynth {
                 "attachment files must be under 4 GiB",
             ));
         }
-        let mut zip = ZipOut::new(w, self.level, self.data_descriptors)?;
+        let mut zip = ExportZip::new(w, self.level, self.data_descriptors)?;
         let mut stats = ConfluenceExportStats::default();
-        let dir = |zip: &mut ZipOut<W>, stats: &mut ConfluenceExportStats, name: &str| {
+        let dir = |zip: &mut ExportZip<W>, stats: &mut ConfluenceExportStats, name: &str| {
             stats.directories += 1;
             zip.add_dir(name)
         };
@@ -571,9 +565,8 @@ impl ConfluenceExportSynth {
                 }
             }
         }
-        let big = self.entities_bound() >= 0xFFFF_0000;
         let mut counts = (0, 0);
-        stats.entities_bytes = zip.add_stream("entities.xml", big, |w| {
+        stats.entities_bytes = zip.add_stream("entities.xml", |w| {
             let mut w = BufWriter::with_capacity(1 << 16, w);
             counts = self.write_entities(&mut w)?;
             w.flush()
@@ -589,73 +582,42 @@ impl ConfluenceExportSynth {
 /// The modification time of every entry: 2019-03-14 10:12:42, in DOS form.
 const DOS_TIME: u16 = (10 << 11) | (12 << 5) | (42 / 2);
 const DOS_DATE: u16 = ((2019 - 1980) << 9) | (3 << 5) | 14;
-/// Flag bit 3 (sizes in a data descriptor) and bit 11 (UTF-8 names, as Java sets).
-const FLAG_DESCRIPTOR: u16 = 1 << 3;
-const FLAG_UTF8: u16 = 1 << 11;
-const U32_MAX: u64 = 0xFFFF_FFFF;
 
-/// A writer that counts what it writes.
-struct Out<W> {
-    w: W,
-    pos: u64,
-}
-
-impl<W: Write> Write for Out<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.w.write(buf)?;
-        self.pos += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.w.flush()
-    }
-}
-
-/// What the central directory needs of an entry.
-struct Written {
-    /// Where its local header starts, from the start of the output.
-    offset: u64,
-    method: u16,
-    flags: u16,
-    crc: u32,
-    compressed: u64,
-    size: u64,
-    /// Sizes in a zip64 extra field (local header and central directory).
-    zip64: bool,
-}
-
-impl Written {
-    /// Version needed to extract (and, as Java writes it, made by); the
-    /// central directory also needs 4.5 for an offset past 4 GiB.
-    fn version(&self, central: bool) -> u16 {
-        if self.zip64 || (central && self.offset >= U32_MAX) {
-            45
-        } else if self.method == 8 || self.flags & FLAG_DESCRIPTOR != 0 {
-            20
-        } else {
-            10
-        }
-    }
-}
-
-/// Where a streamed entry's data goes.
-enum Sink<'a, W: Write> {
-    Deflate(DeflateEncoder<&'a mut Out<W>>),
-    Stored(&'a mut Out<W>),
-}
-
-/// The body of a streamed entry: CRC and size of what goes in.
-struct Body<'a, W: Write> {
-    sink: Sink<'a, W>,
+/// The body of a streamed entry: deflated (or stored) into the zip as it is
+/// written, with the CRC and size of what goes in.
+struct Body<'a, W: Write + Seek> {
+    sink: BodySink<'a, W>,
     crc: crc32fast::Hasher,
     size: u64,
 }
 
-impl<W: Write> Write for Body<'_, W> {
+/// The compressed bytes of a streamed entry, handed to the zip writer.
+struct Data<'a, W: Write + Seek> {
+    z: &'a mut ZipOut<W>,
+    written: u64,
+}
+
+impl<W: Write + Seek> Write for Data<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.z.data(buf)?;
+        self.written += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+enum BodySink<'a, W: Write + Seek> {
+    Deflate(DeflateEncoder<Data<'a, W>>),
+    Stored(Data<'a, W>),
+}
+
+impl<W: Write + Seek> Write for Body<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = match &mut self.sink {
-            Sink::Deflate(d) => d.write(buf)?,
-            Sink::Stored(s) => s.write(buf)?,
+            BodySink::Deflate(d) => d.write(buf)?,
+            BodySink::Stored(s) => s.write(buf)?,
         };
         self.crc.update(&buf[..n]);
         self.size += n as u64;
@@ -663,23 +625,25 @@ impl<W: Write> Write for Body<'_, W> {
     }
     fn flush(&mut self) -> io::Result<()> {
         match &mut self.sink {
-            Sink::Deflate(d) => d.flush(),
-            Sink::Stored(s) => s.flush(),
+            BodySink::Deflate(d) => d.flush(),
+            BodySink::Stored(s) => s.flush(),
         }
     }
 }
 
-/// Streams `fill`'s output into `out`, deflated unless `level` is 0;
-/// returns its CRC and size.
-fn stream_body<W: Write>(
-    out: &mut Out<W>,
+/// Streams `fill`'s output into the open entry of `z`, deflated unless
+/// `method` is stored; returns its CRC, size and compressed size.
+fn stream_into<W: Write + Seek>(
+    z: &mut ZipOut<W>,
+    method: u16,
     level: u32,
     fill: impl FnOnce(&mut Body<'_, W>) -> io::Result<()>,
-) -> io::Result<(u32, u64)> {
-    let sink = if level > 0 {
-        Sink::Deflate(DeflateEncoder::new(out, Compression::new(level)))
+) -> io::Result<(u32, u64, u64)> {
+    let data = Data { z, written: 0 };
+    let sink = if method == DEFLATED {
+        BodySink::Deflate(DeflateEncoder::new(data, Compression::new(level)))
     } else {
-        Sink::Stored(out)
+        BodySink::Stored(data)
     };
     let mut body = Body {
         sink,
@@ -687,178 +651,53 @@ fn stream_body<W: Write>(
         size: 0,
     };
     fill(&mut body)?;
-    if let Sink::Deflate(d) = body.sink {
-        d.finish()?;
-    }
-    Ok((body.crc.finalize(), body.size))
+    let compressed = match body.sink {
+        BodySink::Deflate(d) => d.finish()?.written,
+        BodySink::Stored(s) => s.written,
+    };
+    Ok((body.crc.finalize(), body.size, compressed))
 }
 
-/// A zip writer for many entries: local headers and data go to `out`, the
-/// central directory to a [`Spill`] (a temporary file past 4 MiB), copied
-/// after the data at the end.
-struct ZipOut<W: Write + Seek> {
-    out: Out<W>,
-    /// Where the zip starts in the output (offsets count from the output's start).
-    base: u64,
-    central: Spill,
-    entries: u64,
+/// The export's entries through the crate's zip writer (the one `fix`
+/// uses; its central directory spills to a temporary file past 4 MiB), as
+/// Java writes them: UTF-8 flag, and with `descriptors` every entry, empty
+/// directories included, deflated with a data descriptor.
+struct ExportZip<W: Write + Seek> {
+    z: ZipOut<W>,
     level: u32,
     descriptors: bool,
     deflater: Compress,
-    /// The last entry's data as written.
     packed: Vec<u8>,
-    /// An empty deflate stream at this level (a Java directory entry's data).
-    empty: Vec<u8>,
+    entries: u64,
 }
 
-fn le16(v: &mut Vec<u8>, x: u16) {
-    v.extend_from_slice(&x.to_le_bytes());
-}
-fn le32(v: &mut Vec<u8>, x: u32) {
-    v.extend_from_slice(&x.to_le_bytes());
-}
-fn le64(v: &mut Vec<u8>, x: u64) {
-    v.extend_from_slice(&x.to_le_bytes());
-}
-/// A 32-bit field: the value, or 0xFFFFFFFF when zip64 holds it.
-fn field32(x: u64) -> u32 {
-    u32::try_from(x).unwrap_or(u32::MAX)
-}
-
-impl<W: Write + Seek> ZipOut<W> {
-    fn new(mut w: W, level: u32, descriptors: bool) -> io::Result<Self> {
-        let base = w.stream_position()?;
-        let mut zip = ZipOut {
-            out: Out { w, pos: 0 },
-            base,
-            central: Spill::new(&std::env::temp_dir(), IN_MEMORY),
-            entries: 0,
+impl<W: Write + Seek> ExportZip<W> {
+    fn new(w: W, level: u32, descriptors: bool) -> io::Result<Self> {
+        Ok(ExportZip {
+            z: ZipOut::new(w, false, &std::env::temp_dir(), IN_MEMORY),
             level,
             descriptors,
             deflater: Compress::new(Compression::new(level), false),
             packed: Vec::new(),
-            empty: Vec::new(),
-        };
-        if level > 0 {
-            zip.deflate(&[])?;
-            zip.empty = zip.packed.clone();
-        }
-        Ok(zip)
-    }
-
-    /// The position in the output.
-    fn at(&self) -> u64 {
-        self.base + self.out.pos
+            entries: 0,
+        })
     }
 
     fn method(&self) -> u16 {
-        if self.level == 0 { 0 } else { 8 }
+        if self.level == 0 { STORED } else { DEFLATED }
     }
 
-    fn flags(&self) -> u16 {
-        FLAG_UTF8 | if self.descriptors { FLAG_DESCRIPTOR } else { 0 }
-    }
-
-    /// Writes a local header; with data descriptors its CRC and sizes are zero.
-    fn local_header(&mut self, name: &str, w: &Written) -> io::Result<()> {
-        let known = w.flags & FLAG_DESCRIPTOR == 0;
-        let mut h = Vec::with_capacity(30 + name.len() + 20);
-        le32(&mut h, 0x0403_4b50);
-        le16(&mut h, w.version(false));
-        le16(&mut h, w.flags);
-        le16(&mut h, w.method);
-        le16(&mut h, DOS_TIME);
-        le16(&mut h, DOS_DATE);
-        le32(&mut h, if known { w.crc } else { 0 });
-        if w.zip64 {
-            le32(&mut h, u32::MAX);
-            le32(&mut h, u32::MAX);
-        } else {
-            le32(&mut h, if known { field32(w.compressed) } else { 0 });
-            le32(&mut h, if known { field32(w.size) } else { 0 });
+    fn meta(&self, name: &str, method: u16) -> EntryMeta {
+        EntryMeta {
+            name: name.as_bytes().to_vec(),
+            version_made_by: VERSION_DEFLATE,
+            version_needed: VERSION_DEFLATE,
+            flags: FLAG_UTF8,
+            method,
+            time: DOS_TIME,
+            date: DOS_DATE,
+            ..EntryMeta::default()
         }
-        le16(&mut h, name.len() as u16);
-        le16(&mut h, if w.zip64 { 20 } else { 0 });
-        h.extend_from_slice(name.as_bytes());
-        if w.zip64 {
-            le16(&mut h, 1);
-            le16(&mut h, 16);
-            le64(&mut h, if known { w.size } else { 0 });
-            le64(&mut h, if known { w.compressed } else { 0 });
-        }
-        self.out.write_all(&h)
-    }
-
-    /// A data descriptor, with its signature; 64-bit sizes for zip64 entries.
-    fn data_descriptor(&mut self, w: &Written) -> io::Result<()> {
-        let mut d = Vec::with_capacity(24);
-        le32(&mut d, 0x0807_4b50);
-        le32(&mut d, w.crc);
-        if w.zip64 {
-            le64(&mut d, w.compressed);
-            le64(&mut d, w.size);
-        } else {
-            le32(&mut d, field32(w.compressed));
-            le32(&mut d, field32(w.size));
-        }
-        self.out.write_all(&d)
-    }
-
-    /// Appends the entry's central directory record to the spill.
-    fn central_record(&mut self, name: &str, w: &Written) -> io::Result<()> {
-        let offset_64 = w.offset >= U32_MAX;
-        let mut extra = Vec::new();
-        if w.zip64 || offset_64 {
-            let mut fields = Vec::new();
-            if w.zip64 {
-                le64(&mut fields, w.size);
-                le64(&mut fields, w.compressed);
-            }
-            if offset_64 {
-                le64(&mut fields, w.offset);
-            }
-            le16(&mut extra, 1);
-            le16(&mut extra, fields.len() as u16);
-            extra.extend_from_slice(&fields);
-        }
-        let version = w.version(true);
-        let mut c = Vec::with_capacity(46 + name.len() + extra.len());
-        le32(&mut c, 0x0201_4b50);
-        le16(&mut c, version);
-        le16(&mut c, version);
-        le16(&mut c, w.flags);
-        le16(&mut c, w.method);
-        le16(&mut c, DOS_TIME);
-        le16(&mut c, DOS_DATE);
-        le32(&mut c, w.crc);
-        le32(
-            &mut c,
-            if w.zip64 {
-                u32::MAX
-            } else {
-                field32(w.compressed)
-            },
-        );
-        le32(&mut c, if w.zip64 { u32::MAX } else { field32(w.size) });
-        le16(&mut c, name.len() as u16);
-        le16(&mut c, extra.len() as u16);
-        le16(&mut c, 0); // comment
-        le16(&mut c, 0); // disk
-        le16(&mut c, 0); // internal attributes
-        le32(&mut c, 0); // external attributes: Java writes none
-        le32(
-            &mut c,
-            if offset_64 {
-                u32::MAX
-            } else {
-                field32(w.offset)
-            },
-        );
-        c.extend_from_slice(name.as_bytes());
-        c.extend_from_slice(&extra);
-        self.central.push(&c)?;
-        self.entries += 1;
-        Ok(())
     }
 
     /// Deflates `data` into `self.packed` as one raw deflate stream.
@@ -883,29 +722,27 @@ impl<W: Write + Seek> ZipOut<W> {
 
     /// Writes one entry whose content is in memory.
     fn add_entry(&mut self, name: &str, data: &[u8], method: u16) -> io::Result<()> {
-        if method == 0 {
+        if method == STORED {
             self.packed.clear();
             self.packed.extend_from_slice(data);
-        } else if data.is_empty() {
-            self.packed.clone_from(&self.empty);
         } else {
             self.deflate(data)?;
         }
-        let w = Written {
-            offset: self.at(),
-            method,
-            flags: self.flags(),
+        let meta = self.meta(name, method);
+        let sizes = Sizes {
             crc: crc32fast::hash(data),
             compressed: self.packed.len() as u64,
-            size: data.len() as u64,
-            zip64: false,
+            uncompressed: data.len() as u64,
         };
-        self.local_header(name, &w)?;
-        self.out.write_all(&self.packed)?;
         if self.descriptors {
-            self.data_descriptor(&w)?;
+            self.z.begin_described(meta)?;
+        } else {
+            self.z.begin_copy(meta, sizes)?;
         }
-        self.central_record(name, &w)
+        self.z.data(&self.packed)?;
+        self.z.end(sizes)?;
+        self.entries += 1;
+        Ok(())
     }
 
     fn add_file(&mut self, name: &str, data: &[u8]) -> io::Result<()> {
@@ -915,108 +752,43 @@ impl<W: Write + Seek> ZipOut<W> {
     /// A directory entry: as Java writes them with data descriptors (an
     /// empty deflate stream), stored otherwise.
     fn add_dir(&mut self, name: &str) -> io::Result<()> {
-        let method = if self.descriptors { self.method() } else { 0 };
+        let method = if self.descriptors {
+            self.method()
+        } else {
+            STORED
+        };
         self.add_entry(name, &[], method)
     }
 
     /// Writes an entry whose content `fill` streams; returns its size.
-    /// `big`: the sizes may pass 4 GiB (zip64 fields from the start).
     fn add_stream(
         &mut self,
         name: &str,
-        big: bool,
         fill: impl FnOnce(&mut Body<'_, W>) -> io::Result<()>,
     ) -> io::Result<u64> {
-        let mut w = Written {
-            offset: self.at(),
-            method: self.method(),
-            flags: self.flags(),
-            crc: 0,
-            compressed: 0,
-            size: 0,
-            zip64: big,
-        };
-        self.local_header(name, &w)?;
-        let start = self.out.pos;
-        let (crc, size) = stream_body(&mut self.out, self.level, fill)?;
-        w.crc = crc;
-        w.size = size;
-        w.compressed = self.out.pos - start;
-        if !big && (w.size >= U32_MAX || w.compressed >= U32_MAX) {
-            return Err(io::Error::other(format!(
-                "{name} passed 4 GiB without zip64 fields"
-            )));
-        }
+        let method = self.method();
+        let meta = self.meta(name, method);
         if self.descriptors {
-            self.data_descriptor(&w)?;
+            self.z.begin_described(meta)?;
         } else {
-            // The CRC and sizes go back into the local header.
-            let mut crc = Vec::new();
-            le32(&mut crc, w.crc);
-            let mut sizes = Vec::new();
-            let sizes_at = if big {
-                le64(&mut sizes, w.size);
-                le64(&mut sizes, w.compressed);
-                w.offset + 30 + name.len() as u64 + 4
-            } else {
-                le32(&mut sizes, field32(w.compressed));
-                le32(&mut sizes, field32(w.size));
-                w.offset + 18
-            };
-            let end = self.at();
-            self.out.w.seek(SeekFrom::Start(w.offset + 14))?;
-            self.out.w.write_all(&crc)?;
-            self.out.w.seek(SeekFrom::Start(sizes_at))?;
-            self.out.w.write_all(&sizes)?;
-            self.out.w.seek(SeekFrom::Start(end))?;
+            self.z.begin_stream(meta)?;
         }
-        self.central_record(name, &w)?;
-        Ok(w.size)
+        let level = self.level;
+        let (crc, size, compressed) = stream_into(&mut self.z, method, level, fill)?;
+        self.z.end(Sizes {
+            crc,
+            compressed,
+            uncompressed: size,
+        })?;
+        self.entries += 1;
+        Ok(size)
     }
 
-    /// Copies the central directory after the data, writes the end records
-    /// (zip64 ones when the count or offsets need them); returns the zip's size.
-    fn finish(mut self) -> io::Result<u64> {
-        let cd_offset = self.at();
-        let base = self.base;
-        let cd_size = self.central.len();
-        let out = &mut self.out;
-        std::mem::take(&mut self.central).drain(|bytes| out.write_all(bytes))?;
-        if self.out.pos != cd_offset - base + cd_size {
-            return Err(io::Error::other(
-                "the central directory was not copied whole",
-            ));
-        }
-        let mut e = Vec::new();
-        if self.entries >= 0xFFFF || cd_offset >= U32_MAX || cd_size >= U32_MAX {
-            let record = base + self.out.pos;
-            le32(&mut e, 0x0606_4b50);
-            le64(&mut e, 44);
-            le16(&mut e, 45);
-            le16(&mut e, 45);
-            le32(&mut e, 0);
-            le32(&mut e, 0);
-            le64(&mut e, self.entries);
-            le64(&mut e, self.entries);
-            le64(&mut e, cd_size);
-            le64(&mut e, cd_offset);
-            le32(&mut e, 0x0706_4b50);
-            le32(&mut e, 0);
-            le64(&mut e, record);
-            le32(&mut e, 1);
-        }
-        let count = u16::try_from(self.entries).unwrap_or(u16::MAX);
-        le32(&mut e, 0x0605_4b50);
-        le16(&mut e, 0);
-        le16(&mut e, 0);
-        le16(&mut e, count);
-        le16(&mut e, count);
-        le32(&mut e, field32(cd_size));
-        le32(&mut e, field32(cd_offset));
-        le16(&mut e, 0);
-        self.out.write_all(&e)?;
-        self.out.flush()?;
-        Ok(self.out.pos)
+    /// Writes the central directory and end records; returns the zip's size.
+    fn finish(self) -> io::Result<u64> {
+        let (mut w, _, _) = self.z.finish(&[])?;
+        w.flush()?;
+        w.stream_position()
     }
 }
 
@@ -1062,7 +834,7 @@ mod tests {
         assert_eq!(&b[eocd..eocd + 4], b"PK\x05\x06");
         let mut count = u64::from(u16_at(b, eocd + 10));
         let mut at = u64::from(u32_at(b, eocd + 16));
-        if count == 0xFFFF || at == U32_MAX {
+        if count == 0xFFFF || at == 0xFFFF_FFFF {
             let locator = eocd - 20;
             assert_eq!(&b[locator..locator + 4], b"PK\x06\x07");
             let record = u64_at(b, locator + 8) as usize;
