@@ -295,3 +295,29 @@ fn check_reports_a_flipped_byte_as_damage_and_never_passes_the_archive() {
         assert!(err.contains(target), "{err}");
     }
 }
+
+#[test]
+fn a_declared_size_near_u64_max_is_an_error_not_a_panic() {
+    // Found by fuzzing: split summed twice the declared sizes unchecked.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("media.zip");
+    let f = std::fs::File::create(&path).unwrap();
+    let entries = [ZipEntrySpec::file(
+        "data/attachments/ABC/10000/ABC-1/10100",
+        b"data",
+    )];
+    write_zip(&entries, true, std::io::BufWriter::new(f)).unwrap();
+    let mut b = std::fs::read(&path).unwrap();
+    let central = b.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    let name_len = usize::from(u16::from_le_bytes([b[central + 28], b[central + 29]]));
+    let zip64 = central + 46 + name_len;
+    assert_eq!(&b[zip64..zip64 + 2], &[1, 0], "the zip64 field comes first");
+    b[zip64 + 4..zip64 + 12].copy_from_slice(&u64::MAX.to_le_bytes());
+    std::fs::write(&path, &b).unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let e = split(&path, &out, &SplitOptions::default(), &|_| {}).expect_err("refused");
+    assert!(!e.to_string().is_empty());
+    let r = check_path(&path).unwrap();
+    assert!(r.blocks_import(), "{r}");
+}

@@ -147,6 +147,9 @@ fn parse_id(v: &[u8]) -> Option<u64> {
 
 /// Undoes the five predefined entities (enough for URLs and zone names).
 pub(crate) fn unescape(v: &[u8]) -> String {
+    if memchr::memchr(b'&', v).is_none() {
+        return String::from_utf8_lossy(v).into_owned();
+    }
     String::from_utf8_lossy(v)
         .replace("&quot;", "\"")
         .replace("&apos;", "'")

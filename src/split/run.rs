@@ -505,7 +505,11 @@ impl Plan {
             next: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
             done: AtomicU64::new(0),
-            total: self.zips.iter().map(|z| 2 * z.bytes).sum(),
+            total: self
+                .zips
+                .iter()
+                .map(|z| z.bytes.saturating_mul(2))
+                .fold(0, u64::saturating_add),
             progress,
             results: Mutex::new((0..n).map(|_| None).collect()),
             notes: Mutex::new(Vec::new()),
