@@ -5,8 +5,9 @@
 //! expects beside it, and whether every Confluence attachment record has its
 //! file, of the size the record states.
 
-use super::audit::{AttachmentRecord, Auditor};
-use super::{CheckReport, Finding, Severity, assemble, check_xml, finding};
+use super::attachments::{EXAMPLES, Files, Ledger, join};
+use super::audit::Auditor;
+use super::{CheckReport, Finding, Severity, XmlFileCheck, assemble, check_xml, finding};
 use crate::archive::layout::Action;
 use crate::archive::stream::open_entry;
 use crate::archive::{
@@ -15,96 +16,17 @@ use crate::archive::{
 use crate::driver::Progress;
 use crate::error::Error;
 use crate::rules::facts::{Product, Stated};
-use crate::spill::SortedRuns;
 use crate::zip::data::{Checked, DataError, read_data};
 use crate::zip::inflate::Spare;
+use crate::zip::{CentralEntry, ZipInput};
 use std::fs::{self, File};
 use std::path::Path;
-
-/// Files under `attachments/` as (container, attachment, version, size),
-/// collected in bounded memory (sorted runs spill to disk past a budget) and
-/// matched with the attachment records at the end.
-struct AttachmentFiles {
-    files: SortedRuns<4>,
-    /// Whether the listing is complete (false when a directory could not be read).
-    complete: bool,
-    /// A temporary file for the listing could not be written.
-    failed: Option<std::io::Error>,
-}
-
-/// File records held in memory before a sorted run goes to disk (32 bytes each).
-const FILES_IN_MEMORY: usize = 256 << 10;
-
-impl AttachmentFiles {
-    fn new(scratch: &Path) -> Self {
-        AttachmentFiles {
-            files: SortedRuns::new(scratch, FILES_IN_MEMORY),
-            complete: true,
-            failed: None,
-        }
-    }
-
-    /// Records `name` (relative to the export's root) if it is an attachment file.
-    fn add(&mut self, name: &str, size: u64) {
-        let Some(rest) = name.strip_prefix("attachments/") else {
-            return;
-        };
-        let mut parts = rest.split('/').map(|p| p.parse::<u64>().ok());
-        if let (Some(Some(c)), Some(Some(a)), Some(Some(v)), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-            && let Err(e) = self.files.push([c, a, v, size])
-        {
-            self.failed.get_or_insert(e);
-        }
-    }
-
-    /// The size of the file of each key in `keys` (`None`: no such file),
-    /// by one merge of the sorted listing with the sorted keys.
-    fn sizes_of(self, keys: &[Option<(u64, u64, u64)>]) -> Result<Vec<Option<u64>>, Error> {
-        if let Some(e) = self.failed {
-            return Err(e.into());
-        }
-        let mut order: Vec<(u64, u64, u64, usize)> = keys
-            .iter()
-            .enumerate()
-            .filter_map(|(i, k)| k.map(|(c, a, v)| (c, a, v, i)))
-            .collect();
-        order.sort_unstable();
-        let mut out = vec![None; keys.len()];
-        let mut files = self.files.into_sorted()?;
-        let mut file = files.next_record()?;
-        for (c, a, v, i) in order {
-            while let Some(f) = file
-                && (f[0], f[1], f[2]) < (c, a, v)
-            {
-                file = files.next_record()?;
-            }
-            if let Some(f) = file
-                && (f[0], f[1], f[2]) == (c, a, v)
-            {
-                out[i] = Some(f[3]);
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// The path of a record's file: `attachments/<container>/<first version's id>/<version>`.
-fn file_key(r: &AttachmentRecord) -> Option<(u64, u64, u64)> {
-    Some((r.container?, r.original.unwrap_or(r.id), r.version))
-}
-
-fn path_of(key: (u64, u64, u64)) -> String {
-    format!("attachments/{}/{}/{}", key.0, key.1, key.2)
-}
-
-/// Most examples listed per finding.
-const EXAMPLES: usize = 5;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Findings on Confluence attachment records against the files present.
 fn attachment_findings(
-    records: &[AttachmentRecord],
-    files: AttachmentFiles,
+    records: Ledger,
+    files: Files,
     backed_up: Option<bool>,
 ) -> Result<Vec<Finding>, Error> {
     if backed_up == Some(false) {
@@ -120,72 +42,44 @@ fn attachment_findings(
         )]);
     }
     let complete = files.complete;
-    let keys: Vec<_> = records.iter().map(file_key).collect();
-    let sizes = files.sizes_of(&keys)?;
-    // Counts, and the first examples only: a site can miss a million files.
-    let (mut missing, mut missing_n) = (Vec::new(), 0u64);
-    let (mut mismatched, mut mismatched_n) = (Vec::new(), 0u64);
-    let mut present = 0u64;
-    let mut trashed = 0u64;
-    for ((r, key), size) in records.iter().zip(keys).zip(sizes) {
-        let Some(key) = key else { continue };
-        match size {
-            // Exports may leave out the files of trashed attachments.
-            None if r.status == "deleted" => trashed += 1,
-            None => {
-                missing_n += 1;
-                if missing.len() < EXAMPLES {
-                    missing.push(format!("{} ({:?})", path_of(key), r.title));
-                }
-            }
-            Some(actual) => {
-                present += 1;
-                if let Some(stated) = r.size.filter(|&s| s != actual) {
-                    mismatched_n += 1;
-                    if mismatched.len() >= EXAMPLES {
-                        continue;
-                    }
-                    mismatched.push(format!(
-                        "{} ({:?}): the record says {stated} bytes, the file has {actual}",
-                        path_of(key),
-                        r.title
-                    ));
-                }
-            }
-        }
-    }
+    let m = join(records, files)?;
     let mut out = Vec::new();
-    if !missing.is_empty() && complete {
+    if m.missing > 0 && complete {
         out.push(Finding {
             severity: Severity::Warning,
             section: "Confluence",
             code: "attachment-missing",
             message: format!(
-                "{missing_n} attachment record(s) have no file in the export: those attachments will be empty or missing after the import"
+                "{} attachment record(s) have no file in the export: those attachments will be empty or missing after the import",
+                m.missing
             ),
             fix: Some(
                 "copy the files from the server's attachments directory into the export, or export again".into(),
             ),
-            count: missing_n,
-            examples: missing,
+            count: m.missing,
+            examples: m.missing_examples,
         });
     }
-    if !mismatched.is_empty() {
+    if m.mismatched > 0 {
         out.push(Finding {
             severity: Severity::Warning,
             section: "Confluence",
             code: "attachment-size-mismatch",
             message: format!(
-                "{mismatched_n} attachment file(s) differ in size from their record: they may be truncated or the wrong version"
+                "{} attachment file(s) differ in size from their record: they may be truncated or the wrong version",
+                m.mismatched
             ),
             fix: Some("compare them with the files on the server before migrating".into()),
-            count: mismatched_n,
-            examples: mismatched,
+            count: m.mismatched,
+            examples: m.mismatched_examples,
         });
     }
-    if out.is_empty() && present > 0 {
-        let trash = if trashed > 0 {
-            format!(" ({trashed} trashed attachment(s) without a file, which is normal)")
+    if out.is_empty() && m.present > 0 {
+        let trash = if m.trashed > 0 {
+            format!(
+                " ({} trashed attachment(s) without a file, which is normal)",
+                m.trashed
+            )
         } else {
             String::new()
         };
@@ -194,7 +88,8 @@ fn attachment_findings(
             "Confluence",
             "attachments",
             format!(
-                "{present} attachment file(s), each where its record says and of its size{trash}"
+                "{} attachment file(s), each where its record says and of its size{trash}",
+                m.present
             ),
             None,
         ));
@@ -252,6 +147,8 @@ fn unusable(input: &str, code: &'static str, e: &ArchiveError) -> CheckReport {
 struct Meter<'a> {
     on_progress: &'a mut dyn FnMut(Progress),
     read: u64,
+    /// Bytes another thread has checked.
+    beside: u64,
     reported: u64,
     total: u64,
 }
@@ -265,6 +162,7 @@ impl<'a> Meter<'a> {
         Self {
             on_progress,
             read: 0,
+            beside: 0,
             reported: 0,
             total,
         }
@@ -272,24 +170,86 @@ impl<'a> Meter<'a> {
 
     /// Reports the whole total as done.
     fn finish(&mut self) {
-        let rest = self.total.saturating_sub(self.read);
+        self.beside = 0;
+        self.read = self.read.max(self.total);
         self.reported = 0;
-        self.read += rest;
         self.tick(0);
+    }
+
+    /// Notes what another thread has checked so far.
+    fn beside(&mut self, n: u64) {
+        self.beside = self.beside.max(n);
     }
 
     fn tick(&mut self, n: u64) {
         self.read += n;
+        let done = self.read + self.beside;
         // Many small entries: report each MiB, not each entry.
-        if self.read - self.reported < (1 << 20) && self.read < self.total {
+        if done - self.reported.min(done) < (1 << 20) && done < self.total {
             return;
         }
-        self.reported = self.read;
+        self.reported = done;
         (self.on_progress)(Progress {
-            read: self.read,
+            read: done,
             // A declared size can be short of the truth; never report past the end.
-            total: Some(self.total.max(self.read)),
+            total: Some(self.total.max(done)),
         });
+    }
+}
+
+/// What checking one XML entry found: its check and audit, or damage.
+enum XmlOutcome {
+    Checked(XmlFileCheck, Box<Auditor>),
+    Damaged(String),
+}
+
+/// Checks the XML entry `e` (named `name` in reports) from `input`;
+/// `progress` hears how many of its compressed bytes are done (roughly).
+fn check_one_xml(
+    input: &mut ZipInput,
+    e: &CentralEntry,
+    name: &str,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<XmlOutcome, Error> {
+    let mut reader = match open_entry(input, e) {
+        Ok(r) => r,
+        Err(Error::Archive(a)) => return Ok(XmlOutcome::Damaged(a.to_string())),
+        Err(err) => return Err(err),
+    };
+    let (size, compressed) = (e.size.max(1), e.compressed_size);
+    let stoppable = Stoppable {
+        inner: &mut reader,
+        stop,
+    };
+    let result = check_xml(name, stoppable, &mut |n| {
+        progress(
+            u64::try_from(u128::from(n) * u128::from(compressed) / u128::from(size))
+                .unwrap_or(compressed),
+        )
+    });
+    if let Some(fault) = reader.damage(e.display()) {
+        return Ok(XmlOutcome::Damaged(fault.to_string()));
+    }
+    let (check, auditor) = result?;
+    progress(compressed);
+    Ok(XmlOutcome::Checked(check, Box::new(auditor)))
+}
+
+/// A reader that fails once `stop` is set (the other thread gave up).
+struct Stoppable<'a, R> {
+    inner: &'a mut R,
+    stop: &'a AtomicBool,
+}
+
+impl<R: std::io::Read> std::io::Read for Stoppable<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(std::io::Error::other(
+                "stopped: the rest of the check failed",
+            ));
+        }
+        self.inner.read(buf)
     }
 }
 
@@ -365,68 +325,103 @@ pub(crate) fn check_zip(
     };
     let mut files = Vec::new();
     let mut audit = None;
-    let mut attachments = AttachmentFiles::new(&scratch);
+    let mut attachments = Files::new(&scratch);
     let mut meter = Meter::new(on_progress, opened.input.len());
     let mut central = opened.central().map_err(|e| in_file(read_error(e)))?;
     let mut buf = vec![0u8; 1 << 20];
     let mut spare = Spare::default();
     let (mut entries, mut checked, mut unchecked) = (0u64, 0u64, 0u64);
-    while let Some(e) = central.next_entry().map_err(|e| in_file(read_error(e)))? {
-        crate::interrupt::check()?;
-        let d = survey.decide(&e);
-        if !d.kept() {
-            continue;
-        }
-        entries += 1;
-        let name = d.out_display(&e);
-        if d.action != Action::Fix {
-            if !e.is_dir() {
-                attachments.add(name, e.size);
+    // entities.xml, the largest part of the work, is checked on a thread of
+    // its own (with its own reader of the file) while this one checks the
+    // other entries' data.
+    let entities = &survey.entities;
+    let entities_name = survey.decide(entities).out_display(entities).to_owned();
+    let xml_progress = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let never = AtomicBool::new(false);
+    let (rest, first) = std::thread::scope(|s| {
+        let first = s.spawn(|| -> Result<XmlOutcome, Error> {
+            let file = File::open(path)?;
+            let len = file.metadata()?.len();
+            let mut input = ZipInput::new(file, len);
+            check_one_xml(&mut input, entities, &entities_name, &stop, &|n| {
+                xml_progress.store(n, Ordering::Relaxed)
+            })
+        });
+        let rest = (|| -> Result<(), Error> {
+            while let Some(e) = central.next_entry().map_err(|e| in_file(read_error(e)))? {
+                crate::interrupt::check()?;
+                let d = survey.decide(&e);
+                if !d.kept() {
+                    continue;
+                }
+                entries += 1;
+                meter.beside(xml_progress.load(Ordering::Relaxed));
+                if e.header_offset == entities.header_offset {
+                    continue;
+                }
+                let name = d.out_display(&e);
+                if d.action == Action::Fix {
+                    match check_one_xml(&mut opened.input, &e, name, &never, &|_| {})? {
+                        XmlOutcome::Checked(check, _) => {
+                            checked += 1;
+                            files.push(check);
+                        }
+                        XmlOutcome::Damaged(message) => damage.push(message),
+                    }
+                    meter.tick(e.compressed_size);
+                    continue;
+                }
+                if !e.is_dir() {
+                    attachments.add(name, e.size);
+                }
+                let result = opened
+                    .input
+                    .local_header(&e)
+                    .map_err(DataError::Read)
+                    .and_then(|_| {
+                        read_data(
+                            &mut opened.input,
+                            &e,
+                            true,
+                            &mut buf,
+                            &mut spare,
+                            &mut |_| Ok(()),
+                        )
+                    });
+                match result {
+                    Ok(Checked::Yes) => checked += 1,
+                    Ok(Checked::No) => unchecked += u64::from(!e.is_dir()),
+                    Err(DataError::Read(r)) => damage.push(read_error(r).to_string()),
+                    Err(DataError::Fault(f)) => {
+                        damage.push(fault_error(e.display(), f).to_string())
+                    }
+                    Err(DataError::Sink(io)) => return Err(in_file(io.into())),
+                    Err(DataError::Interrupted) => return Err(Error::Interrupted),
+                }
+                meter.tick(e.compressed_size);
             }
-            let result = opened
-                .input
-                .local_header(&e)
-                .map_err(DataError::Read)
-                .and_then(|_| {
-                    read_data(
-                        &mut opened.input,
-                        &e,
-                        true,
-                        &mut buf,
-                        &mut spare,
-                        &mut |_| Ok(()),
-                    )
-                });
-            match result {
-                Ok(Checked::Yes) => checked += 1,
-                Ok(Checked::No) => unchecked += u64::from(!e.is_dir()),
-                Err(DataError::Read(r)) => damage.push(read_error(r).to_string()),
-                Err(DataError::Fault(f)) => damage.push(fault_error(e.display(), f).to_string()),
-                Err(DataError::Sink(io)) => return Err(in_file(io.into())),
-                Err(DataError::Interrupted) => return Err(Error::Interrupted),
-            }
-            meter.tick(e.compressed_size);
-            continue;
+            Ok(())
+        })();
+        if rest.is_err() {
+            // Stop the thread at its next read.
+            stop.store(true, Ordering::Relaxed);
         }
-        let mut reader = match open_entry(&mut opened.input, &e) {
-            Ok(r) => r,
-            Err(Error::Archive(a)) => {
-                damage.push(a.to_string());
-                continue;
-            }
-            Err(err) => return Err(in_file(err)),
-        };
-        let result = check_xml(name, &mut reader, &mut |_| {});
-        meter.tick(e.compressed_size);
-        if let Some(fault) = reader.damage(e.display()) {
-            damage.push(fault.to_string());
-            continue;
+        (rest, first.join())
+    });
+    rest?;
+    match first {
+        Ok(Ok(XmlOutcome::Checked(check, auditor))) => {
+            checked += 1;
+            files.insert(0, check);
+            audit = Some(*auditor);
         }
-        checked += 1;
-        let (check, auditor) = result.map_err(in_file)?;
-        files.push(check);
-        if e.header_offset == survey.entities.header_offset {
-            audit = Some(auditor);
+        Ok(Ok(XmlOutcome::Damaged(message))) => damage.insert(0, message),
+        Ok(Err(e)) => return Err(in_file(e)),
+        Err(_) => {
+            return Err(in_file(
+                std::io::Error::other("the XML check thread panicked").into(),
+            ));
         }
     }
     meter.finish();
@@ -483,7 +478,7 @@ pub(crate) fn check_zip(
     }
     if product == Some(Product::Confluence) {
         shape.extend(attachment_findings(
-            &audit.attachments,
+            std::mem::take(&mut audit.attachments),
             attachments,
             descriptor.as_ref().and_then(|d| d.backup_attachments),
         )?);
@@ -528,10 +523,10 @@ pub(crate) fn check_dir(
     }
     let product = audit.observer.facts.product;
     if product == Some(Product::Confluence) {
-        let mut attachments = AttachmentFiles::new(&std::env::temp_dir());
+        let mut attachments = Files::new(&std::env::temp_dir());
         list_attachments(path, &path.join("attachments"), &mut attachments);
         shape.extend(attachment_findings(
-            &audit.attachments,
+            std::mem::take(&mut audit.attachments),
             attachments,
             descriptor.as_ref().and_then(|d| d.backup_attachments),
         )?);
@@ -566,7 +561,7 @@ fn xml_beside(root: &Path) -> Vec<std::path::PathBuf> {
 }
 
 /// Lists `attachments/<c>/<a>/<v>` files under `dir` (symbolic links not followed).
-fn list_attachments(root: &Path, dir: &Path, into: &mut AttachmentFiles) {
+fn list_attachments(root: &Path, dir: &Path, into: &mut Files) {
     let Ok(read) = fs::read_dir(dir) else {
         into.complete &= !dir.exists();
         return;

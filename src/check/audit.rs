@@ -3,6 +3,7 @@
 //! groups and their members, global shares, the backup's own facts, and for
 //! Confluence its spaces, attachment records and short links.
 
+use crate::check::attachments::{AttachmentRecord, Ledger};
 use crate::check::users::{NOT_MIGRATED, RENAMED, UserTable};
 use crate::error::Error;
 use crate::rules::facts::{FactsObserver, Product};
@@ -14,22 +15,6 @@ use std::collections::BTreeMap;
 
 /// Longest header comment looked at.
 const MAX_HEADER: usize = 256 << 10;
-
-/// A Confluence attachment record, as far as files are concerned.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct AttachmentRecord {
-    pub(crate) id: u64,
-    /// The page (or other content) it belongs to.
-    pub(crate) container: Option<u64>,
-    /// The first version's id (files of later versions live under it).
-    pub(crate) original: Option<u64>,
-    pub(crate) version: u64,
-    /// Declared size: `fileSize`, or the `FILESIZE` content property.
-    pub(crate) size: Option<u64>,
-    pub(crate) size_property: Vec<u64>,
-    pub(crate) title: String,
-    pub(crate) status: String,
-}
 
 const CLASSES: &[&str] = &[
     "InternalUser",
@@ -56,8 +41,8 @@ pub(crate) struct Auditor {
     group_names: FnvMap<u64, String>,
     memberships: FnvMap<u64, u64>,
     pub(crate) spaces: Vec<String>,
-    pub(crate) attachments: Vec<AttachmentRecord>,
-    file_sizes: FnvMap<u64, u64>,
+    /// Attachment records and their size properties, spilled to disk when many.
+    pub(crate) attachments: Ledger,
     /// Short links (`/x/...`) in page bodies, and where.
     pub(crate) short_links: u64,
     in_body: bool,
@@ -78,8 +63,7 @@ impl Default for Auditor {
             group_names: FnvMap::default(),
             memberships: FnvMap::default(),
             spaces: Vec::new(),
-            attachments: Vec::new(),
-            file_sizes: FnvMap::default(),
+            attachments: Ledger::default(),
             short_links: 0,
             in_body: false,
             body_tail: Vec::new(),
@@ -173,12 +157,12 @@ impl Auditor {
                 if prop("name").as_deref() == Some("FILESIZE")
                     && let (Some(id), Some(size)) = (id, num("longValue"))
                 {
-                    self.file_sizes.insert(id, size);
+                    self.attachments.size_property(id, size);
                 }
             }
             "Attachment" => {
                 if let Some(id) = id {
-                    self.attachments.push(AttachmentRecord {
+                    self.attachments.record(AttachmentRecord {
                         id,
                         container: num("containerContent").or_else(|| num("content")),
                         // `originalVersionId` since Confluence 7 or so.
@@ -187,7 +171,7 @@ impl Auditor {
                             .or_else(|| num("attachmentVersion"))
                             .unwrap_or(1),
                         size: num("fileSize"),
-                        size_property: o
+                        properties: o
                             .collections
                             .get("contentProperties")
                             .cloned()
@@ -195,7 +179,7 @@ impl Auditor {
                         title: prop("title")
                             .or_else(|| prop("fileName"))
                             .unwrap_or_default(),
-                        status: prop("contentStatus").unwrap_or_default(),
+                        deleted: prop("contentStatus").as_deref() == Some("deleted"),
                     });
                 }
             }
@@ -218,14 +202,6 @@ impl Auditor {
                 self.group_members
                     .entry(name.to_ascii_lowercase())
                     .or_default();
-            }
-        }
-        for a in &mut self.attachments {
-            if a.size.is_none() {
-                a.size = a
-                    .size_property
-                    .iter()
-                    .find_map(|p| self.file_sizes.get(p).copied());
             }
         }
     }

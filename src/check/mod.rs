@@ -8,6 +8,7 @@
 //! links. The result is a list of [`Finding`]s, each pass, warning or error.
 
 mod archive;
+mod attachments;
 mod audit;
 mod users;
 
