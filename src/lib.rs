@@ -42,6 +42,7 @@ mod error;
 mod fixer;
 pub mod interrupt;
 mod location;
+mod readahead;
 mod report;
 mod rules;
 mod sanitize;

@@ -15,6 +15,7 @@ use crate::archive::{
 };
 use crate::driver::Progress;
 use crate::error::Error;
+use crate::readahead::read_ahead;
 use crate::rules::facts::{Product, Stated};
 use crate::zip::data::{Checked, DataError, read_data};
 use crate::zip::inflate::Spare;
@@ -210,6 +211,7 @@ fn check_one_xml(
     e: &CentralEntry,
     name: &str,
     stop: &AtomicBool,
+    ahead: bool,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<XmlOutcome, Error> {
     let mut reader = match open_entry(input, e) {
@@ -218,16 +220,22 @@ fn check_one_xml(
         Err(err) => return Err(err),
     };
     let (size, compressed) = (e.size.max(1), e.compressed_size);
-    let stoppable = Stoppable {
-        inner: &mut reader,
-        stop,
+    let run = |r: &mut dyn std::io::Read| {
+        let stoppable = Stoppable { inner: r, stop };
+        check_xml(name, stoppable, &mut |n| {
+            progress(
+                u64::try_from(u128::from(n) * u128::from(compressed) / u128::from(size))
+                    .unwrap_or(compressed),
+            )
+        })
     };
-    let result = check_xml(name, stoppable, &mut |n| {
-        progress(
-            u64::try_from(u128::from(n) * u128::from(compressed) / u128::from(size))
-                .unwrap_or(compressed),
-        )
-    });
+    // Inflating on a thread of its own when asked: the check of a large
+    // entities.xml then runs at the speed of the XML work alone.
+    let result = if ahead {
+        read_ahead(&mut reader, |r| run(r)).0
+    } else {
+        run(&mut reader)
+    };
     if let Some(fault) = reader.damage(e.display()) {
         return Ok(XmlOutcome::Damaged(fault.to_string()));
     }
@@ -237,12 +245,12 @@ fn check_one_xml(
 }
 
 /// A reader that fails once `stop` is set (the other thread gave up).
-struct Stoppable<'a, R> {
+struct Stoppable<'a, R: ?Sized> {
     inner: &'a mut R,
     stop: &'a AtomicBool,
 }
 
-impl<R: std::io::Read> std::io::Read for Stoppable<'_, R> {
+impl<R: std::io::Read + ?Sized> std::io::Read for Stoppable<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.stop.load(Ordering::Relaxed) {
             return Err(std::io::Error::other(
@@ -344,7 +352,7 @@ pub(crate) fn check_zip(
             let file = File::open(path)?;
             let len = file.metadata()?.len();
             let mut input = ZipInput::new(file, len);
-            check_one_xml(&mut input, entities, &entities_name, &stop, &|n| {
+            check_one_xml(&mut input, entities, &entities_name, &stop, true, &|n| {
                 xml_progress.store(n, Ordering::Relaxed)
             })
         });
@@ -362,7 +370,7 @@ pub(crate) fn check_zip(
                 }
                 let name = d.out_display(&e);
                 if d.action == Action::Fix {
-                    match check_one_xml(&mut opened.input, &e, name, &never, &|_| {})? {
+                    match check_one_xml(&mut opened.input, &e, name, &never, false, &|_| {})? {
                         XmlOutcome::Checked(check, _) => {
                             checked += 1;
                             files.push(check);

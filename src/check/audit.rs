@@ -26,6 +26,27 @@ const CLASSES: &[&str] = &[
     "BodyContent",
 ];
 
+/// The properties the audit reads (of the classes above).
+const PROPERTIES: &[&str] = &[
+    "attachmentVersion",
+    "body",
+    "containerContent",
+    "content",
+    "contentStatus",
+    "emailAddress",
+    "fileName",
+    "fileSize",
+    "key",
+    "longValue",
+    "name",
+    "originalVersion",
+    "originalVersionId",
+    "parentGroup",
+    "title",
+    "userMember",
+    "version",
+];
+
 /// What the audit has seen.
 #[derive(Debug)]
 pub(crate) struct Auditor {
@@ -59,7 +80,7 @@ impl Default for Auditor {
             users: UserTable::default(),
             group_members: BTreeMap::new(),
             global_shares: BTreeMap::new(),
-            objects: ObjectReader::new(CLASSES, &["body"]),
+            objects: ObjectReader::new(CLASSES, &["body"]).keeping(PROPERTIES),
             group_names: FnvMap::default(),
             memberships: FnvMap::default(),
             spaces: Vec::new(),

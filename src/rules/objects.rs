@@ -64,6 +64,14 @@ fn attr(tag: &StartTag<'_>, name: &[u8]) -> Option<String> {
         .map(|(_, r)| crate::rules::facts::unescape(&tag.value(r)))
 }
 
+/// An attribute's value as written (entities not undone: for comparing
+/// with plain names).
+fn raw_attr<'t>(tag: &'t StartTag<'_>, name: &[u8]) -> Option<std::borrow::Cow<'t, [u8]>> {
+    tag.attributes()
+        .find(|(n, _)| *n == name)
+        .map(|(_, r)| tag.value(r))
+}
+
 /// Reads the objects of the given classes; depths count open elements, the
 /// root (`<hibernate-generic>`) being at depth 0.
 #[derive(Debug)]
@@ -72,6 +80,9 @@ pub(crate) struct ObjectReader {
     reading: Option<Reading>,
     /// Properties whose text is not kept (page bodies: they can be huge).
     skip_text: &'static [&'static str],
+    /// When not empty, the only properties read (the others are passed over
+    /// without a copy of their name or text).
+    keep: &'static [&'static str],
 }
 
 impl ObjectReader {
@@ -83,7 +94,14 @@ impl ObjectReader {
             classes,
             reading: None,
             skip_text,
+            keep: &[],
         }
+    }
+
+    /// Reads only the properties named in `keep`.
+    pub(crate) fn keeping(mut self, keep: &'static [&'static str]) -> Self {
+        self.keep = keep;
+        self
     }
 
     /// The class and id of the object being read, and the property, if any.
@@ -101,11 +119,15 @@ impl ObjectReader {
     pub(crate) fn start_tag(&mut self, tag: &StartTag<'_>, depth: usize) {
         match (tag.name(), depth) {
             (b"object", 1) => {
-                self.reading = attr(tag, b"class")
-                    .filter(|c| self.classes.contains(&c.as_str()))
+                // Compared as bytes: most objects are of classes not asked for.
+                let class = raw_attr(tag, b"class");
+                self.reading = self
+                    .classes
+                    .iter()
+                    .find(|c| class.as_deref() == Some(c.as_bytes()))
                     .map(|class| Reading {
                         object: Object {
-                            class,
+                            class: (*class).to_owned(),
                             ..Object::default()
                         },
                         ..Reading::default()
@@ -124,7 +146,15 @@ impl ObjectReader {
             }
             (b"property", 2) => {
                 if let Some(r) = self.reading.as_mut() {
-                    r.property = attr(tag, b"name");
+                    r.property = if self.keep.is_empty() {
+                        attr(tag, b"name")
+                    } else {
+                        let name = raw_attr(tag, b"name");
+                        self.keep
+                            .iter()
+                            .find(|k| name.as_deref() == Some(k.as_bytes()))
+                            .map(|k| (*k).to_owned())
+                    };
                     r.text.clear();
                 }
             }
