@@ -6,6 +6,7 @@
 //! Content is mostly incompressible (like the images and office files that
 //! dominate real attachments), with some compressible text.
 
+use crate::synth::rng::Rng;
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
@@ -61,21 +62,6 @@ pub struct MediaTreeStats {
     pub project_bytes: Vec<(String, u64)>,
 }
 
-/// xorshift64*, as in the entities generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 const TEXT: &[u8] = b"2021-07-13 10:37:40,123 INFO [http-nio-8080-exec-7] com.atlassian.jira.web: request served in 12 ms for user admin (ticket PROJ-42)\n";
 
 impl MediaTreeSynth {
@@ -126,7 +112,7 @@ impl MediaTreeSynth {
 
     /// Writes a Jira home under `home` (which must not exist or be empty).
     pub fn write_home(&self, home: &Path) -> io::Result<MediaTreeStats> {
-        let mut rng = Rng(self.seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut rng = Rng::new(self.seed.max(1));
         let mut stats = MediaTreeStats::default();
         let att = home.join("data").join("attachments");
         fs::create_dir_all(&att)?;

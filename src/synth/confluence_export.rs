@@ -19,6 +19,7 @@
 //! regenerated from the seed rather than stored.
 
 use crate::spill::IN_MEMORY;
+use crate::synth::rng::Rng;
 use crate::zip::format::{DEFLATED, FLAG_UTF8, STORED, VERSION_DEFLATE};
 use crate::zip::writer::{EntryMeta, Sizes, ZipOut};
 use flate2::write::DeflateEncoder;
@@ -91,24 +92,6 @@ pub struct ConfluenceExportStats {
     pub entities_bytes: u64,
     /// Size of the zip.
     pub zip_bytes: u64,
-}
-
-/// xorshift64*, as in the other generators.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 /// File kinds of attachments: extension, media type.

@@ -2,6 +2,7 @@
 //! entity rows, attributes, CDATA bodies, emoji, links, timestamps; clean or
 //! with the defects real exports carry.
 
+use crate::synth::rng::Rng;
 use std::io::{self, Write};
 
 /// What to generate.
@@ -56,24 +57,6 @@ impl SynthStats {
             + self.bad_refs
             + self.invalid_utf8
             + self.lone_surrogates
-    }
-}
-
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
     }
 }
 
@@ -236,7 +219,7 @@ impl JiraSynth {
     pub fn write_entities<W: Write>(&self, w: W) -> io::Result<SynthStats> {
         let mut o = Out {
             w: io::BufWriter::with_capacity(1 << 16, w),
-            rng: Rng(self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
+            rng: Rng::new(self.seed),
             stats: SynthStats::default(),
             defects: self.defects,
             clock: CLOCK_START,

@@ -18,6 +18,7 @@ mod attachments;
 mod backup_zip;
 mod confluence_export;
 mod entities;
+mod rng;
 mod zips;
 
 pub use attachments::{MediaTreeStats, MediaTreeSynth};
