@@ -28,10 +28,10 @@ use crate::zip::data::{Checked, DataError, read_data};
 use crate::zip::extra;
 use crate::zip::format::{DEFLATED, FLAG_UTF8};
 use crate::zip::inflate::{Fault, Inflater, Spare};
-use crate::zip::writer::{Digest, EntryMeta, Sizes, ZipOut, deflate_version};
+use crate::zip::writer::{Digest, EntryMeta, FileOut, Sizes, ZipOut, deflate_version};
 use crate::zip::{CentralEntry, CentralReader, ReadError, ZipInput};
 use std::fs::File;
-use std::io::{self, BufWriter, Read};
+use std::io::{self, Read};
 use std::mem;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -154,7 +154,7 @@ pub(crate) fn run(
     let out = |e: io::Error| Failure::Output(e.into());
     let file = output.try_clone().map_err(out)?;
     let mut z = ZipOut::new(
-        BufWriter::with_capacity(CHUNK, file),
+        FileOut::new(file),
         settings.force_zip64,
         &settings.scratch,
         crate::spill::IN_MEMORY,
@@ -262,7 +262,7 @@ pub(crate) fn run(
         }
     }
     let (w, digest, zip64) = z.finish(job.comment).map_err(out)?;
-    let file = w.into_inner().map_err(|e| out(e.into_error()))?;
+    let file = w.into_file().map_err(out)?;
     let output_bytes = file.metadata().map_err(out)?.len();
     Ok(Outcome {
         xml,
@@ -287,7 +287,7 @@ fn fix_entry(
     d: &Decision,
     local_extra: Vec<u8>,
     input: &mut ZipInput,
-    z: &mut ZipOut<BufWriter<File>>,
+    z: &mut ZipOut<FileOut>,
     job: &Job2<'_>,
     blocks: &Pool,
     packed: &Pool,
@@ -582,7 +582,7 @@ fn read_xml(
 
 /// Writes one XML entry's deflated blocks, in order; returns its sizes.
 fn write_blocks(
-    z: &mut ZipOut<BufWriter<File>>,
+    z: &mut ZipOut<FileOut>,
     rx: Receiver<ToWriter>,
     packed: &Pool,
 ) -> Result<Sizes, Error> {

@@ -1,17 +1,19 @@
-//! Writing one zip: stream each source file (or raw-copy each source zip
-//! entry) through a fixed buffer, patch the CRC into the local header
-//! afterwards (no data descriptors), keep the central directory in memory up
-//! to a limit and in a temporary file beyond it, then write the end records.
-//! Memory per writer is a few MiB whatever the zip's size or entry count.
+//! Writing one media zip through the crate's zip writer: stream each source
+//! file (or raw-copy each source zip entry) through a fixed buffer, patch
+//! the CRC into the local header afterwards (no data descriptors), and let
+//! the writer keep the central directory (spilled past 4 MiB) and write the
+//! end records. Memory per writer is a few MiB whatever the zip's size or
+//! entry count.
 
-use crate::spill::{self, Spill};
+use crate::spill;
 use crate::split::error::SplitError;
 use crate::split::options::Compress;
 use crate::split::record::{Kind, Record};
 use crate::split::sniff::worth_deflating;
 use crate::split::walk::{Tree, mtime};
-use crate::zip::format::{DEFLATED, Header, STORED, dos_datetime, external_attributes, write_end};
+use crate::zip::format::{DEFLATED, Header, STORED, dos_datetime, external_attributes};
 use crate::zip::local::read_local;
+use crate::zip::writer::{FileOut, Sizes, Written, ZipOut as Writer};
 use crate::zip::{ReadError, ZipInput};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -35,16 +37,12 @@ pub(crate) enum Input<'a> {
     },
 }
 
-/// One zip being written.
+/// One zip being written, through the crate's one zip writer (buffered
+/// output with in-place patches, the central directory spilled past 4 MiB,
+/// the end records).
 pub(crate) struct ZipOut {
-    file: File,
+    z: Writer<FileOut>,
     path: PathBuf,
-    buf: Vec<u8>,
-    len: usize,
-    flushed: u64,
-    central: Spill,
-    central_len: u64,
-    entries: u64,
     scratch: Vec<u8>,
     read_buf: Vec<u8>,
 }
@@ -71,16 +69,10 @@ impl ZipOut {
     pub(crate) fn create(path: &Path, scratch: &Path) -> Result<ZipOut, SplitError> {
         let file = File::create(path).map_err(|e| SplitError::io("creating", path, e))?;
         Ok(ZipOut {
-            file,
+            z: Writer::new(FileOut::new(file), false, scratch, spill::IN_MEMORY),
             path: path.to_path_buf(),
-            buf: vec![0; BUF],
-            len: 0,
-            flushed: 0,
-            central: Spill::new(scratch, spill::IN_MEMORY),
-            central_len: 0,
-            entries: 0,
             scratch: Vec::with_capacity(512),
-            read_buf: Vec::new(),
+            read_buf: vec![0; BUF],
         })
     }
 
@@ -90,58 +82,21 @@ impl ZipOut {
 
     /// Bytes written so far (buffered included).
     pub(crate) fn pos(&self) -> u64 {
-        self.flushed + self.len as u64
-    }
-
-    fn flush_buf(&mut self) -> io::Result<()> {
-        self.file.write_all(&self.buf[..self.len])?;
-        self.flushed += self.len as u64;
-        self.len = 0;
-        Ok(())
+        self.z.position()
     }
 
     fn put(&mut self, data: &[u8]) -> io::Result<()> {
-        if self.len + data.len() > self.buf.len() {
-            self.flush_buf()?;
-            if data.len() > self.buf.len() {
-                self.file.write_all(data)?;
-                self.flushed += data.len() as u64;
-                return Ok(());
-            }
-        }
-        self.buf[self.len..self.len + data.len()].copy_from_slice(data);
-        self.len += data.len();
-        Ok(())
+        self.z.put_raw(data)
     }
 
     /// Overwrites already-written bytes at `at` (a header field).
     fn patch(&mut self, at: u64, data: &[u8]) -> io::Result<()> {
-        let end = at + data.len() as u64;
-        if at >= self.flushed {
-            let i = (at - self.flushed) as usize;
-            self.buf[i..i + data.len()].copy_from_slice(data);
-            return Ok(());
-        }
-        if end > self.flushed {
-            self.flush_buf()?;
-        }
-        self.file.seek(SeekFrom::Start(at))?;
-        self.file.write_all(data)?;
-        self.file.seek(SeekFrom::Start(self.flushed))?;
-        Ok(())
+        self.z.patch_at(at, data)
     }
 
     /// Drops everything from `at` on (an entry being redone).
     fn truncate(&mut self, at: u64) -> io::Result<()> {
-        if at >= self.flushed {
-            self.len = (at - self.flushed) as usize;
-            return Ok(());
-        }
-        self.len = 0;
-        self.file.set_len(at)?;
-        self.file.seek(SeekFrom::Start(at))?;
-        self.flushed = at;
-        Ok(())
+        self.z.truncate_to(at)
     }
 
     fn header_local(&mut self, h: &Header<'_>) -> io::Result<()> {
@@ -157,10 +112,17 @@ impl ZipOut {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         h.write_central(at, &mut scratch);
-        self.central_len += scratch.len() as u64;
-        let r = self.central.push(&scratch);
+        let written = Written {
+            header_offset: at,
+            sizes: Sizes {
+                crc: h.crc,
+                compressed: h.csize,
+                uncompressed: h.size,
+            },
+            method: h.method,
+        };
+        let r = self.z.central_raw(&scratch, h.name.as_bytes(), &written);
         self.scratch = scratch;
-        self.entries += 1;
         r
     }
 
@@ -284,25 +246,26 @@ impl ZipOut {
         let mut total = head_len as u64;
         crc.update(&head[..head_len]);
         self.put(&head[..head_len]).map_err(|e| self.out_err(e))?;
-        loop {
-            if self.buf.len() - self.len < (64 << 10) {
-                self.flush_buf().map_err(|e| self.out_err(e))?;
-            }
-            let spare = &mut self.buf[self.len..];
-            let n = match src.read(spare) {
-                Ok(0) => break,
+        let mut buf = std::mem::take(&mut self.read_buf);
+        let copied = loop {
+            let n = match src.read(&mut buf) {
+                Ok(0) => break Ok(()),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(in_err(e)),
+                Err(e) => break Err(in_err(e)),
             };
-            crc.update(&spare[..n]);
-            self.len += n;
+            crc.update(&buf[..n]);
+            if let Err(e) = self.put(&buf[..n]) {
+                break Err(self.out_err(e));
+            }
             total += n as u64;
             if total > rec.size {
-                return Err(changed(path, "it grew while being read"));
+                break Err(changed(path, "it grew while being read"));
             }
             progress(n as u64);
-        }
+        };
+        self.read_buf = buf;
+        copied?;
         if total != rec.size {
             return Err(changed(path, "it shrank while being read"));
         }
@@ -401,30 +364,32 @@ impl ZipOut {
         self.header_local(&h).map_err(|e| self.out_err(e))?;
         let mut crc = crc32fast::Hasher::new();
         let mut left = rec.csize;
-        while left > 0 {
-            if self.buf.len() - self.len < (64 << 10) {
-                self.flush_buf().map_err(|e| self.out_err(e))?;
-            }
-            let room = (self.buf.len() - self.len).min(usize::try_from(left).unwrap_or(usize::MAX));
-            let spare = &mut self.buf[self.len..self.len + room];
-            let n = match src.read(spare) {
-                Ok(0) => {
-                    return Err(bad(format!(
-                        "entry {:?}: the file ends inside its data (truncated)",
-                        rec.name
-                    )));
+        let mut buf = std::mem::take(&mut self.read_buf);
+        let copied = (|| {
+            while left > 0 {
+                let room = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                let n = match src.read(&mut buf[..room]) {
+                    Ok(0) => {
+                        return Err(bad(format!(
+                            "entry {:?}: the file ends inside its data (truncated)",
+                            rec.name
+                        )));
+                    }
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(in_err(e)),
+                };
+                if rec.method == STORED {
+                    crc.update(&buf[..n]);
                 }
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(in_err(e)),
-            };
-            if rec.method == STORED {
-                crc.update(&spare[..n]);
+                self.put(&buf[..n]).map_err(|e| self.out_err(e))?;
+                left -= n as u64;
+                progress(n as u64);
             }
-            self.len += n;
-            left -= n as u64;
-            progress(n as u64);
-        }
+            Ok(())
+        })();
+        self.read_buf = buf;
+        copied?;
         if rec.method == STORED && crc.finalize() != rec.crc {
             return Err(bad(format!(
                 "entry {:?}: its data does not match its CRC (the source zip is damaged)",
@@ -436,15 +401,11 @@ impl ZipOut {
 
     /// Writes the central directory and end records; returns the zip's size.
     /// The caller flushes the file to disk if it wants to.
-    pub(crate) fn finish(mut self) -> Result<u64, SplitError> {
-        let cd_offset = self.pos();
-        let spill = std::mem::take(&mut self.central);
-        let mut copy = |bytes: &[u8]| self.put(bytes);
-        spill.drain(&mut copy).map_err(|e| self.out_err(e))?;
-        let mut end = Vec::with_capacity(128);
-        write_end(self.entries, cd_offset, self.central_len, &mut end);
-        self.put(&end).map_err(|e| self.out_err(e))?;
-        self.flush_buf().map_err(|e| self.out_err(e))?;
-        Ok(self.pos())
+    pub(crate) fn finish(self) -> Result<u64, SplitError> {
+        let path = self.path;
+        let out_err = |e| SplitError::io("writing", &path, e);
+        let (w, _, _) = self.z.finish(&[]).map_err(out_err)?;
+        let file = w.into_file().map_err(out_err)?;
+        Ok(file.metadata().map_err(out_err)?.len())
     }
 }

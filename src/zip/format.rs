@@ -272,6 +272,7 @@ impl Header<'_> {
 }
 
 /// Appends the end records (zip64 record and locator when needed).
+#[cfg(test)]
 pub(crate) fn write_end(entries: u64, cd_offset: u64, cd_size: u64, out: &mut Vec<u8>) {
     write_end_records(entries, cd_offset, cd_size, false, &[], out);
 }

@@ -16,6 +16,7 @@ use crate::zip::format::{
     LOCAL_FIXED as LOCAL_HEADER_LEN, LOCAL_SIG, MARK32 as U32_LIMIT, VERSION_DEFLATE,
     VERSION_ZIP64, ZIP64_EXTRA, write_end_records,
 };
+use std::fs::File;
 use std::hash::Hasher;
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -93,8 +94,127 @@ struct Open {
     described: bool,
 }
 
+/// Where a zip is written: appended to, with bytes already written patched
+/// in place (a header's CRC and sizes) and, for an entry being redone, cut
+/// back.
+pub(crate) trait ZipSink: Write {
+    /// Overwrites bytes at `at` (before the end of what was written).
+    fn patch(&mut self, at: u64, bytes: &[u8]) -> io::Result<()>;
+    /// Drops everything from `at` on; writing goes on from there.
+    fn truncate(&mut self, at: u64) -> io::Result<()>;
+}
+
+/// Any seekable writer: patches seek there and back; it cannot be cut back.
+impl<W: Write + Seek> ZipSink for W {
+    fn patch(&mut self, at: u64, bytes: &[u8]) -> io::Result<()> {
+        let end = self.stream_position()?;
+        self.seek(SeekFrom::Start(at))?;
+        self.write_all(bytes)?;
+        self.seek(SeekFrom::Start(end))?;
+        Ok(())
+    }
+
+    fn truncate(&mut self, _at: u64) -> io::Result<()> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "zip writer: this output cannot be cut back",
+        ))
+    }
+}
+
+/// Size of [`FileOut`]'s buffer.
+const FILE_BUFFER: usize = 1 << 20;
+
+/// A file written through a buffer of its own, so that patches to recent
+/// headers (most entries are small) land in the buffer, not in system calls.
+pub(crate) struct FileOut {
+    file: File,
+    buf: Vec<u8>,
+    len: usize,
+    flushed: u64,
+}
+
+impl FileOut {
+    /// Writes `file` from its current start.
+    pub(crate) fn new(file: File) -> FileOut {
+        FileOut {
+            file,
+            buf: vec![0; FILE_BUFFER],
+            len: 0,
+            flushed: 0,
+        }
+    }
+
+    fn flush_buf(&mut self) -> io::Result<()> {
+        self.file.write_all(&self.buf[..self.len])?;
+        self.flushed += self.len as u64;
+        self.len = 0;
+        Ok(())
+    }
+
+    /// The file, everything written to it.
+    pub(crate) fn into_file(mut self) -> io::Result<File> {
+        self.flush_buf()?;
+        Ok(self.file)
+    }
+}
+
+impl Write for FileOut {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.len + data.len() > self.buf.len() {
+            self.flush_buf()?;
+            if data.len() > self.buf.len() {
+                self.file.write_all(data)?;
+                self.flushed += data.len() as u64;
+                return Ok(data.len());
+            }
+        }
+        self.buf[self.len..self.len + data.len()].copy_from_slice(data);
+        self.len += data.len();
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_buf()
+    }
+}
+
+impl ZipSink for FileOut {
+    fn patch(&mut self, at: u64, data: &[u8]) -> io::Result<()> {
+        let end = at + data.len() as u64;
+        if at >= self.flushed {
+            let i = usize::try_from(at - self.flushed).map_err(io::Error::other)?;
+            let dest = self
+                .buf
+                .get_mut(i..i + data.len())
+                .ok_or_else(|| io::Error::other("zip writer: a patch past the end"))?;
+            dest.copy_from_slice(data);
+            return Ok(());
+        }
+        if end > self.flushed {
+            self.flush_buf()?;
+        }
+        self.file.seek(SeekFrom::Start(at))?;
+        self.file.write_all(data)?;
+        self.file.seek(SeekFrom::Start(self.flushed))?;
+        Ok(())
+    }
+
+    fn truncate(&mut self, at: u64) -> io::Result<()> {
+        if at >= self.flushed {
+            self.len = usize::try_from(at - self.flushed).map_err(io::Error::other)?;
+            return Ok(());
+        }
+        self.len = 0;
+        self.file.set_len(at)?;
+        self.file.seek(SeekFrom::Start(at))?;
+        self.flushed = at;
+        Ok(())
+    }
+}
+
 /// A zip written front to back, patching streamed entries' local headers.
-pub(crate) struct ZipOut<W: Write + Seek> {
+pub(crate) struct ZipOut<W: ZipSink> {
     w: W,
     pos: u64,
     /// The central directory, spilled beside the output when large.
@@ -125,7 +245,7 @@ fn len16(what: &str, v: usize) -> io::Result<u16> {
     })
 }
 
-impl<W: Write + Seek> ZipOut<W> {
+impl<W: ZipSink> ZipOut<W> {
     /// A writer at the start of `w`. With `force_zip64`, every entry and the
     /// end of the directory use zip64 records even when not needed. A
     /// central directory larger than `central_in_memory` bytes goes to a
@@ -329,21 +449,51 @@ impl<W: Write + Seek> ZipOut<W> {
         } else {
             open.meta.version_needed
         };
-        self.w.seek(SeekFrom::Start(open.header_offset + 4))?;
-        self.w.write_all(&needed.to_le_bytes())?;
-        self.w.seek(SeekFrom::Start(open.header_offset + 14))?;
+        self.w
+            .patch(open.header_offset + 4, &needed.to_le_bytes())?;
         let mut fields = Vec::with_capacity(12);
         le32(&mut fields, s.crc);
         le32(&mut fields, clamp32(s.compressed, wide));
         le32(&mut fields, clamp32(s.uncompressed, wide));
-        self.w.write_all(&fields)?;
+        self.w.patch(open.header_offset + 14, &fields)?;
         let zip64_data = open.header_offset + LOCAL_HEADER_LEN + open.meta.name.len() as u64 + 4;
-        self.w.seek(SeekFrom::Start(zip64_data))?;
         let mut z = Vec::with_capacity(16);
         le64(&mut z, s.uncompressed);
         le64(&mut z, s.compressed);
-        self.w.write_all(&z)?;
-        self.w.seek(SeekFrom::Start(self.pos))?;
+        self.w.patch(zip64_data, &z)
+    }
+
+    /// Bytes written so far.
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// Appends bytes made elsewhere (a header [`Header`](crate::zip::format::Header)
+    /// wrote, an entry's data) outside the entries this writer opens itself.
+    pub fn put_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.finish_check()?;
+        self.put(bytes)
+    }
+
+    /// Overwrites written bytes at `at` (a header's CRC or size).
+    pub fn patch_at(&mut self, at: u64, bytes: &[u8]) -> io::Result<()> {
+        self.w.patch(at, bytes)
+    }
+
+    /// Drops everything from `at` on (an entry being redone).
+    pub fn truncate_to(&mut self, at: u64) -> io::Result<()> {
+        self.finish_check()?;
+        self.w.truncate(at)?;
+        self.pos = at;
+        Ok(())
+    }
+
+    /// Adds the central record `record` (made elsewhere) of an entry named
+    /// `name`, written as `written` says.
+    pub fn central_raw(&mut self, record: &[u8], name: &[u8], written: &Written) -> io::Result<()> {
+        self.central.push(record)?;
+        digest_entry(&mut self.digest, name, written);
+        self.count += 1;
         Ok(())
     }
 
