@@ -321,3 +321,68 @@ fn a_declared_size_near_u64_max_is_an_error_not_a_panic() {
     let r = check_path(&path).unwrap();
     assert!(r.blocks_import(), "{r}");
 }
+
+#[test]
+fn two_records_pointing_at_one_local_header_are_both_checked() {
+    // Found by fuzzing: check took any record at entities.xml's offset for
+    // entities.xml itself and never read it.
+    let dir = tempfile::tempdir().unwrap();
+    let zip = backup(
+        dir.path(),
+        vec![ZipEntrySpec::file(
+            "data/attachments/ABC/10000/ABC-1/10100",
+            b"file data",
+        )],
+    );
+    let mut b = std::fs::read(&zip).unwrap();
+    let name = b"data/attachments/ABC/10000/ABC-1/10100";
+    let central = b
+        .windows(name.len())
+        .enumerate()
+        .filter(|(_, w)| *w == name)
+        .map(|(i, _)| i - 46)
+        .find(|&at| &b[at..at + 4] == b"PK\x01\x02")
+        .unwrap();
+    b[central + 42..central + 46].copy_from_slice(&0u32.to_le_bytes());
+    std::fs::write(&zip, &b).unwrap();
+    let r = check_path(&zip).unwrap();
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.code == "entry-damaged" && f.message.contains("10100")),
+        "{r}"
+    );
+    assert!(!codes(&r, Severity::Pass).contains(&"zip-readable"), "{r}");
+    let err = fix(&zip).expect_err("fix refuses it too").to_string();
+    assert!(err.contains("10100"), "{err}");
+}
+
+#[test]
+fn a_unicode_path_that_disagrees_on_being_a_directory_is_ignored() {
+    // Found by fuzzing: split took a directory entry for a file because its
+    // Unicode path field had no trailing slash, while fix and check went by
+    // the stored name.
+    let dir = tempfile::tempdir().unwrap();
+    let odd = ZipEntrySpec {
+        name: b"data/attachments/ABC/".to_vec(),
+        unicode_path: Some("data/attachments/ABC/10000/ABC-1/file".into()),
+        ..Default::default()
+    };
+    let m = media(dir.path(), vec![odd]);
+    let (out, manifest) = split_to(&m).expect("split takes it as the directory it is");
+    let stored = names(&out.join(&manifest.zips[0].name));
+    assert!(
+        !stored.contains(&b"data/attachments/ABC/10000/ABC-1/file".to_vec()),
+        "{stored:?}"
+    );
+    let zip = backup(
+        dir.path(),
+        vec![ZipEntrySpec {
+            name: b"data/attachments/ABC/".to_vec(),
+            unicode_path: Some("data/attachments/ABC/10000/ABC-1/file".into()),
+            ..Default::default()
+        }],
+    );
+    let (_, report) = fix(&zip).unwrap();
+    assert_eq!(report.entries.directories, 1);
+}

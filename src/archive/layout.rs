@@ -100,6 +100,9 @@ pub(crate) struct Survey {
     pub entries: u64,
     /// The `entities.xml` entry.
     pub entities: CentralEntry,
+    /// Its position in the central directory (from 0): a damaged directory
+    /// can point two records at one local header, so offsets do not identify it.
+    pub entities_index: u64,
     /// The export descriptor, if present.
     pub descriptor: Option<CentralEntry>,
     /// Whether an `activeobjects.xml` sits beside `entities.xml`.
@@ -163,9 +166,12 @@ pub(crate) fn survey<S: Entries>(
 ) -> Result<Survey, SurveyError> {
     // Pass 1: names, encryption, and where entities.xml is.
     let mut central = open()?;
-    let mut candidates: Vec<CentralEntry> = Vec::new();
+    let mut candidates: Vec<(u64, CentralEntry)> = Vec::new();
     let mut root_entries = 0;
+    let mut index = 0u64;
     while let Some(e) = central.next_entry()? {
+        let this = index;
+        index += 1;
         match name::judge(e.display(), &e.name) {
             Verdict::Keep => {}
             Verdict::DropRoot => {
@@ -191,7 +197,7 @@ pub(crate) fn survey<S: Entries>(
             && file_name(e.display()) == "entities.xml"
             && candidates.len() < 2
         {
-            candidates.push(e);
+            candidates.push((this, e));
         }
     }
     let entries = central.count();
@@ -203,7 +209,7 @@ pub(crate) fn survey<S: Entries>(
             }
             .into());
         }
-        (Some(a), Some(b)) => {
+        (Some((_, a)), Some((_, b))) => {
             return Err(ArchiveError::TwoEntities {
                 first: a.display().to_owned(),
                 second: b.display().to_owned(),
@@ -212,6 +218,7 @@ pub(crate) fn survey<S: Entries>(
         }
         (Some(one), None) => one,
     };
+    let (entities_index, entities) = entities;
     let prefix_len = entities.name.len() - "entities.xml".len();
     let prefix_raw = entities.name[..prefix_len].to_vec();
     let prefix_display =
@@ -220,6 +227,7 @@ pub(crate) fn survey<S: Entries>(
     let mut survey = Survey {
         entries,
         entities,
+        entities_index,
         descriptor: None,
         has_activeobjects: false,
         moved_from,

@@ -170,8 +170,11 @@ pub(crate) fn run(
     let mut spare = Spare::default();
     let (blocks, packed) = (Pool::default(), Pool::default());
     let read = AtomicU64::new(0);
+    let mut index = 0u64;
     while let Some(e) = central.next_entry().map_err(|e| inp(read_error(e)))? {
         crate::interrupt::check().map_err(inp)?;
+        let this = index;
+        index += 1;
         let d = job.survey.decide(&e);
         match d.action {
             Action::Drop => {
@@ -218,7 +221,7 @@ pub(crate) fn run(
                 &read,
                 progress,
             )?;
-            if job.survey.entities.header_offset == e.header_offset {
+            if this == job.survey.entities_index {
                 sniffed = s;
             }
             counts.xml += 1;

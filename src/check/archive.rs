@@ -357,15 +357,18 @@ pub(crate) fn check_zip(
             })
         });
         let rest = (|| -> Result<(), Error> {
+            let mut index = 0u64;
             while let Some(e) = central.next_entry().map_err(|e| in_file(read_error(e)))? {
                 crate::interrupt::check()?;
+                let this = index;
+                index += 1;
                 let d = survey.decide(&e);
                 if !d.kept() {
                     continue;
                 }
                 entries += 1;
                 meter.beside(xml_progress.load(Ordering::Relaxed));
-                if e.header_offset == entities.header_offset {
+                if this == survey.entities_index {
                     continue;
                 }
                 let name = d.out_display(&e);

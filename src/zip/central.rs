@@ -212,7 +212,13 @@ impl CentralReader {
                     }
                 }
                 UT_EXTRA => mtime = extra::ut_mtime(data),
-                UNICODE_PATH_EXTRA => unicode = extra::unicode_path(data, name),
+                // Accepted only when it agrees with the stored name on being
+                // a directory, so that every command sees the same kind of entry.
+                UNICODE_PATH_EXTRA => {
+                    let dir = |b: &[u8]| b.ends_with(b"/") || b.ends_with(b"\\");
+                    unicode =
+                        extra::unicode_path(data, name).filter(|u| dir(u.as_bytes()) == dir(name));
+                }
                 _ => {}
             }
         }
