@@ -386,3 +386,31 @@ fn a_unicode_path_that_disagrees_on_being_a_directory_is_ignored() {
     let (_, report) = fix(&zip).unwrap();
     assert_eq!(report.entries.directories, 1);
 }
+
+#[test]
+fn a_directory_entry_that_claims_data_is_checked_by_all_three() {
+    // Found by fuzzing: split checked a directory entry's CRC, check and fix
+    // did not look.
+    let dir = tempfile::tempdir().unwrap();
+    let with_dir = |path: &Path| {
+        let mut b = std::fs::read(path).unwrap();
+        let name = b"data/attachments/ABC/";
+        let central = b
+            .windows(name.len())
+            .enumerate()
+            .filter(|(i, w)| *w == name && *i >= 46)
+            .map(|(i, _)| i - 46)
+            .find(|&at| &b[at..at + 4] == b"PK\x01\x02")
+            .unwrap();
+        b[central + 16..central + 20].copy_from_slice(&0xDEAD_BEEFu32.to_le_bytes());
+        std::fs::write(path, &b).unwrap();
+    };
+    let zip = backup(dir.path(), vec![ZipEntrySpec::dir("data/attachments/ABC/")]);
+    with_dir(&zip);
+    let r = check_path(&zip).unwrap();
+    assert!(r.findings.iter().any(|f| f.code == "entry-damaged"), "{r}");
+    assert!(fix(&zip).is_err());
+    let m = media(dir.path(), vec![ZipEntrySpec::dir("data/attachments/ABC/")]);
+    with_dir(&m);
+    assert!(split_to(&m).is_err());
+}

@@ -45,7 +45,11 @@ pub(crate) fn read_data(
     spare: &mut Spare,
     sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
 ) -> Result<Checked, DataError> {
-    let mut inflater = if verify && !e.is_dir() {
+    // A directory entry that claims data (Java writes an empty deflate
+    // stream for each) is checked like any other; one without has nothing
+    // to check.
+    let claims = e.compressed_size > 0 || e.size > 0 || e.crc != 0;
+    let mut inflater = if verify && (!e.is_dir() || claims) {
         Inflater::reusing(e.method, e.size, e.crc, CHECK_CHUNK, spare).ok()
     } else {
         None
