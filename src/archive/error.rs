@@ -1,5 +1,10 @@
 //! Typed errors for archives: what is wrong with the zip or one of its
-//! entries, named, and what the user can do about it.
+//! entries, named, and what the user can do about it; and what the zip
+//! layer's faults mean in those terms.
+
+use crate::error::Error;
+use crate::zip::ReadError;
+use crate::zip::inflate::Fault;
 
 /// A problem with a zip archive or one of its entries.
 ///
@@ -118,4 +123,26 @@ pub enum ArchiveError {
         /// What did not match.
         detail: String,
     },
+}
+
+/// The error for a read or format fault.
+pub(crate) fn read_error(e: ReadError) -> Error {
+    match e {
+        ReadError::Io(e) => e.into(),
+        ReadError::Format(detail) => ArchiveError::Damaged { detail }.into(),
+        ReadError::Entry { entry, detail } => ArchiveError::CorruptEntry { entry, detail }.into(),
+    }
+}
+
+/// The error for a fault in the data of the entry named `entry`.
+pub(crate) fn fault_error(entry: &str, fault: Fault) -> Error {
+    let entry = entry.to_owned();
+    Error::Archive(match fault {
+        Fault::TooLarge { declared } => ArchiveError::SizeExceeded { entry, declared },
+        Fault::Method(method) => ArchiveError::UnsupportedMethod { entry, method },
+        f => ArchiveError::CorruptEntry {
+            entry,
+            detail: f.describe(),
+        },
+    })
 }

@@ -16,7 +16,7 @@
 //! the others: its queues close, the rest see it and return.
 
 use crate::archive::deflate::{self, Block, CrcChain, Job, Pool, WINDOW};
-use crate::archive::error::ArchiveError;
+use crate::archive::error::{ArchiveError, fault_error, read_error};
 use crate::archive::layout::{Action, Decision, Sniffed, Survey, sniff_entities};
 use crate::archive::report::EntryCounts;
 use crate::error::Error;
@@ -27,9 +27,9 @@ use crate::sink::Sink;
 use crate::zip::data::{Checked, DataError, read_data};
 use crate::zip::extra;
 use crate::zip::format::{DEFLATED, FLAG_UTF8};
-use crate::zip::inflate::{Fault, Inflater, Spare};
+use crate::zip::inflate::{Inflater, Spare};
 use crate::zip::writer::{Digest, EntryMeta, FileOut, Sizes, ZipOut, deflate_version};
-use crate::zip::{CentralEntry, CentralReader, ReadError, ZipInput};
+use crate::zip::{CentralEntry, CentralReader, ZipInput};
 use std::fs::File;
 use std::io::{self, Read};
 use std::mem;
@@ -116,28 +116,6 @@ impl From<Error> for Stop {
     fn from(e: Error) -> Self {
         Stop::Failed(e)
     }
-}
-
-/// The error for a read or format fault.
-pub(crate) fn read_error(e: ReadError) -> Error {
-    match e {
-        ReadError::Io(e) => e.into(),
-        ReadError::Format(detail) => ArchiveError::Damaged { detail }.into(),
-        ReadError::Entry { entry, detail } => ArchiveError::CorruptEntry { entry, detail }.into(),
-    }
-}
-
-/// The error for a fault in the data of the entry named `entry`.
-pub(crate) fn fault_error(entry: &str, fault: Fault) -> Error {
-    let entry = entry.to_owned();
-    Error::Archive(match fault {
-        Fault::TooLarge { declared } => ArchiveError::SizeExceeded { entry, declared },
-        Fault::Method(method) => ArchiveError::UnsupportedMethod { entry, method },
-        f => ArchiveError::CorruptEntry {
-            entry,
-            detail: f.describe(),
-        },
-    })
 }
 
 /// Runs the repair: streams the directory `central` describes, reading the

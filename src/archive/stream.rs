@@ -4,7 +4,7 @@
 //! for `--tz auto`, the base URL for `--cloud-url`, the page index for
 //! Confluence links), which [`scan_entry`] runs over `entities.xml`.
 
-use super::pipeline::{fault_error, read_error};
+use super::error::{fault_error, read_error};
 use crate::error::Error;
 use crate::fixer::{Options, scan_facts_from};
 use crate::rules::facts::BackupFacts;

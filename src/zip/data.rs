@@ -59,44 +59,40 @@ pub(crate) fn read_data(
     } else {
         Checked::No
     };
-    let mut remaining = e.compressed_size;
     let mut discard = |_: &mut Vec<u8>| true;
-    while remaining > 0 {
-        if crate::interrupt::requested() {
-            if let Some(inf) = inflater {
-                inf.abandon(spare);
+    let mut copy = || -> Result<(), DataError> {
+        let mut remaining = e.compressed_size;
+        while remaining > 0 {
+            if crate::interrupt::requested() {
+                return Err(DataError::Interrupted);
             }
-            return Err(DataError::Interrupted);
-        }
-        let n = remaining.min(buf.len() as u64) as usize;
-        if let Err(err) = input.read_exact(&mut buf[..n]) {
-            if let Some(inf) = inflater {
-                inf.abandon(spare);
+            let n = remaining.min(buf.len() as u64) as usize;
+            input.read_exact(&mut buf[..n]).map_err(|err| {
+                DataError::Read(bad_entry(
+                    e.display(),
+                    format!("its data cannot be read: {err}"),
+                ))
+            })?;
+            remaining -= n as u64;
+            if let Some(inf) = inflater.as_mut() {
+                inf.push(&buf[..n], &mut discard)
+                    .map_err(DataError::Fault)?;
             }
-            return Err(DataError::Read(bad_entry(
-                e.display(),
-                format!("its data cannot be read: {err}"),
-            )));
+            sink(&buf[..n]).map_err(DataError::Sink)?;
         }
-        remaining -= n as u64;
-        if let Some(inf) = inflater.as_mut()
-            && let Err(f) = inf.push(&buf[..n], &mut discard)
-        {
-            if let Some(inf) = inflater {
-                inf.abandon(spare);
-            }
-            return Err(DataError::Fault(f));
+        Ok(())
+    };
+    let copied = copy();
+    // The inflate state goes back to `spare` whatever happened.
+    match (copied, inflater) {
+        (Ok(()), Some(inf)) => inf
+            .finish_into(&mut discard, spare)
+            .map_err(DataError::Fault)?,
+        (Err(err), Some(inf)) => {
+            inf.abandon(spare);
+            return Err(err);
         }
-        if let Err(err) = sink(&buf[..n]) {
-            if let Some(inf) = inflater {
-                inf.abandon(spare);
-            }
-            return Err(DataError::Sink(err));
-        }
-    }
-    if let Some(inf) = inflater {
-        inf.finish_into(&mut discard, spare)
-            .map_err(DataError::Fault)?;
+        (copied, None) => copied?,
     }
     Ok(checked)
 }

@@ -81,8 +81,9 @@ impl ZipInput {
         self.len
     }
 
-    /// Moves to `at`, within the buffer when it can.
-    fn seek_to(&mut self, at: u64) -> io::Result<()> {
+    /// Moves to `at` (an entry's local header or data), within the buffer
+    /// when it can.
+    pub(crate) fn goto(&mut self, at: u64) -> io::Result<()> {
         if at == self.pos {
             return Ok(());
         }
@@ -108,7 +109,7 @@ impl ZipInput {
                 "the central directory puts its local header at byte {at}, past the end of the {file_len}-byte file (bad offsets or a truncated archive)"
             )));
         }
-        self.seek_to(at)
+        self.goto(at)
             .map_err(|e| corrupt(format!("cannot read its local header at byte {at}: {e}")))?;
         let local = read_local(self, at).map_err(|e| match e {
             ReadError::Format(why) if why.starts_with("there is no local header") => corrupt(format!(
@@ -126,11 +127,6 @@ impl ZipInput {
             )));
         }
         Ok(local)
-    }
-
-    /// Moves to `at` (an entry's data, for a second look).
-    pub(crate) fn goto(&mut self, at: u64) -> io::Result<()> {
-        self.seek_to(at)
     }
 }
 

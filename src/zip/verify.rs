@@ -5,14 +5,13 @@
 //! under the same name. It streams through the directory and the file in one
 //! forward pass each, so it costs no memory per entry.
 
+use crate::zip::ReadError;
 use crate::zip::central::CentralReader;
 use crate::zip::end::find_end;
-use crate::zip::format::{LOCAL_FIXED, LOCAL_SIG, le16};
-use crate::zip::local::ZipInput;
+use crate::zip::local::{ZipInput, read_local};
 use crate::zip::writer::{Digest, Written, digest_entry};
 use std::fs::File;
 use std::hash::Hasher;
-use std::io::Read;
 use std::path::Path;
 
 /// Checks the archive at `path` against the `expected` digest of what was
@@ -34,8 +33,6 @@ pub(crate) fn verify(path: &Path, expected: Digest) -> Result<(), String> {
     let mut central = CentralReader::new(open()?, &end).map_err(|e| e.to_string())?;
     let mut headers = ZipInput::new(file, len);
     let mut digest = std::hash::DefaultHasher::new();
-    let mut fixed = [0u8; LOCAL_FIXED as usize];
-    let mut name = Vec::new();
     while let Some(e) = central.next_entry().map_err(|e| e.to_string())? {
         let w = Written {
             header_offset: e.header_offset,
@@ -47,16 +44,12 @@ pub(crate) fn verify(path: &Path, expected: Digest) -> Result<(), String> {
             method: e.method,
         };
         digest_entry(&mut digest, &e.name, &w);
-        name.resize(e.name.len(), 0);
-        headers
+        let local = headers
             .goto(e.header_offset)
-            .and_then(|()| headers.read_exact(&mut fixed))
-            .and_then(|()| headers.read_exact(&mut name))
+            .map_err(ReadError::from)
+            .and_then(|()| read_local(&mut headers, e.header_offset))
             .map_err(|err| format!("entry {}: cannot read its local header: {err}", e.display()))?;
-        if fixed[..4] != LOCAL_SIG.to_le_bytes()
-            || *name != *e.name
-            || usize::from(le16(&fixed, 26)) != e.name.len()
-        {
+        if *local.name != *e.name {
             return Err(format!(
                 "entry {}: no matching local header at byte {}",
                 e.display(),
