@@ -10,6 +10,22 @@ use std::fmt;
 /// How many locations each [`Tally`] keeps unless configured otherwise.
 pub const DEFAULT_LOCATIONS_KEPT: usize = 5;
 
+/// `n` and the noun for it, singular or plural: `plural(1, "entry", "entries")`
+/// is "1 entry", `plural(3, "entry", "entries")` is "3 entries".
+///
+/// ```
+/// use backup_fix::report::plural;
+/// assert_eq!(plural(1, "zip", "zips"), "1 zip");
+/// assert_eq!(plural(0, "entry", "entries"), "0 entries");
+/// ```
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// A Unicode code point, shown and serialised as `U+001C`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CodePoint(pub u32);
@@ -150,8 +166,8 @@ impl fmt::Display for Report {
         }
         writeln!(
             f,
-            "{} change(s); {} bytes in, {} bytes out",
-            self.changes(),
+            "{}; {} bytes in, {} bytes out",
+            plural(self.changes(), "change", "changes"),
             self.input_bytes,
             self.output_bytes
         )?;

@@ -77,11 +77,7 @@ fn a_complete_confluence_zip_passes_its_shape_and_attachments() {
     assert!(r.kind.starts_with("Confluence space export"), "{}", r.kind);
     assert!(codes(&r, Severity::Pass).contains(&"zip-readable"));
     let a = find(&r, "attachments");
-    assert!(
-        a.message.starts_with("2 attachment file(s)"),
-        "{}",
-        a.message
-    );
+    assert!(a.message.starts_with("2 attachment files"), "{}", a.message);
     assert!(a.message.contains("1 trashed"), "{}", a.message);
 }
 
@@ -296,7 +292,7 @@ fn the_real_corpus_attachments() {
     assert!(
         find(&r, "attachments")
             .message
-            .starts_with("25 attachment file(s)")
+            .starts_with("25 attachment files")
     );
     assert!(!codes(&r, Severity::Warning).contains(&"attachment-missing"));
     // The unpacked 8.x export with attachment history: versions live under
@@ -311,7 +307,7 @@ fn the_real_corpus_attachments() {
     assert!(
         find(&r, "attachments")
             .message
-            .starts_with("9 attachment file(s)")
+            .starts_with("9 attachment files")
     );
 }
 

@@ -393,3 +393,119 @@ fn a_reader_that_went_away_is_not_a_panic_and_keeps_the_verdict() {
         assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
     }
 }
+
+/// A small Jira backup zip of the sample, made with the crate's own writer
+/// through `fix` (so no external zip tool is needed).
+fn sample_zip(dir: &Path) -> PathBuf {
+    let xml = std::fs::read(sample()).unwrap();
+    let zip = dir.join("backup.zip");
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&zip).unwrap());
+    let o = zip::write::SimpleFileOptions::default();
+    w.start_file("entities.xml", o).unwrap();
+    w.write_all(&xml).unwrap();
+    w.start_file("activeobjects.xml", o).unwrap();
+    w.write_all(b"<?xml version=\"1.0\"?><backup/>").unwrap();
+    w.finish().unwrap();
+    zip
+}
+
+#[test]
+fn a_report_path_that_cannot_be_written_fails_before_any_work_and_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = sample_zip(dir.path());
+    for (input, out) in [
+        (sample(), dir.path().join("fixed.xml")),
+        (zip.clone(), dir.path().join("fixed.zip")),
+    ] {
+        let report = dir.path().join("no-such-dir").join("report.json");
+        let o = run(&[
+            "fix",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("cannot write the report"), "{err}");
+        assert!(err.contains("no-such-dir"), "{err}");
+        // Nothing was repaired: no summary, no output.
+        assert!(!err.contains("wrote"), "{err}");
+        assert!(!out.exists(), "{} was left", out.display());
+    }
+    only_files(dir.path(), &["backup.zip"]);
+}
+
+#[test]
+fn a_missing_output_directory_is_named_not_the_hidden_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = sample_zip(dir.path());
+    for (input, name) in [(sample(), "fixed.xml"), (zip, "fixed.zip")] {
+        let out = dir.path().join("missing").join(name);
+        let o = run(&["fix", input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1));
+        let err = stderr(&o);
+        assert!(err.contains(out.to_str().unwrap()), "{err}");
+        assert!(err.contains("does not exist"), "{err}");
+        assert!(!err.contains(".partial"), "{err}");
+    }
+}
+
+#[test]
+fn a_bad_cloud_url_is_reported_as_the_cloud_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.xml");
+    let o = run(&[
+        "fix",
+        sample().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--cloud-url",
+        "acme",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("--cloud-url"), "{err}");
+    assert!(!err.contains("--map-url"), "{err}");
+    assert!(err.contains("http://"), "{err}");
+}
+
+#[test]
+fn check_json_on_a_missing_input_prints_a_json_error() {
+    let o = run(&["check", "/no/such/backup.zip", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    assert_eq!(v["ok"], false);
+    assert!(
+        v["error"].as_str().unwrap().contains("/no/such/backup.zip"),
+        "{v}"
+    );
+}
+
+#[test]
+fn fix_help_says_it_takes_zips() {
+    let o = run(&["fix", "--help"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("Repair a backup zip"), "{out}");
+    assert!(
+        out.contains("The backup zip or XML file to repair"),
+        "{out}"
+    );
+}
+
+#[test]
+fn quick_runs_print_no_zero_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.xml");
+    let o = run(&[
+        "fix",
+        sample().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert!(err.contains(" ms") || err.contains(" s ("), "{err}");
+    assert!(!err.contains("(0 MB/s)"), "{err}");
+    assert!(!err.contains("change(s)"), "{err}");
+}

@@ -113,6 +113,9 @@ pub(crate) struct Survey {
     pub root_entries: u64,
     /// Uncompressed bytes of the XML entries.
     pub xml_bytes: u64,
+    /// Uncompressed bytes of every entry kept (as the directory states them;
+    /// for progress only).
+    pub kept_bytes: u64,
     /// The folder's stored name and decoded name.
     prefix: (Vec<u8>, String),
 }
@@ -233,6 +236,7 @@ pub(crate) fn survey<S: Entries>(
         moved_from,
         root_entries,
         xml_bytes: 0,
+        kept_bytes: 0,
         prefix: (prefix_raw, prefix_display),
     };
 
@@ -246,6 +250,7 @@ pub(crate) fn survey<S: Entries>(
         }
         let out = d.out_display(&e);
         hashes.push(name_hash(out)).map_err(SurveyError::Scratch)?;
+        survey.kept_bytes = survey.kept_bytes.saturating_add(e.size);
         match d.action {
             Action::Fix => {
                 survey.xml_bytes += e.size;

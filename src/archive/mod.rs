@@ -42,9 +42,10 @@ pub use error::ArchiveError;
 pub use layout::ArchiveKind;
 pub use report::{ArchiveReport, EntryCounts, XmlEntryReport};
 
-use crate::driver::Progress;
+use crate::driver::{Phase, Progress};
 use crate::error::Error;
 use crate::fixer::{Fixer, Options};
+use crate::output::PendingFile;
 use crate::rules::facts::BackupFacts;
 use crate::zip::inflate::Inflater;
 use crate::zip::{CentralEntry, CentralReader, End, ZipInput};
@@ -329,10 +330,10 @@ pub fn fix_zip(
     if !meta.is_file() {
         return Err(in_err(ArchiveError::InputNotSeekable.into()));
     }
-    let dir = match output.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    // The output file is made now, so a missing or read-only directory
+    // fails before any work.
+    let mut pending = PendingFile::beside(output).map_err(|e| out_err(e.into()))?;
+    let dir = crate::output::directory_of(output);
     let mut opened = open_archive(input).map_err(in_err)?;
     let survey = opened.survey(&dir).map_err(in_err)?;
 
@@ -369,11 +370,6 @@ pub fn fix_zip(
     }
     .map_err(in_err)?;
 
-    let tmp = tempfile::Builder::new()
-        .prefix(".backup-fix-")
-        .suffix(".partial")
-        .tempfile_in(&dir)
-        .map_err(|e| out_err(e.into()))?;
     let settings = pipeline::Settings {
         level: archive.level.min(9),
         threads: archive.threads.max(1),
@@ -383,12 +379,8 @@ pub fn fix_zip(
         scratch: dir.clone(),
     };
     let len = opened.input.len();
-    let mut tick = |read| {
-        progress(Progress {
-            read,
-            total: Some(len),
-        })
-    };
+    let work = Some(survey.kept_bytes);
+    let mut tick = |read| progress(Progress::new(Phase::Main, read, work));
     let central = opened.central().map_err(|e| in_err(read_error(e)))?;
     let job = pipeline::Job2 {
         survey: &survey,
@@ -398,25 +390,17 @@ pub fn fix_zip(
         facts: facts.as_ref(),
         settings: &settings,
     };
-    let outcome = pipeline::run(central, &mut opened.input, tmp.as_file(), &job, &mut tick)
+    let outcome = pipeline::run(central, &mut opened.input, pending.file(), &job, &mut tick)
         .map_err(|f| match f {
             pipeline::Failure::Input(e) => in_err(e),
             pipeline::Failure::Output(e) => out_err(e),
         })?;
-    tmp.as_file().sync_all().map_err(|e| out_err(e.into()))?;
-    crate::zip::verify::verify(tmp.path(), outcome.digest)
+    progress(Progress::new(Phase::Syncing, 0, None));
+    pending.file().sync_all().map_err(|e| out_err(e.into()))?;
+    let mut verifying = |done, of| progress(Progress::new(Phase::Verifying, done, Some(of)));
+    crate::zip::verify::verify(pending.path(), outcome.digest, &mut verifying)
         .map_err(|detail| out_err(ArchiveError::Verify { detail }.into()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))
-            .map_err(|e| out_err(e.into()))?;
-    }
-    tmp.persist(output).map_err(|e| out_err(e.error.into()))?;
-    progress(Progress {
-        read: len,
-        total: Some(len),
-    });
+    pending.commit().map_err(|e| out_err(e.into()))?;
     Ok(build_report(&survey, descriptor, outcome, len))
 }
 

@@ -235,7 +235,7 @@ pub(crate) fn run(
             } else if is_attachment(d.out_display(&e)) {
                 counts.attachments += 1;
             }
-            read.fetch_add(e.compressed_size, Ordering::Relaxed);
+            read.fetch_add(e.size, Ordering::Relaxed);
         }
         counts.output += 1;
         if counts.output.is_multiple_of(PROGRESS_EVERY) {
@@ -530,10 +530,10 @@ fn read_xml(
             }));
         }
         remaining -= n as u64;
-        read.fetch_add(n as u64, Ordering::Relaxed);
         let mut emit = |v: &mut Vec<u8>| {
             let full = mem::replace(v, pool.try_recv().unwrap_or_default());
             v.clear();
+            read.fetch_add(full.len() as u64, Ordering::Relaxed);
             if tx.send(FromReader::Data(full)).is_err() {
                 hung_up = true;
             }
@@ -548,6 +548,7 @@ fn read_xml(
     }
     let mut emit = |v: &mut Vec<u8>| {
         let full = mem::take(v);
+        read.fetch_add(full.len() as u64, Ordering::Relaxed);
         if tx.send(FromReader::Data(full)).is_err() {
             hung_up = true;
         }

@@ -13,9 +13,10 @@ use crate::archive::stream::open_entry;
 use crate::archive::{
     ArchiveError, descriptor, fault_error, open_archive, read_error, read_small_entry,
 };
-use crate::driver::Progress;
+use crate::driver::{Phase, Progress};
 use crate::error::Error;
 use crate::readahead::read_ahead;
+use crate::report::plural;
 use crate::rules::facts::{Product, Stated};
 use crate::zip::data::{Checked, DataError, read_data};
 use crate::zip::inflate::Spare;
@@ -36,8 +37,8 @@ fn attachment_findings(
             "Confluence",
             "attachments-not-exported",
             format!(
-                "the export was made without attachments (backupAttachments=false): {} attachment(s) will have no file",
-                records.len()
+                "the export was made without attachments (backupAttachments=false): {} will have no file",
+                plural(records.len(), "attachment", "attachments")
             ),
             Some("export again with attachments included".into()),
         )]);
@@ -51,8 +52,8 @@ fn attachment_findings(
             section: "Confluence",
             code: "attachment-missing",
             message: format!(
-                "{} attachment record(s) have no file in the export: those attachments will be empty or missing after the import",
-                m.missing
+                "{} no file in the export: those attachments will be empty or missing after the import",
+                if m.missing == 1 { "1 attachment record has".to_owned() } else { format!("{} attachment records have", m.missing) }
             ),
             fix: Some(
                 "copy the files from the server's attachments directory into the export, or export again".into(),
@@ -67,8 +68,12 @@ fn attachment_findings(
             section: "Confluence",
             code: "attachment-size-mismatch",
             message: format!(
-                "{} attachment file(s) differ in size from their record: they may be truncated or the wrong version",
-                m.mismatched
+                "{} in size from their record: they may be truncated or the wrong version",
+                if m.mismatched == 1 {
+                    "1 attachment file differs".to_owned()
+                } else {
+                    format!("{} attachment files differ", m.mismatched)
+                }
             ),
             fix: Some("compare them with the files on the server before migrating".into()),
             count: m.mismatched,
@@ -78,8 +83,8 @@ fn attachment_findings(
     if out.is_empty() && m.present > 0 {
         let trash = if m.trashed > 0 {
             format!(
-                " ({} trashed attachment(s) without a file, which is normal)",
-                m.trashed
+                " ({} without a file, which is normal)",
+                plural(m.trashed, "trashed attachment", "trashed attachments")
             )
         } else {
             String::new()
@@ -89,8 +94,8 @@ fn attachment_findings(
             "Confluence",
             "attachments",
             format!(
-                "{} attachment file(s), each where its record says and of its size{trash}",
-                m.present
+                "{}, each where its record says and of its size{trash}",
+                plural(m.present, "attachment file", "attachment files")
             ),
             None,
         ));
@@ -156,10 +161,7 @@ struct Meter<'a> {
 
 impl<'a> Meter<'a> {
     fn new(on_progress: &'a mut dyn FnMut(Progress), total: u64) -> Self {
-        on_progress(Progress {
-            read: 0,
-            total: Some(total),
-        });
+        on_progress(Progress::new(Phase::Main, 0, Some(total)));
         Self {
             on_progress,
             read: 0,
@@ -190,11 +192,8 @@ impl<'a> Meter<'a> {
             return;
         }
         self.reported = done;
-        (self.on_progress)(Progress {
-            read: done,
-            // A declared size can be short of the truth; never report past the end.
-            total: Some(self.total.max(done)),
-        });
+        // A declared size can be short of the truth; never report past the end.
+        (self.on_progress)(Progress::new(Phase::Main, done, Some(self.total.max(done))));
     }
 }
 

@@ -13,10 +13,10 @@ mod audit;
 mod users;
 
 use crate::decode::Decoder;
-use crate::driver::Progress;
+use crate::driver::{Phase, Progress};
 use crate::error::Error;
 use crate::location::Location;
-use crate::report::{CodePoint, Report, Tally};
+use crate::report::{CodePoint, Report, Tally, plural};
 use crate::rules::facts::{BackupFacts, Product};
 use crate::sink::NullSink;
 use crate::xml::scanner::{Limits, XmlStage};
@@ -187,9 +187,9 @@ impl fmt::Display for CheckReport {
         };
         writeln!(
             f,
-            "verdict: {verdict} ({} error(s), {} warning(s))",
-            self.count(Severity::Error),
-            self.count(Severity::Warning)
+            "verdict: {verdict} ({}, {})",
+            plural(self.count(Severity::Error) as u64, "error", "errors"),
+            plural(self.count(Severity::Warning) as u64, "warning", "warnings")
         )
     }
 }
@@ -391,8 +391,8 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
             Some(e) => {
                 let fix = if x.fix_cures_all {
                     format!(
-                        "`backup-fix fix` repairs it ({} character problem(s), nothing else wrong)",
-                        x.curable
+                        "`backup-fix fix` repairs it ({}, nothing else wrong)",
+                        plural(x.curable, "character problem", "character problems")
                     )
                 } else if e.fix_cures {
                     "`backup-fix fix` repairs the characters, but the file is also damaged further on: export it again".into()
@@ -420,37 +420,37 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
         (
             "email-no-tld",
             Severity::Error,
-            "user(s) have an email without a top-level domain (john@company)",
+            "an email without a top-level domain (john@company)",
             "give them full addresses before export",
         ),
         (
             "email-reserved-domain",
             Severity::Error,
-            "user(s) have an email in a reserved or example domain (example.com, .test, .invalid, localhost)",
+            "an email in a reserved or example domain (example.com, .test, .invalid, localhost)",
             "give them real addresses before export",
         ),
         (
             "email-local-part-too-long",
             Severity::Error,
-            "user(s) have an email whose part before @ is over 64 characters",
+            "an email whose part before @ is over 64 characters",
             "shorten those addresses",
         ),
         (
             "email-malformed",
             Severity::Error,
-            "user(s) have an email that is not an address",
+            "an email that is not an address",
             "correct those addresses",
         ),
         (
             "reserved-username",
             Severity::Error,
-            "user(s) have a name starting with addon_, which the cloud reserves for apps",
+            "a name starting with addon_, which the cloud reserves for apps",
             "rename them before export",
         ),
         (
             "email-missing",
             Severity::Warning,
-            "user(s) have no email address",
+            "no email address",
             "add addresses, or they cannot log in to the cloud site",
         ),
     ];
@@ -460,7 +460,14 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
                 severity,
                 section: "Users",
                 code,
-                message: format!("{n} {what}"),
+                message: format!(
+                    "{} {what}",
+                    if *n == 1 {
+                        "1 user has".to_owned()
+                    } else {
+                        format!("{n} users have")
+                    }
+                ),
                 fix: Some(fix.into()),
                 count: *n,
                 examples: examples.clone(),
@@ -479,8 +486,11 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
             section: "Users",
             code: "email-duplicate",
             message: format!(
-                "{} email address(es) are shared by more than one user (case-insensitive)",
-                users.duplicates.len()
+                "{} shared by more than one user (case-insensitive)",
+                match users.duplicates.len() {
+                    1 => "1 email address is".to_owned(),
+                    n => format!("{n} email addresses are"),
+                }
             ),
             fix: Some(
                 "give each user their own address, or merge the accounts, before export".into(),
@@ -499,8 +509,8 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
             "Users",
             "users",
             format!(
-                "{} user(s), no email or name the import refuses",
-                users.total
+                "{}, no email or name the import refuses",
+                plural(users.total, "user", "users")
             ),
             None,
         ));
@@ -511,7 +521,10 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
                 Severity::Pass,
                 "Groups",
                 "group-renamed",
-                format!("group {group} ({members} member(s)) becomes {to} in the cloud"),
+                format!(
+                    "group {group} ({}) becomes {to} in the cloud",
+                    plural(*members, "member", "members")
+                ),
                 None,
             ));
         } else {
@@ -519,7 +532,10 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
                 severity: Severity::Warning,
                 section: "Groups",
                 code: "group-not-migrated",
-                message: format!("group {group} ({members} member(s)) is not migrated"),
+                message: format!(
+                    "group {group} ({}) is not migrated",
+                    plural(*members, "member", "members")
+                ),
                 fix: Some(
                     "members who need its permissions must be given them in the cloud".into(),
                 ),
@@ -534,7 +550,10 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
             severity: Severity::Warning,
             section: "Sharing",
             code: "global-shares",
-            message: format!("{total} dashboard/filter share(s) are public (shared with everyone); in the cloud that means anyone on the internet"),
+            message: format!(
+                "{} public (shared with everyone); in the cloud that means anyone on the internet",
+                if total == 1 { "1 dashboard/filter share is".to_owned() } else { format!("{total} dashboard/filter shares are") }
+            ),
             fix: Some("backup-fix fix --restrict-global-shares makes them visible to logged-in users only".into()),
             count: total,
             examples: a.global_shares.iter().map(|(t, n)| format!("{t} {n}")).collect(),
@@ -642,7 +661,11 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
                 severity: Severity::Pass,
                 section: "Confluence",
                 code: "spaces",
-                message: format!("{} space(s): {}", a.spaces.len(), a.spaces.join(", ")),
+                message: format!(
+                    "{}: {}",
+                    plural(a.spaces.len() as u64, "space", "spaces"),
+                    a.spaces.join(", ")
+                ),
                 fix: None,
                 count: a.spaces.len() as u64,
                 examples: Vec::new(),
@@ -654,8 +677,8 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
                 section: "Confluence",
                 code: "short-links",
                 message: format!(
-                    "{} short link(s) (/x/...) in page bodies break after the move",
-                    a.short_links
+                    "{} (/x/...) in page bodies break after the move",
+                    plural(a.short_links, "short link", "short links")
                 ),
                 fix: Some("backup-fix fix --cloud-url URL (or --map-url OLD=NEW) makes them internal links".into()),
                 count: a.short_links,
@@ -770,12 +793,9 @@ pub fn check_path_with_progress(
     }
     let name = path.display().to_string();
     let (reader, total, raw) = crate::driver::files::open_decoded(path)?;
-    on_progress(Progress { read: 0, total });
+    on_progress(Progress::new(Phase::Main, 0, total));
     let (file, audit) = check_xml(&name, reader, &mut |_| {
-        on_progress(Progress {
-            read: raw.get(),
-            total,
-        });
+        on_progress(Progress::new(Phase::Main, raw.get(), total));
     })?;
     Ok(single_file_report(name, file, &audit))
 }

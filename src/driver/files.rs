@@ -5,11 +5,12 @@
 use crate::driver::blocking::{CHUNK_SIZE, run_fixer};
 use crate::error::Error;
 use crate::fixer::{Fixer, Options, scan_facts};
+use crate::output::PendingFile;
 use crate::report::Report;
 use std::cell::Cell;
 use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
 use std::rc::Rc;
 
 /// Compression of a stream.
@@ -52,13 +53,40 @@ impl Compression {
     }
 }
 
-/// How far a file repair has got.
+/// What a run is doing; each phase counts its own bytes from 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Phase {
+    /// A first pass over the XML for what the backup states (the zone for
+    /// `--tz auto`, the base URL, Confluence's page index); it stops as soon
+    /// as it knows enough, so it may end before its total.
+    FirstPass,
+    /// The work itself: repairing, or checking.
+    Main,
+    /// Flushing the output to disk; no byte counts.
+    Syncing,
+    /// Reading the written output back to check it.
+    Verifying,
+}
+
+/// How far a run has got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Progress {
-    /// Bytes of the input file read (compressed bytes for compressed input).
+    /// The phase these counts belong to.
+    pub phase: Phase,
+    /// Bytes done in this phase: of the input file (compressed bytes for a
+    /// `.gz`/`.zst` file), or for zips of the entries' uncompressed data.
     pub read: u64,
-    /// Size of the input file, when known.
+    /// The phase's total, when known.
     pub total: Option<u64>,
+}
+
+impl Progress {
+    /// `read` of `total` bytes done in `phase`.
+    pub fn new(phase: Phase, read: u64, total: Option<u64>) -> Self {
+        Self { phase, read, total }
+    }
 }
 
 /// Counts bytes read and remembers whether reading failed.
@@ -203,11 +231,22 @@ pub fn fix_file(
         );
         return Err(Error::from(e).in_file(output));
     }
+    // A regular output file is made beside its destination now, so that a
+    // missing or read-only directory fails before any work.
+    let mut pending = if is_std(output) || is_special_file(output) {
+        None
+    } else {
+        Some(PendingFile::beside(output).map_err(|e| Error::from(e).in_file(output))?)
+    };
     // Facts stated anywhere in the file (the zone for --tz auto, the base URL
     // for --cloud-url) are read in a first pass that stops once they are known.
     let fixer = if options.needs_facts() && !is_std(input) {
-        let (reader, _, _) = open_decoded(input)?;
-        let facts = scan_facts(reader, options).map_err(|e| e.in_file(input))?;
+        let (reader, total, read) = open_decoded(input)?;
+        let ticking = Ticking {
+            inner: reader,
+            tick: || progress(Progress::new(Phase::FirstPass, read.get(), total)),
+        };
+        let facts = scan_facts(ticking, options).map_err(|e| e.in_file(input))?;
         Fixer::with_facts(options.clone(), facts)
     } else {
         Fixer::new(options.clone())
@@ -219,21 +258,16 @@ pub fn fix_file(
         inner: decoded,
         failed: Rc::clone(&input_failed),
     };
-    let mut tick = |_| {
-        progress(Progress {
-            read: read.get(),
-            total,
-        })
-    };
+    let mut tick = |_| progress(Progress::new(Phase::Main, read.get(), total));
     let blame = |e: Error| match e {
         Error::Io(_) if !input_failed.get() => e.in_file(output),
         e => e.in_file(input),
     };
-    if is_std(output) {
-        let stdout = io::stdout().lock();
-        return run_fixer(fixer, source, stdout, &mut tick).map_err(blame);
-    }
-    if is_special_file(output) {
+    let Some(writing) = pending.as_mut() else {
+        if is_std(output) {
+            let stdout = io::stdout().lock();
+            return run_fixer(fixer, source, stdout, &mut tick).map_err(blame);
+        }
         // A device or pipe (/dev/null, a FIFO): write to it directly; renaming
         // a file over it would replace the device.
         let file = fs::OpenOptions::new()
@@ -241,40 +275,41 @@ pub fn fix_file(
             .open(output)
             .map_err(|e| Error::from(e).in_file(output))?;
         return run_fixer(fixer, source, file, &mut tick).map_err(blame);
-    }
-    let dir = match output.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
     };
     let out_err = |e: io::Error| Error::from(e).in_file(output);
-    let tmp = tempfile::Builder::new()
-        .prefix(".backup-fix-")
-        .suffix(".partial")
-        .tempfile_in(&dir)
-        .map_err(out_err)?;
+    let file = writing.file();
     let report = match Compression::from_path(output) {
         Compression::Gzip => {
-            let mut enc = flate2::write::GzEncoder::new(tmp.as_file(), flate2::Compression::new(6));
+            let mut enc = flate2::write::GzEncoder::new(&*file, flate2::Compression::new(6));
             let r = run_fixer(fixer, source, &mut enc, &mut tick).map_err(blame)?;
             enc.finish().map_err(out_err)?;
             r
         }
         Compression::Zstd => {
-            let mut enc = zstd::Encoder::new(tmp.as_file(), 3).map_err(out_err)?;
+            let mut enc = zstd::Encoder::new(&*file, 3).map_err(out_err)?;
             let r = run_fixer(fixer, source, &mut enc, &mut tick).map_err(blame)?;
             enc.finish().map_err(out_err)?;
             r
         }
-        Compression::None => run_fixer(fixer, source, tmp.as_file(), &mut tick).map_err(blame)?,
+        Compression::None => run_fixer(fixer, source, &*file, &mut tick).map_err(blame)?,
     };
-    let mut file = tmp.as_file();
-    file.flush().map_err(out_err)?;
-    file.sync_all().map_err(out_err)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644)).map_err(out_err)?;
+    progress(Progress::new(Phase::Syncing, 0, None));
+    if let Some(pending) = pending.take() {
+        pending.commit().map_err(out_err)?;
     }
-    tmp.persist(output).map_err(|e| out_err(e.error))?;
     Ok(report)
+}
+
+/// Calls `tick` after every read (for progress during a first pass).
+struct Ticking<R, F> {
+    inner: R,
+    tick: F,
+}
+
+impl<R: Read, F: FnMut()> Read for Ticking<R, F> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.tick)();
+        Ok(n)
+    }
 }

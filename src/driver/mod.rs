@@ -9,4 +9,4 @@ pub(crate) mod files;
 pub mod tokio;
 
 pub use blocking::{CHUNK_SIZE, fix_stream, fix_stream_with_progress, run_fixer};
-pub use files::{Compression, Progress, fix_file};
+pub use files::{Compression, Phase, Progress, fix_file};

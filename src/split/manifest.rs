@@ -93,7 +93,11 @@ impl ZipReport {
         }
         parts.extend(self.projects.iter().map(ProjectSpan::label));
         if self.loose_files > 0 {
-            parts.push(format!("{} loose file(s)", self.loose_files));
+            parts.push(crate::report::plural(
+                self.loose_files,
+                "loose file",
+                "loose files",
+            ));
         }
         parts.join(", ")
     }

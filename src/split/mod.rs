@@ -61,6 +61,6 @@ pub use error::SplitError;
 pub use manifest::{Manifest, SourceKind, ZipReport, ZipStatus};
 pub use options::{Compress, DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, SplitOptions};
 pub use pack::{PlannedZip, ProjectSpan};
-pub use run::{MANIFEST, Plan, ProgressFn, SplitProgress, plan, split};
+pub use run::{MANIFEST, Plan, ProgressFn, SplitProgress, ZipStep, plan, split};
 pub use verify::{ZipCheck, verify_zip};
 pub use walk::Skipped;

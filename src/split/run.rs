@@ -24,8 +24,20 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 
-/// How far a split has got.
+/// What a split does to one zip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ZipStep {
+    /// Checking a zip left by an earlier run against the plan.
+    Checking,
+    /// Writing it.
+    Writing,
+    /// Reading it back (every entry's CRC).
+    Verifying,
+}
+
+/// How far a split has got.
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SplitProgress {
     /// Reading SOURCE's listing.
@@ -34,6 +46,14 @@ pub enum SplitProgress {
         entries: u64,
         /// Their uncompressed bytes.
         bytes: u64,
+    },
+    /// A worker starts a step on one zip (several zips are in work at once
+    /// with more than one job).
+    Zip {
+        /// The zip's file name (`media-003.zip`).
+        name: String,
+        /// What it starts doing.
+        step: ZipStep,
     },
     /// Writing and verifying zips. Each byte counts twice: written, then read back.
     Writing {
@@ -658,7 +678,14 @@ impl Plan {
             pending: 0,
             counted: 0,
         };
+        let step = |step| {
+            (shared.progress)(SplitProgress::Zip {
+                name: zip.name.clone(),
+                step,
+            })
+        };
         if fs::symlink_metadata(&target).is_ok_and(|m| m.is_file()) {
+            step(ZipStep::Checking);
             let mut records = ListReader::open(self.list.path(), zip.start)?;
             let found = check(&target, Some(self.expect(zip, &mut records)), &mut |n| {
                 meter.add(2 * n)
@@ -681,8 +708,10 @@ impl Plan {
                 }
             }
         }
+        step(ZipStep::Writing);
         let written = self.write_zip(zip, input, &partial, outdir, shared, &mut meter);
         let result = written.and_then(|size| {
+            step(ZipStep::Verifying);
             if self.options.compress == Compress::None && size != zip.size {
                 return Err(SplitError::Verify {
                     path: partial.clone(),

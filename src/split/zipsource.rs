@@ -245,8 +245,13 @@ fn scan_zip_runs(
     }
     if dups > 0 {
         findings.warnings.push(format!(
-            "{}: {dups} entr(y/ies) repeat an earlier name; every copy is kept, in the same zip order",
-            path.display()
+            "{}: {} an earlier name; every copy is kept, in the same zip order",
+            path.display(),
+            if dups == 1 {
+                "1 entry repeats".to_owned()
+            } else {
+                format!("{dups} entries repeat")
+            }
         ));
     }
     Ok(())

@@ -997,7 +997,7 @@ mod tests {
         assert!(
             attachments
                 .message
-                .starts_with(&format!("{} attachment file(s)", stats.attachment_files)),
+                .starts_with(&format!("{} attachment files", stats.attachment_files)),
             "{}",
             attachments.message
         );

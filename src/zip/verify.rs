@@ -14,9 +14,17 @@ use std::fs::File;
 use std::hash::Hasher;
 use std::path::Path;
 
+/// Entries between two progress reports.
+const PROGRESS_EVERY: u64 = 4096;
+
 /// Checks the archive at `path` against the `expected` digest of what was
-/// written. The error says what did not match.
-pub(crate) fn verify(path: &Path, expected: Digest) -> Result<(), String> {
+/// written, telling `progress` how far through the file it is (bytes, of
+/// the file's length). The error says what did not match.
+pub(crate) fn verify(
+    path: &Path,
+    expected: Digest,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(), String> {
     let open = || File::open(path).map_err(|e| format!("cannot reopen the output: {e}"));
     let mut file = open()?;
     let len = file
@@ -33,7 +41,12 @@ pub(crate) fn verify(path: &Path, expected: Digest) -> Result<(), String> {
     let mut central = CentralReader::new(open()?, &end).map_err(|e| e.to_string())?;
     let mut headers = ZipInput::new(file, len);
     let mut digest = std::hash::DefaultHasher::new();
+    let mut seen = 0u64;
     while let Some(e) = central.next_entry().map_err(|e| e.to_string())? {
+        seen += 1;
+        if seen.is_multiple_of(PROGRESS_EVERY) {
+            progress(e.header_offset, len);
+        }
         let w = Written {
             header_offset: e.header_offset,
             sizes: crate::zip::writer::Sizes {
@@ -57,6 +70,7 @@ pub(crate) fn verify(path: &Path, expected: Digest) -> Result<(), String> {
             ));
         }
     }
+    progress(len, len);
     let found = Digest {
         count: central.count(),
         hash: digest.finish(),

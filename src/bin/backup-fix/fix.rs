@@ -2,9 +2,11 @@
 
 mod archive;
 
-use crate::{parse_size, progress_bar, rate, show_progress, write_json};
+use crate::progress::{Display, Labels};
+use crate::{parse_size, took};
 use anyhow::Context;
 use backup_fix::driver::{Progress, fix_file};
+use backup_fix::output::PendingFile;
 use backup_fix::{Error, Options, Report, TzChoice, UrlMapping};
 use clap::Args;
 use std::path::PathBuf;
@@ -12,9 +14,11 @@ use std::time::Instant;
 
 #[derive(Args)]
 pub(crate) struct FixArgs {
-    /// The file to repair; `-` reads standard input. gzip and zstd input is recognised.
+    /// The backup zip or XML file to repair; `-` reads XML from standard
+    /// input. gzip and zstd XML is recognised.
     input: PathBuf,
-    /// Where to write the result; `-` writes standard output. A name ending in .gz or .zst compresses.
+    /// Where to write the result: a zip for a zip INPUT; for XML, `-` writes
+    /// standard output and a name ending in .gz or .zst compresses.
     #[arg(short, long)]
     output: PathBuf,
     /// Also write the report as JSON to this file.
@@ -69,9 +73,13 @@ fn parse_mapping(s: &str) -> Result<UrlMapping, String> {
 
 fn parse_cloud_url(s: &str) -> Result<String, String> {
     // Checked as the TO of a mapping; the FROM is read from the backup later.
+    // clap names the flag and the value; the reason is all that is left to say.
     UrlMapping::new("http://old-server.invalid", s)
         .map(|m| m.to().to_string())
-        .map_err(|e| e.to_string().replace("http://old-server.invalid=", ""))
+        .map_err(|e| match e {
+            Error::BadUrlMapping { why, .. } => why,
+            other => other.to_string(),
+        })
 }
 
 impl FixArgs {
@@ -93,39 +101,51 @@ impl FixArgs {
 /// Runs `backup-fix fix`.
 pub(crate) fn run(args: &FixArgs) -> anyhow::Result<()> {
     let options = args.options()?;
+    // The report's file is made before any work, so a report path that
+    // cannot be written fails at once rather than after the whole job.
+    let report = match &args.report {
+        Some(path) => Some(
+            PendingFile::beside(path)
+                .with_context(|| format!("{}: cannot write the report", path.display()))?,
+        ),
+        None => None,
+    };
     if archive::is_zip_input(&args.input) {
-        return archive::run(args, &options);
+        return archive::run(args, &options, report);
     }
-    let bar = progress_bar(args.quiet);
+    let display = Display::new(args.quiet, Labels { main: "repairing" });
     let started = Instant::now();
-    let mut on_progress = |p: Progress| show_progress(&bar, p);
+    let mut on_progress = |p: Progress| display.show(p);
     let result: Result<Report, Error> =
         fix_file(&args.input, &args.output, &options, &mut on_progress);
-    bar.finish_and_clear();
+    display.finish();
     let elapsed = started.elapsed();
-    write_report(args, elapsed, &result, "report")?;
+    write_report(args, report, elapsed, &result, "report")?;
     let report = result?;
     if !args.quiet {
         eprint!("{report}");
         eprintln!(
-            "wrote {} in {:.1} s ({})",
+            "wrote {} {}",
             args.output.display(),
-            elapsed.as_secs_f64(),
-            rate(report.input_bytes, elapsed)
+            took(elapsed, report.input_bytes, "")
         );
     }
     Ok(())
 }
 
-/// Writes `--report FILE.json`, if asked for: the result under `key` (the
-/// file's or the archive's report), or the error and where it happened.
+/// Writes `--report FILE.json` into its pending file, if asked for: the
+/// result under `key` (the file's or the archive's report), or the error and
+/// where it happened. If the report cannot be written after a repair
+/// succeeded, the repaired OUTPUT is removed too: a run either leaves both
+/// or neither.
 fn write_report<T: serde::Serialize>(
     args: &FixArgs,
+    pending: Option<PendingFile>,
     elapsed: std::time::Duration,
     result: &Result<T, Error>,
     key: &str,
 ) -> anyhow::Result<()> {
-    let Some(path) = &args.report else {
+    let Some(mut pending) = pending else {
         return Ok(());
     };
     let value = match result {
@@ -144,5 +164,20 @@ fn write_report<T: serde::Serialize>(
             "location": e.location(),
         }),
     };
-    write_json(path, &value)
+    let text = serde_json::to_string_pretty(&value)? + "\n";
+    let written =
+        std::io::Write::write_all(pending.file(), text.as_bytes()).and_then(|()| pending.commit());
+    if let Err(e) = written {
+        let path = args.report.as_deref().unwrap_or(std::path::Path::new("-"));
+        if result.is_ok() && args.output.is_file() {
+            let _ = std::fs::remove_file(&args.output);
+            anyhow::bail!(
+                "{}: cannot write the report: {e}; {} was removed so that no output is left without its report",
+                path.display(),
+                args.output.display()
+            );
+        }
+        anyhow::bail!("{}: cannot write the report: {e}", path.display());
+    }
+    Ok(())
 }

@@ -1,6 +1,8 @@
 //! `backup-fix split`: media zips the cloud importer accepts.
 
-use crate::{parse_size, print_out, progress_bar, rate};
+use crate::progress::{Display, Labels};
+use crate::{parse_size, print_out, took};
+use backup_fix::report::plural;
 use backup_fix::split::{
     Compress, DEFAULT_MIN_SIZE, MANIFEST, Manifest, SplitError, SplitOptions, SplitProgress,
     ZipStatus, plan, split,
@@ -86,25 +88,15 @@ pub(crate) fn run(args: &SplitArgs) -> anyhow::Result<()> {
             .error(clap::error::ErrorKind::ArgumentConflict, e.to_string())
             .exit();
     }
-    let bar = progress_bar(args.quiet);
-    let on_progress = |p: SplitProgress| match p {
-        SplitProgress::Scanning { bytes, .. } => {
-            bar.set_length(bytes);
-            bar.set_position(bytes);
-        }
-        SplitProgress::Writing { done, total } => {
-            bar.set_length(total);
-            bar.set_position(done);
-        }
-        _ => {}
-    };
+    let display = Display::new(args.quiet, Labels { main: "splitting" });
+    let on_progress = |p: SplitProgress| display.show_split(p);
     let started = Instant::now();
     let result: Result<Manifest, SplitError> = if args.dry_run {
         plan(&args.source, &options, None, &on_progress).map(|p| p.manifest())
     } else {
         split(&args.source, &args.output, &options, &on_progress)
     };
-    bar.finish_and_clear();
+    display.finish();
     let manifest = match result {
         Ok(m) => m,
         Err(e) if e.is_usage() => crate::Cli::command()
@@ -123,8 +115,8 @@ pub(crate) fn run(args: &SplitArgs) -> anyhow::Result<()> {
     }
     if manifest.skipped_count > 0 {
         eprintln!(
-            "backup-fix: warning: {} entr(y/ies) left out:",
-            manifest.skipped_count
+            "backup-fix: warning: {} left out:",
+            plural(manifest.skipped_count as u64, "entry", "entries")
         );
         for s in manifest.skipped.iter().take(10) {
             eprintln!("  {}: {}", s.path, s.reason);
@@ -146,10 +138,10 @@ pub(crate) fn run(args: &SplitArgs) -> anyhow::Result<()> {
             let elapsed = started.elapsed();
             let _ = writeln!(
                 text,
-                "Wrote {written} zip(s), kept {} in {:.1} s ({}); manifest: {}",
+                "Wrote {}, kept {} {}; manifest: {}",
+                plural(written as u64, "zip", "zips"),
                 manifest.zips.len() - written,
-                elapsed.as_secs_f64(),
-                rate(manifest.bytes, elapsed),
+                took(elapsed, manifest.bytes, ""),
                 args.output.join(MANIFEST).display()
             );
         }
@@ -201,9 +193,9 @@ fn table(m: &Manifest) -> String {
     }
     let _ = writeln!(
         text,
-        "Total: {} zip(s), {} entries, {} ({} of data).",
-        m.zips.len(),
-        m.entries,
+        "Total: {}, {}, {} ({} of data).",
+        plural(m.zips.len() as u64, "zip", "zips"),
+        plural(m.entries, "entry", "entries"),
         HumanBytes(m.size),
         HumanBytes(m.bytes)
     );

@@ -2,9 +2,11 @@
 //! export through `backup_fix::archive::fix_zip` and prints its report.
 
 use super::FixArgs;
-use crate::{progress_bar, rate, show_progress};
+use crate::progress::{Display, Labels};
+use crate::took;
 use backup_fix::archive::{ArchiveOptions, ArchiveReport, fix_zip};
 use backup_fix::driver::Progress;
+use backup_fix::output::PendingFile;
 use backup_fix::{Error, Options};
 use std::io::Read;
 use std::path::Path;
@@ -28,16 +30,25 @@ pub(super) fn is_zip_input(path: &Path) -> bool {
 }
 
 /// Runs the archive repair for `backup-fix fix INPUT.zip -o OUTPUT.zip`.
-pub(super) fn run(args: &FixArgs, options: &Options) -> anyhow::Result<()> {
+pub(super) fn run(
+    args: &FixArgs,
+    options: &Options,
+    report_file: Option<PendingFile>,
+) -> anyhow::Result<()> {
     let mut archive = ArchiveOptions::default()
         .level(args.level)
         .check_copies(!args.no_copy_check);
     if let Some(n) = args.threads {
         archive = archive.threads(usize::from(n));
     }
-    let bar = progress_bar(args.quiet);
+    let display = Display::new(
+        args.quiet,
+        Labels {
+            main: "repairing entries",
+        },
+    );
     let started = Instant::now();
-    let mut on_progress = |p: Progress| show_progress(&bar, p);
+    let mut on_progress = |p: Progress| display.show(p);
     let result: Result<ArchiveReport, Error> = fix_zip(
         &args.input,
         &args.output,
@@ -45,9 +56,9 @@ pub(super) fn run(args: &FixArgs, options: &Options) -> anyhow::Result<()> {
         &archive,
         &mut on_progress,
     );
-    bar.finish_and_clear();
+    display.finish();
     let elapsed = started.elapsed();
-    super::write_report(args, elapsed, &result, "archive")?;
+    super::write_report(args, report_file, elapsed, &result, "archive")?;
     // The library's message already carries the whole chain (file, entry,
     // cause, fix): print it once, not once per source.
     let report = result.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -55,11 +66,10 @@ pub(super) fn run(args: &FixArgs, options: &Options) -> anyhow::Result<()> {
         eprint!("{report}");
         let xml_bytes: u64 = report.xml.iter().map(|x| x.report.input_bytes).sum();
         eprintln!(
-            "wrote {} ({} bytes) in {:.1} s ({} of XML); the archive reads back and its XML is well-formed",
+            "wrote {} ({} bytes) {}; the archive reads back and its XML is well-formed",
             args.output.display(),
             report.output_bytes,
-            elapsed.as_secs_f64(),
-            rate(xml_bytes, elapsed)
+            took(elapsed, xml_bytes, " of XML")
         );
     }
     Ok(())
