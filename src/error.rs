@@ -55,6 +55,20 @@ pub enum Error {
         /// Where it came from: `--tz`, or the part of the backup that states it.
         source_of: String,
     },
+    /// An explicit `--tz ZONE` on a backup that states its zone is UTC: most
+    /// likely one that `--tz` converted already, which a second run would
+    /// shift again.
+    #[error(
+        "--tz {zone}: the backup states its zone is {stated} ({source_of}), so its timestamps are most likely UTC already (a backup that fix --tz converted says so); converting again would shift every timestamp a second time. If the server really wrote local {zone} times while stating UTC, add --tz-ignore-stated"
+    )]
+    ZoneAlreadyUtc {
+        /// The zone given with `--tz`.
+        zone: String,
+        /// The zone the backup states.
+        stated: String,
+        /// Where the backup states it.
+        source_of: String,
+    },
     /// A rule needs a fact the backup does not state where it is needed.
     #[error("{}{what}", at_byte(*offset))]
     MissingFact {
@@ -126,6 +140,17 @@ impl Error {
         match self {
             Error::Interrupted => true,
             Error::File { cause, .. } | Error::InEntry { cause, .. } => cause.is_interrupted(),
+            _ => false,
+        }
+    }
+
+    /// Whether the error is about how the command was asked (options that
+    /// contradict the backup), looking through the file and entry it
+    /// happened in: the command line exits 2 for these.
+    pub fn is_usage(&self) -> bool {
+        match self {
+            Error::ZoneAlreadyUtc { .. } => true,
+            Error::File { cause, .. } | Error::InEntry { cause, .. } => cause.is_usage(),
             _ => false,
         }
     }

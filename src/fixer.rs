@@ -28,6 +28,11 @@ pub struct Options {
     pub locations_kept: usize,
     /// Convert server-local timestamps to UTC, from this zone (`--tz`).
     pub tz: Option<TzChoice>,
+    /// Convert with an explicit [`Options::tz`] even when the backup states
+    /// that its zone is UTC (`--tz-ignore-stated`). Without it that is
+    /// refused with [`Error::ZoneAlreadyUtc`]: such a backup is usually one
+    /// that was converted already, and a second conversion shifts it again.
+    pub tz_ignore_stated: bool,
     /// Rewrite links to the old servers (`--map-url FROM=TO`, repeatable).
     pub map_urls: Vec<UrlMapping>,
     /// Rewrite links to the backup's own base URL to this URL (`--cloud-url`).
@@ -47,6 +52,7 @@ impl Default for Options {
             max_tag_size: DEFAULT_MAX_TAG_SIZE,
             locations_kept: DEFAULT_LOCATIONS_KEPT,
             tz: None,
+            tz_ignore_stated: false,
             map_urls: Vec::new(),
             cloud_url: None,
             restrict_global_shares: false,
@@ -86,6 +92,12 @@ impl Options {
         self
     }
 
+    /// Sets [`Options::tz_ignore_stated`].
+    pub fn tz_ignore_stated(mut self, on: bool) -> Self {
+        self.tz_ignore_stated = on;
+        self
+    }
+
     /// Sets [`Options::restrict_global_shares`].
     pub fn restrict_global_shares(mut self, on: bool) -> Self {
         self.restrict_global_shares = on;
@@ -114,6 +126,7 @@ impl Options {
     fn rules(&self) -> RulesConfig {
         RulesConfig {
             tz: self.tz.clone(),
+            tz_ignore_stated: self.tz_ignore_stated,
             map_urls: self.map_urls.clone(),
             cloud_url: self.cloud_url.clone(),
             restrict_global_shares: self.restrict_global_shares,

@@ -509,3 +509,57 @@ fn quick_runs_print_no_zero_rate() {
     assert!(!err.contains("(0 MB/s)"), "{err}");
     assert!(!err.contains("change(s)"), "{err}");
 }
+
+#[test]
+fn tz_on_a_backup_that_states_utc_is_refused_unless_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let once = dir.path().join("once.xml");
+    let twice = dir.path().join("twice.xml");
+    let s = sample();
+    let tz = ["--tz", "Europe/Berlin"];
+    let o = run(&[
+        &["fix", s.to_str().unwrap(), "-o", once.to_str().unwrap()][..],
+        &tz,
+    ]
+    .concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The converted file states UTC: a second --tz would shift it again.
+    let o = run(&[
+        &["fix", once.to_str().unwrap(), "-o", twice.to_str().unwrap()][..],
+        &tz,
+    ]
+    .concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("states its zone is UTC"), "{err}");
+    assert!(err.contains("--tz-ignore-stated"), "{err}");
+    assert!(!twice.exists());
+    // The explicit override converts; auto and UTC are no-ops, not errors.
+    let o = run(&[
+        &[
+            "fix",
+            once.to_str().unwrap(),
+            "-o",
+            twice.to_str().unwrap(),
+            "--tz-ignore-stated",
+        ][..],
+        &tz,
+    ]
+    .concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ne!(
+        std::fs::read(&once).unwrap(),
+        std::fs::read(&twice).unwrap()
+    );
+    for zone in ["auto", "UTC"] {
+        let o = run(&[
+            "fix",
+            once.to_str().unwrap(),
+            "-o",
+            twice.to_str().unwrap(),
+            "--tz",
+            zone,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{zone}: {}", stderr(&o));
+    }
+}

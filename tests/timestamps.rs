@@ -203,14 +203,32 @@ fn the_backups_own_zone_statements_become_utc() {
 }
 
 #[test]
-fn an_explicit_zone_on_a_fixed_backup_shifts_again_and_the_report_warns() {
+fn an_explicit_zone_on_a_backup_that_states_utc_is_refused_unless_overridden() {
     let input = jira("<Action id=\"1\" created=\"2019-07-01 14:00:00.0\"/>\n")
         .replace("-->", "    jvm.system.timezone : UTC\n-->");
-    let (out, report) = fixed(&input, &with_tz("Europe/Berlin"));
+    let err = fix_bytes(input.as_bytes(), &with_tz("Europe/Berlin")).unwrap_err();
+    assert!(matches!(err, Error::ZoneAlreadyUtc { .. }), "{err}");
+    assert!(err.is_usage());
+    assert!(err.to_string().contains("--tz-ignore-stated"), "{err}");
+    // Stated late, in the properties, it is refused all the same.
+    let late = jira(
+        "<Action id=\"1\" created=\"2019-07-01 14:00:00.0\"/>\n\
+         <OSPropertyEntry id=\"9\" propertyKey=\"jvm.system.timezone\"/>\n\
+         <OSPropertyString id=\"9\" value=\"Etc/UTC\"/>\n",
+    );
+    let err = fix_bytes(late.as_bytes(), &with_tz("Europe/Berlin")).unwrap_err();
+    assert!(matches!(err, Error::ZoneAlreadyUtc { .. }), "{err}");
+    // The override shifts, and the report still warns.
+    let (out, report) = fixed(&input, &with_tz("Europe/Berlin").tz_ignore_stated(true));
     assert!(out.contains("created=\"2019-07-01 12:00:00.0\""));
     assert!(report.to_string().contains("shifted it twice"));
     let t = report.timestamps.unwrap();
     assert_eq!(t.stated_zone.as_deref(), Some("UTC"));
+    // A stated zone other than UTC is the user's call: converted, with the warning.
+    let other = input.replace("timezone : UTC", "timezone : America/New_York");
+    let (out, report) = fixed(&other, &with_tz("Europe/Berlin"));
+    assert!(out.contains("created=\"2019-07-01 12:00:00.0\""));
+    assert!(report.to_string().contains("shifted it twice"));
 }
 
 #[test]

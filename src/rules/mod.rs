@@ -119,6 +119,7 @@ pub struct TimestampReport {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RulesConfig {
     pub(crate) tz: Option<TzChoice>,
+    pub(crate) tz_ignore_stated: bool,
     pub(crate) map_urls: Vec<UrlMapping>,
     pub(crate) cloud_url: Option<String>,
     pub(crate) restrict_global_shares: bool,
@@ -156,6 +157,9 @@ pub(crate) struct RuleSet {
     /// Whether the facts came from a first pass (so all of them are known).
     prescanned: bool,
     converter: Option<ZoneConverter>,
+    /// An explicit `--tz` waiting to be compared with the zone the backup
+    /// states, once that is known.
+    zone_guard: Option<String>,
     links: Option<LinkRewriter>,
     depth: usize,
     datepickers: HashSet<u64>,
@@ -241,6 +245,7 @@ impl RuleSet {
             observer: FactsObserver::new(facts.unwrap_or_default()),
             prescanned,
             converter: None,
+            zone_guard: None,
             links,
             depth: 0,
             datepickers: HashSet::new(),
@@ -266,6 +271,10 @@ impl RuleSet {
         };
         if let Some(TzChoice::Zone(zone)) = set.cfg.tz.clone() {
             set.start_times(&zone, "--tz".into())?;
+            if !set.cfg.tz_ignore_stated && !timestamps::is_utc_name(&zone) {
+                set.zone_guard = Some(zone);
+            }
+            set.guard_zone()?;
         }
         if prescanned {
             set.resolve_facts(0)?;
@@ -301,8 +310,28 @@ impl RuleSet {
         Ok(())
     }
 
+    /// Refuses an explicit `--tz` on a backup that states UTC, once the
+    /// statement is known (see [`Error::ZoneAlreadyUtc`]).
+    fn guard_zone(&mut self) -> Result<(), Error> {
+        let Some(stated) = self.observer.facts.zone.as_ref() else {
+            return Ok(());
+        };
+        let Some(zone) = self.zone_guard.take() else {
+            return Ok(());
+        };
+        if timestamps::is_utc_name(&stated.value) {
+            return Err(Error::ZoneAlreadyUtc {
+                zone,
+                stated: stated.value.clone(),
+                source_of: stated.source.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// Uses what the backup states for `--tz auto` and `--cloud-url`, once known.
     fn resolve_facts(&mut self, offset: u64) -> Result<(), Error> {
+        self.guard_zone()?;
         if self.cfg.tz == Some(TzChoice::Auto) && self.converter.is_none() {
             match self.observer.facts.zone.clone() {
                 Some(z) => self.start_times(&z.value, z.source)?,
@@ -709,6 +738,9 @@ impl Rules for RuleSet {
         self.date_property = None;
         self.reading_id = false;
         self.observer.start_tag(tag, depth);
+        if self.zone_guard.is_some() {
+            self.guard_zone()?;
+        }
         if depth == 0 {
             self.require_facts(tag.offset)?;
         }

@@ -432,3 +432,41 @@ mod tests {
         }
     }
 }
+
+/// Whether a zone name means UTC (`UTC`, `Etc/UTC`, `GMT`, `Z`, ...), as a
+/// backup or a person may write it.
+pub(crate) fn is_utc_name(zone: &str) -> bool {
+    const UTC: [&str; 14] = [
+        "utc",
+        "etc/utc",
+        "gmt",
+        "etc/gmt",
+        "z",
+        "zulu",
+        "etc/zulu",
+        "uct",
+        "etc/uct",
+        "universal",
+        "etc/universal",
+        "gmt0",
+        "etc/gmt0",
+        "greenwich",
+    ];
+    let z = zone.trim().to_ascii_lowercase();
+    UTC.contains(&z.as_str()) || matches!(z.as_str(), "etc/gmt+0" | "etc/gmt-0" | "gmt+0" | "gmt-0")
+}
+
+#[cfg(test)]
+mod utc_names {
+    use super::is_utc_name;
+
+    #[test]
+    fn utc_is_recognised_in_its_spellings_and_nothing_else() {
+        for z in ["UTC", "Etc/UTC", "gmt", " Z ", "Etc/GMT+0", "Universal"] {
+            assert!(is_utc_name(z), "{z}");
+        }
+        for z in ["Europe/London", "Etc/GMT+1", "Europe/Berlin", "", "UTC+2"] {
+            assert!(!is_utc_name(z), "{z}");
+        }
+    }
+}

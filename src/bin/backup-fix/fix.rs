@@ -35,6 +35,11 @@ pub(crate) struct FixArgs {
     /// a second run shifts again.
     #[arg(long, value_name = "ZONE|auto", value_parser = parse_tz)]
     tz: Option<TzChoice>,
+    /// With an explicit --tz ZONE, convert even when the backup states its
+    /// zone is UTC (refused by default: such a backup was most likely
+    /// converted already).
+    #[arg(long, requires = "tz")]
+    tz_ignore_stated: bool,
     /// Rewrite links to an old server: FROM=TO, e.g.
     /// http://jira.corp:8080=https://acme.atlassian.net. Repeatable; the longest FROM wins.
     #[arg(long = "map-url", value_name = "FROM=TO", value_parser = parse_mapping)]
@@ -90,6 +95,7 @@ impl FixArgs {
         let mut options = Options::default()
             .max_tag_size(max_tag_size)
             .restrict_global_shares(self.restrict_global_shares)
+            .tz_ignore_stated(self.tz_ignore_stated)
             .confluence_links(self.confluence_links == "convert");
         options.tz = self.tz.clone();
         options.map_urls = self.map_url.clone();
@@ -121,7 +127,7 @@ pub(crate) fn run(args: &FixArgs) -> anyhow::Result<()> {
     display.finish();
     let elapsed = started.elapsed();
     write_report(args, report, elapsed, &result, "report")?;
-    let report = result?;
+    let report = result.map_err(crate::lib_error)?;
     if !args.quiet {
         eprint!("{report}");
         eprintln!(

@@ -104,6 +104,29 @@ pub(crate) fn print_out(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// An error in how the command was asked (options that contradict the
+/// backup): the command exits 2, as for clap's usage errors.
+#[derive(Debug)]
+pub(crate) struct Usage(pub(crate) String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// The library's error for the command line: usage errors marked so that
+/// they exit 2, the rest printed once with their whole chain.
+pub(crate) fn lib_error(e: backup_fix::Error) -> anyhow::Error {
+    if e.is_usage() {
+        anyhow::Error::new(Usage(e.to_string()))
+    } else {
+        anyhow::anyhow!("{e}")
+    }
+}
+
 /// Ctrl-C (or SIGTERM) asks the running work to stop: it removes its
 /// temporary output and the command exits 130. A second one exits at once.
 fn stop_on_signal() {
@@ -135,6 +158,8 @@ fn main() -> ExitCode {
             eprintln!("backup-fix: error: {e:#}");
             if backup_fix::interrupt::requested() {
                 ExitCode::from(130)
+            } else if e.is::<Usage>() {
+                ExitCode::from(2)
             } else {
                 ExitCode::from(1)
             }

@@ -61,7 +61,7 @@ pub(super) fn run(
     super::write_report(args, report_file, elapsed, &result, "archive")?;
     // The library's message already carries the whole chain (file, entry,
     // cause, fix): print it once, not once per source.
-    let report = result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = result.map_err(crate::lib_error)?;
     if !args.quiet {
         eprint!("{report}");
         let xml_bytes: u64 = report.xml.iter().map(|x| x.report.input_bytes).sum();
