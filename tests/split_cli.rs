@@ -234,63 +234,179 @@ fn an_existing_zip_is_split_by_raw_copy() {
 
 #[test]
 fn real_java_written_zips_with_data_descriptors_split_losslessly() {
+    // `jar` writes zips as Java does (data descriptors, MS-DOS attributes).
+    if std::process::Command::new("jar")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: jar (from the JDK) is not installed");
+        return;
+    }
+    let tree = tempfile::tempdir().unwrap();
+    for (i, size) in [(1u64, 70_000usize), (2, 5), (3, 200_000)] {
+        put(
+            &tree
+                .path()
+                .join(format!("data/attachments/AB/10000/AB-{i}/{}", 10_000 + i)),
+            &noise(size, i),
+        );
+    }
+    put(
+        &tree.path().join("data/attachments/AB/10000/AB-4/10004"),
+        &vec![b'x'; 90_000],
+    );
+    let source = tree.path().join("media.zip");
+    let made = std::process::Command::new("jar")
+        .args(["--create", "--no-manifest", "--file"])
+        .arg(&source)
+        .arg("-C")
+        .arg(tree.path())
+        .arg("data")
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let out = tempfile::tempdir().unwrap();
+    let o = cli()
+        .arg("split")
+        .arg(&source)
+        .arg("-o")
+        .arg(out.path())
+        .args([
+            "--max-size",
+            "64KiB",
+            "--min-size",
+            "0",
+            "--allow-oversize",
+            "-q",
+            "--no-sync",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let entries = zip_entries(&zips_in(out.path()));
+    let mut src = zip::ZipArchive::new(fs::File::open(&source).unwrap()).unwrap();
+    let mut files = 0;
+    let mut described = 0;
+    for i in 0..src.len() {
+        let mut f = src.by_index(i).unwrap();
+        if f.is_dir() {
+            continue;
+        }
+        let stored: String = f.name().unwrap().to_string();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        let e = entries
+            .get(stored.as_str())
+            .unwrap_or_else(|| panic!("{stored} missing"));
+        assert_eq!(e.data, data, "{stored}");
+        files += 1;
+    }
+    // The source really uses data descriptors (general purpose bit 3).
+    let raw = fs::read(&source).unwrap();
+    for w in raw.windows(8) {
+        if w[..4] == *b"PK\x03\x04" && w[6] & 0x08 != 0 {
+            described += 1;
+        }
+    }
+    assert!(described > 0, "jar wrote no data descriptors");
+    assert_eq!(files, 4);
+    assert_eq!(files, entries.keys().filter(|k| !k.ends_with('/')).count());
+    assert_unzip_t(&zips_in(out.path()));
+    // Java writes MS-DOS attributes; the copies get ordinary Unix permissions.
+    for z in zips_in(out.path()) {
+        let mut a = zip::ZipArchive::new(fs::File::open(&z).unwrap()).unwrap();
+        for i in 0..a.len() {
+            let f = a.by_index(i).unwrap();
+            let mode = f.unix_mode().unwrap_or(0) & 0o777;
+            assert!(
+                mode == 0o644 || mode == 0o755,
+                "{} has mode {mode:o}",
+                f.name().unwrap()
+            );
+        }
+    }
+}
+
+#[test]
+fn real_confluence_exports_are_refused_as_backups() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/confluence");
     if !corpus.is_dir() {
         eprintln!("SKIPPED: ../shared/corpus is not present");
         return;
     }
     for name in ["3.4.7.zip", "5.9.zip"] {
-        let source = corpus.join(name);
         let out = tempfile::tempdir().unwrap();
         let o = cli()
             .arg("split")
-            .arg(&source)
+            .arg(corpus.join(name))
             .arg("-o")
             .arg(out.path())
-            .args([
-                "--max-size",
-                "64KiB",
-                "--min-size",
-                "0",
-                "--allow-oversize",
-                "-q",
-                "--no-sync",
-            ])
             .output()
             .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains("a backup zip"), "{name}: {err}");
+        assert_eq!(fs::read_dir(out.path()).unwrap().count(), 0, "{name}");
+    }
+}
+
+#[test]
+fn backups_and_confluence_homes_are_refused_with_advice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let backup = tmp.path().join("backup.zip");
+    streamed_zip(
+        &backup,
+        &[
+            ("entities.xml", b"<entity-engine-xml/>".to_vec()),
+            ("activeobjects.xml", b"<backup/>".to_vec()),
+        ],
+    );
+    let confluence = tmp.path().join("confluence-home");
+    put(
+        &confluence.join("confluence.cfg.xml"),
+        b"<confluence-configuration/>",
+    );
+    put(
+        &confluence.join("attachments/ver003/12/34/5678/1/1"),
+        b"file",
+    );
+    put(
+        &confluence.join("backups/xmlexport-2020.zip"),
+        b"PK\x05\x06",
+    );
+    let unpacked = tmp.path().join("unpacked");
+    put(&unpacked.join("entities.xml"), b"<entity-engine-xml/>");
+    for (source, what, advice) in [
+        (
+            &backup,
+            "a backup zip (it holds jira-home/entities.xml)",
+            "backup-fix fix",
+        ),
+        (&confluence, "a Confluence home directory", "backup-fix fix"),
+        (&unpacked, "an unpacked backup", "backup-fix fix"),
+    ] {
+        let out = tmp.path().join("media");
+        let o = cli()
+            .arg("split")
+            .arg(source)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{}: {err}", source.display());
+        assert!(err.contains(what), "{err}");
+        assert!(err.contains("not Jira attachments"), "{err}");
+        assert!(err.contains(advice), "{err}");
         assert!(
-            o.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&o.stderr)
+            !out.exists() || fs::read_dir(&out).unwrap().next().is_none(),
+            "{} left output",
+            source.display()
         );
-        let entries = zip_entries(&zips_in(out.path()));
-        let mut src = zip::ZipArchive::new(fs::File::open(&source).unwrap()).unwrap();
-        let mut files = 0;
-        for i in 0..src.len() {
-            let mut f = src.by_index(i).unwrap();
-            let stored = format!("data/attachments/{}", f.name().unwrap());
-            let mut data = Vec::new();
-            f.read_to_end(&mut data).unwrap();
-            let e = entries
-                .get(&stored)
-                .unwrap_or_else(|| panic!("{name}: {stored} missing"));
-            assert_eq!(e.data, data, "{name}: {stored}");
-            files += 1;
-        }
-        assert_eq!(files, entries.len(), "{name}");
-        assert_unzip_t(&zips_in(out.path()));
-        // Java writes MS-DOS attributes; the copies get ordinary Unix permissions.
-        for z in zips_in(out.path()) {
-            let mut a = zip::ZipArchive::new(fs::File::open(&z).unwrap()).unwrap();
-            for i in 0..a.len() {
-                let f = a.by_index(i).unwrap();
-                let mode = f.unix_mode().unwrap_or(0) & 0o777;
-                assert!(
-                    mode == 0o644 || mode == 0o755,
-                    "{name}: {} has mode {mode:o}",
-                    f.name().unwrap()
-                );
-            }
-        }
     }
 }

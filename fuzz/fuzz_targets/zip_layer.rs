@@ -178,6 +178,8 @@ fn run(dir: &Path, bytes: &[u8]) {
     let media = dir.join("media");
     std::fs::create_dir_all(&media).expect("creates the output folder");
     let options = SplitOptions::default().max_size(1 << 20).min_size(0);
+    // A zip with entities.xml is refused as a backup, after its directory
+    // was read: damage there is still found.
     match split(&input, &media, &options, &|_| {}) {
         Ok(_) => {}
         Err(e) => {

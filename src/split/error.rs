@@ -36,6 +36,19 @@ pub enum SplitError {
         /// The path given.
         path: PathBuf,
     },
+    /// SOURCE is a backup or a Confluence home, not Jira attachments.
+    #[error(
+        "{}: this is {what}, not Jira attachments; split makes media zips from a Jira home, its data/attachments directory, or a media zip. {advice}",
+        path.display()
+    )]
+    NotAttachments {
+        /// The path given.
+        path: PathBuf,
+        /// What it is ("a Jira backup zip (it holds entities.xml)").
+        what: String,
+        /// What to do instead.
+        advice: &'static str,
+    },
     /// SOURCE holds nothing to put in a media zip.
     #[error(
         "{}: no attachments, avatars or logos found; give a Jira home directory (with data/attachments), a data/attachments directory, or a media zip",

@@ -154,6 +154,7 @@ fn detect(source: &Path) -> Result<(SourceKind, SourceData), SplitError> {
         _ => SplitError::io("reading", source, e),
     })?;
     if meta.is_dir() {
+        refuse_non_jira_dir(source)?;
         let home = ["data/attachments", "data/avatars", "logos", "dbconfig.xml"]
             .iter()
             .any(|p| source.join(p).exists());
@@ -182,6 +183,31 @@ fn detect(source: &Path) -> Result<(SourceKind, SourceData), SplitError> {
     Err(SplitError::NotASource {
         path: source.to_path_buf(),
     })
+}
+
+/// Refuses a directory that is a Confluence home or an unpacked backup:
+/// splitting them makes media zips the Jira importer cannot use.
+fn refuse_non_jira_dir(source: &Path) -> Result<(), SplitError> {
+    let refuse = |what: &str, advice| {
+        Err(SplitError::NotAttachments {
+            path: source.to_path_buf(),
+            what: what.to_owned(),
+            advice,
+        })
+    };
+    if source.join("confluence.cfg.xml").exists() || source.join("attachments/ver003").is_dir() {
+        return refuse(
+            "a Confluence home directory",
+            "A Confluence site or space export carries its attachments inside; repair it with backup-fix fix and import it as it is.",
+        );
+    }
+    if source.join("entities.xml").is_file() {
+        return refuse(
+            "an unpacked backup (it holds entities.xml)",
+            "To repair it, use backup-fix fix on entities.xml (or on the backup zip).",
+        );
+    }
+    Ok(())
 }
 
 /// Plans a split of `source` without writing any zip: scans SOURCE, checks

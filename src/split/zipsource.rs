@@ -55,20 +55,40 @@ fn detect_mapping(path: &Path) -> Result<Mapping, SplitError> {
     let mut central = open_central(path)?;
     let mut all_under_attachments = true;
     let mut any = false;
+    let mut home = None;
+    let mut backup = None;
+    // The whole directory is read before a backup is refused, so that a
+    // damaged directory is reported as damage.
     while let Some(e) = central.next_entry().map_err(zip_err(path))? {
         let name = e.display();
         if name::judge(name, &e.name) != Verdict::Keep {
             continue;
         }
         any = true;
+        if backup.is_none() && is_backup_entry(name) {
+            backup = Some(name.to_owned());
+        }
+        if home.is_some() {
+            continue;
+        }
         for marker in [ATTACHMENTS, AVATARS] {
             if let Some(at) = find_component(name, marker) {
-                return Ok(Mapping::Home(name[..at].to_owned()));
+                home = Some(name[..at].to_owned());
             }
         }
         if !name.starts_with("attachments/") {
             all_under_attachments = false;
         }
+    }
+    if let Some(name) = backup {
+        return Err(SplitError::NotAttachments {
+            path: path.to_path_buf(),
+            what: format!("a backup zip (it holds {name})"),
+            advice: "To repair a backup zip, use backup-fix fix; upload it as the backup, and split the Jira home's data/attachments for the media.",
+        });
+    }
+    if let Some(prefix) = home {
+        return Ok(Mapping::Home(prefix));
     }
     Ok(Mapping::Attachments(
         if any && all_under_attachments {
@@ -78,6 +98,27 @@ fn detect_mapping(path: &Path) -> Result<Mapping, SplitError> {
         }
         .to_owned(),
     ))
+}
+
+/// Files that make a zip a backup rather than a media zip, when they sit at
+/// its root or in one folder (a Jira backup holds entities.xml and
+/// activeobjects.xml; a Confluence export also exportDescriptor.properties).
+const BACKUP_FILES: [&str; 3] = [
+    "entities.xml",
+    "activeobjects.xml",
+    "exportDescriptor.properties",
+];
+
+/// Whether a zip entry shows the zip is a backup.
+fn is_backup_entry(name: &str) -> bool {
+    let mut parts = name.split('/');
+    let (first, second) = (parts.next().unwrap_or(""), parts.next());
+    let file = match (second, parts.next()) {
+        (None, _) => first,
+        (Some(f), None) => f,
+        _ => return false,
+    };
+    BACKUP_FILES.contains(&file)
 }
 
 /// Position of `marker` in `name` where it starts a path component.
