@@ -8,7 +8,10 @@ mod archive_support;
 mod support;
 
 use archive_support::{ACTIVEOBJECTS, ENTITIES, zip_of};
-use backup_fix::check::{CheckReport, Finding, Severity, check_path, check_path_with_progress};
+use backup_fix::check::{
+    CheckOptions, CheckReport, Finding, Severity, check_path, check_path_with,
+    check_path_with_progress,
+};
 use std::path::Path;
 use support::{corpus, finding_codes as codes};
 
@@ -181,6 +184,34 @@ fn expected_entries_are_missing() {
     let r = check(&confluence);
     assert_eq!(find(&r, "no-export-descriptor").severity, Severity::Error);
     assert!(r.blocks_import());
+    // No PASS line for the zip beside an ERROR about it.
+    assert!(!codes(&r, Severity::Pass).contains(&"zip-readable"), "{r}");
+}
+
+#[test]
+fn a_tag_over_the_limit_is_not_called_damage_and_the_limit_can_be_raised() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = format!(
+        "<?xml version=\"1.0\"?>\n<r>\n<a v=\"{}\"/>\n</r>\n",
+        "x".repeat(200_000)
+    );
+    let path = dir.path().join("big.xml");
+    std::fs::write(&path, &xml).unwrap();
+    let small = CheckOptions::default().max_tag_size(100_000);
+    let r = check_path_with(&path, &small, &mut |_| {}).unwrap();
+    let f = find(&r, "not-well-formed");
+    let text = r.to_string();
+    // The place once, the limit named, and no advice to export again.
+    assert_eq!(text.matches("line 3, column 1").count(), 1, "{text}");
+    assert!(f.message.contains("--max-tag-size"), "{text}");
+    let fix = f.fix.as_deref().unwrap();
+    assert!(fix.contains("--max-tag-size"), "{fix}");
+    assert!(!fix.contains("export it again"), "{fix}");
+    let first = r.files[0].first_error.as_ref().unwrap();
+    assert!(first.over_limit);
+    let large = CheckOptions::default().max_tag_size(1 << 20);
+    let r = check_path_with(&path, &large, &mut |_| {}).unwrap();
+    assert!(r.files[0].well_formed, "{r}");
 }
 
 #[test]

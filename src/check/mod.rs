@@ -78,6 +78,34 @@ pub struct FirstError {
     pub message: String,
     /// Whether `backup-fix fix` repairs it.
     pub fix_cures: bool,
+    /// Whether it is a tag larger than the `--max-tag-size` limit: not
+    /// damage, if the tag is genuine, but more than the check holds.
+    pub over_limit: bool,
+}
+
+/// How `check` reads XML.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct CheckOptions {
+    /// Largest single tag held in memory, as [`Options::max_tag_size`](crate::Options::max_tag_size)
+    /// for `fix` (`--max-tag-size`).
+    pub max_tag_size: usize,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self {
+            max_tag_size: crate::DEFAULT_MAX_TAG_SIZE,
+        }
+    }
+}
+
+impl CheckOptions {
+    /// Sets [`CheckOptions::max_tag_size`].
+    pub fn max_tag_size(mut self, bytes: usize) -> Self {
+        self.max_tag_size = bytes;
+        self
+    }
 }
 
 /// The verdict on one XML file.
@@ -245,11 +273,12 @@ fn first_curable(r: &Report) -> Option<(Location, String)> {
 fn check_xml<R: Read>(
     name: &str,
     mut input: R,
+    options: &CheckOptions,
     tick: &mut dyn FnMut(u64),
 ) -> Result<(XmlFileCheck, Auditor), Error> {
     let mut decoder = Decoder::default();
     let limits = Limits {
-        max_token: crate::DEFAULT_MAX_TAG_SIZE,
+        max_token: options.max_tag_size,
         keep: 1,
     };
     let mut stage = XmlStage::new(Auditor::default(), limits);
@@ -289,10 +318,15 @@ fn check_xml<R: Read>(
     let fatal_at = fatal.as_ref().and_then(|e| {
         let message = match e {
             Error::Malformed { kind, .. } => kind.to_string(),
+            // The location is shown beside the message, not in it.
+            Error::TokenTooLarge { what, limit, .. } => {
+                format!("a single {what} is larger than the {limit}-byte limit (--max-tag-size)")
+            }
             other => other.to_string(),
         };
         e.location().map(|l| (l, message))
     });
+    let over_limit = matches!(fatal, Some(Error::TokenTooLarge { .. }));
     let first_error = match (curable, fatal_at.clone()) {
         (Some(c), Some(f)) if f.0.offset < c.0.offset => Some((f, false)),
         (Some(c), _) => Some((c, true)),
@@ -303,6 +337,7 @@ fn check_xml<R: Read>(
         location,
         message,
         fix_cures,
+        over_limit: over_limit && !fix_cures,
     });
     let mut auditor = std::mem::take(&mut stage.rules);
     auditor.finish();
@@ -394,6 +429,8 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
                         "`backup-fix fix` repairs it ({}, nothing else wrong)",
                         plural(x.curable, "character problem", "character problems")
                     )
+                } else if e.over_limit {
+                    "if the tag is genuine (a very large field or page), raise the limit: --max-tag-size 64MiB, for check and for fix; a file that is damaged would fail again".into()
                 } else if e.fix_cures {
                     "`backup-fix fix` repairs the characters, but the file is also damaged further on: export it again".into()
                 } else {
@@ -700,7 +737,7 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
 /// # Ok::<(), backup_fix::Error>(())
 /// ```
 pub fn check_xml_stream<R: Read>(name: &str, input: R) -> Result<CheckReport, Error> {
-    let (file, audit) = check_xml(name, input, &mut |_| {})?;
+    let (file, audit) = check_xml(name, input, &CheckOptions::default(), &mut |_| {})?;
     Ok(single_file_report(name.to_string(), file, &audit))
 }
 
@@ -776,9 +813,26 @@ pub fn check_path_with_progress(
     path: &Path,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<CheckReport, Error> {
+    check_path_with(path, &CheckOptions::default(), on_progress)
+}
+
+/// [`check_path_with_progress`] with [`CheckOptions`] (e.g. a larger
+/// `max_tag_size` for a backup with genuinely large tags).
+///
+/// ```no_run
+/// use backup_fix::check::{CheckOptions, check_path_with};
+/// let options = CheckOptions::default().max_tag_size(64 << 20);
+/// let report = check_path_with("backup.zip".as_ref(), &options, &mut |_| {})?;
+/// # Ok::<(), backup_fix::Error>(())
+/// ```
+pub fn check_path_with(
+    path: &Path,
+    options: &CheckOptions,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<CheckReport, Error> {
     if path.as_os_str() != "-" {
         if path.is_dir() {
-            return archive::check_dir(path, on_progress);
+            return archive::check_dir(path, options, on_progress);
         }
         let mut head = [0u8; 4];
         let n = std::fs::File::open(path)
@@ -788,13 +842,13 @@ pub fn check_path_with_progress(
             .extension()
             .is_some_and(|x| x.eq_ignore_ascii_case("zip"));
         if named_zip || crate::archive::is_zip(&head[..n]) {
-            return archive::check_zip(path, on_progress);
+            return archive::check_zip(path, options, on_progress);
         }
     }
     let name = path.display().to_string();
     let (reader, total, raw) = crate::driver::files::open_decoded(path)?;
     on_progress(Progress::new(Phase::Main, 0, total));
-    let (file, audit) = check_xml(&name, reader, &mut |_| {
+    let (file, audit) = check_xml(&name, reader, options, &mut |_| {
         on_progress(Progress::new(Phase::Main, raw.get(), total));
     })?;
     Ok(single_file_report(name, file, &audit))

@@ -1,8 +1,10 @@
 //! `backup-fix check`: the offline pre-flight verdict.
 
+use crate::parse_size;
 use crate::print_out;
 use crate::progress::{Display, Labels};
-use backup_fix::check::check_path_with_progress;
+use anyhow::Context;
+use backup_fix::check::{CheckOptions, check_path_with};
 use backup_fix::driver::Progress;
 use clap::Args;
 use std::path::PathBuf;
@@ -15,6 +17,9 @@ pub(crate) struct CheckArgs {
     /// Print the report as JSON instead of the screen.
     #[arg(long)]
     json: bool,
+    /// Largest single tag held in memory (e.g. 64MiB), as for fix; a larger one is reported.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "16MiB")]
+    max_tag_size: u64,
     /// No progress bar (it shows only on a terminal anyway).
     #[arg(long, short)]
     quiet: bool,
@@ -23,7 +28,9 @@ pub(crate) struct CheckArgs {
 /// Runs `backup-fix check`; returns whether something blocks the import.
 pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<bool> {
     let display = Display::new(args.quiet, Labels { main: "checking" });
-    let checked = check_path_with_progress(&args.input, &mut |p: Progress| display.show(p));
+    let max_tag_size = usize::try_from(args.max_tag_size).context("--max-tag-size is too large")?;
+    let options = CheckOptions::default().max_tag_size(max_tag_size);
+    let checked = check_path_with(&args.input, &options, &mut |p: Progress| display.show(p));
     display.finish();
     let report = match checked {
         Ok(report) => report,
