@@ -351,3 +351,50 @@ fn utf8_names_survive_and_a_non_ascii_folder_moves_to_the_root() {
     );
     assert_round_trip(&input, &output, "Sicherung März/", &[]);
 }
+
+#[test]
+fn progress_goes_through_labelled_phases_in_order_with_entry_bytes() {
+    use backup_fix::driver::Phase;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("backup.zip");
+    let entities = String::from_utf8(ENTITIES.to_vec()).unwrap().replace(
+        "<entity-engine-xml date=\"1\">",
+        "<!--\n    jira.baseurl : http://jira.corp:8080\n-->\n<entity-engine-xml date=\"1\">",
+    );
+    zip_of(
+        &input,
+        &[
+            ("entities.xml", entities.as_bytes(), false),
+            ("activeobjects.xml", ACTIVEOBJECTS, false),
+        ],
+    );
+    let output = dir.path().join("fixed.zip");
+    let mut options = Options::default();
+    options.cloud_url = Some("https://acme.atlassian.net".into());
+    let mut seen: Vec<(Phase, u64, Option<u64>)> = Vec::new();
+    backup_fix::archive::fix_zip(
+        &input,
+        &output,
+        &options,
+        &ArchiveOptions::default(),
+        &mut |p| seen.push((p.phase, p.read, p.total)),
+    )
+    .unwrap();
+    let mut phases: Vec<Phase> = seen.iter().map(|s| s.0).collect();
+    phases.dedup();
+    assert_eq!(
+        phases,
+        [
+            Phase::FirstPass,
+            Phase::Main,
+            Phase::Syncing,
+            Phase::Verifying
+        ],
+        "{seen:?}"
+    );
+    // The main phase counts the entries' uncompressed bytes, not the zip's.
+    let entry_bytes = (entities.len() + ACTIVEOBJECTS.len()) as u64;
+    let main: Vec<_> = seen.iter().filter(|s| s.0 == Phase::Main).collect();
+    assert!(main.iter().all(|s| s.2 == Some(entry_bytes)), "{main:?}");
+    assert_eq!(main.last().unwrap().1, entry_bytes, "{main:?}");
+}

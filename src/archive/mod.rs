@@ -355,9 +355,17 @@ pub fn fix_zip(
         if let Some(zone) = &descriptor.timezone_id {
             known = known.with_zone(zone.clone(), "exportDescriptor.properties timezoneId");
         }
+        let of = Some(survey.entities.size);
+        let mut first_pass = |done| progress(Progress::new(Phase::FirstPass, done, of));
         Some(
-            stream::scan_entry(&mut opened.input, &survey.entities, options, known)
-                .map_err(in_err)?,
+            stream::scan_entry(
+                &mut opened.input,
+                &survey.entities,
+                options,
+                known,
+                &mut first_pass,
+            )
+            .map_err(in_err)?,
         )
     } else {
         None

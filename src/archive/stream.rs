@@ -5,6 +5,7 @@
 //! Confluence links), which [`scan_entry`] runs over `entities.xml`.
 
 use super::error::{fault_error, read_error};
+use crate::driver::files::Ticking;
 use crate::error::Error;
 use crate::fixer::{Options, scan_facts_from};
 use crate::rules::facts::BackupFacts;
@@ -22,9 +23,18 @@ pub(crate) fn scan_entry(
     entry: &CentralEntry,
     options: &Options,
     known: BackupFacts,
+    progress: &mut dyn FnMut(u64),
 ) -> Result<BackupFacts, Error> {
     let mut reader = open_entry(input, entry)?;
-    let scanned = scan_facts_from(&mut reader, options, known);
+    let mut done = 0u64;
+    let ticking = Ticking {
+        inner: &mut reader,
+        tick: |n| {
+            done += n as u64;
+            progress(done);
+        },
+    };
+    let scanned = scan_facts_from(ticking, options, known);
     // A damaged entry is reported as such, not as the XML error it causes.
     if let Some(damage) = reader.damage(entry.display()) {
         return Err(damage);

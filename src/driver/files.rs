@@ -244,7 +244,7 @@ pub fn fix_file(
         let (reader, total, read) = open_decoded(input)?;
         let ticking = Ticking {
             inner: reader,
-            tick: || progress(Progress::new(Phase::FirstPass, read.get(), total)),
+            tick: |_| progress(Progress::new(Phase::FirstPass, read.get(), total)),
         };
         let facts = scan_facts(ticking, options).map_err(|e| e.in_file(input))?;
         Fixer::with_facts(options.clone(), facts)
@@ -300,16 +300,19 @@ pub fn fix_file(
     Ok(report)
 }
 
-/// Calls `tick` after every read (for progress during a first pass).
-struct Ticking<R, F> {
-    inner: R,
-    tick: F,
+/// Calls `tick` with the byte count after every read (for progress during
+/// a first pass).
+pub(crate) struct Ticking<R, F> {
+    /// The reader.
+    pub(crate) inner: R,
+    /// Told how many bytes each read gave.
+    pub(crate) tick: F,
 }
 
-impl<R: Read, F: FnMut()> Read for Ticking<R, F> {
+impl<R: Read, F: FnMut(usize)> Read for Ticking<R, F> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        (self.tick)();
+        (self.tick)(n);
         Ok(n)
     }
 }
