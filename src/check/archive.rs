@@ -55,7 +55,7 @@ fn attachment_findings(
             code: "attachment-missing",
             message: format!(
                 "{} no file in the export: those attachments will be empty or missing after the import",
-                if m.missing == 1 { "1 attachment record has".to_owned() } else { format!("{} attachment records have", m.missing) }
+                plural(m.missing, "attachment record has", "attachment records have")
             ),
             fix: Some(
                 "copy the files from the server's attachments directory into the export, or export again".into(),
@@ -71,11 +71,11 @@ fn attachment_findings(
             code: "attachment-size-mismatch",
             message: format!(
                 "{} in size from their record: they may be truncated or the wrong version",
-                if m.mismatched == 1 {
-                    "1 attachment file differs".to_owned()
-                } else {
-                    format!("{} attachment files differ", m.mismatched)
-                }
+                plural(
+                    m.mismatched,
+                    "attachment file differs",
+                    "attachment files differ"
+                )
             ),
             fix: Some("compare them with the files on the server before migrating".into()),
             count: m.mismatched,

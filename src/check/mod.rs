@@ -497,14 +497,7 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
                 severity,
                 section: "Users",
                 code,
-                message: format!(
-                    "{} {what}",
-                    if *n == 1 {
-                        "1 user has".to_owned()
-                    } else {
-                        format!("{n} users have")
-                    }
-                ),
+                message: format!("{} {what}", plural(*n, "user has", "users have")),
                 fix: Some(fix.into()),
                 count: *n,
                 examples: examples.clone(),
@@ -524,10 +517,11 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
             code: "email-duplicate",
             message: format!(
                 "{} shared by more than one user (case-insensitive)",
-                match users.duplicates.len() {
-                    1 => "1 email address is".to_owned(),
-                    n => format!("{n} email addresses are"),
-                }
+                plural(
+                    users.duplicates.len() as u64,
+                    "email address is",
+                    "email addresses are"
+                )
             ),
             fix: Some(
                 "give each user their own address, or merge the accounts, before export".into(),
@@ -589,7 +583,7 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
             code: "global-shares",
             message: format!(
                 "{} public (shared with everyone); in the cloud that means anyone on the internet",
-                if total == 1 { "1 dashboard/filter share is".to_owned() } else { format!("{total} dashboard/filter shares are") }
+                plural(total, "dashboard/filter share is", "dashboard/filter shares are")
             ),
             fix: Some("backup-fix fix --restrict-global-shares makes them visible to logged-in users only".into()),
             count: total,

@@ -288,11 +288,7 @@ fn scan_zip_runs(
         findings.warnings.push(format!(
             "{}: {} an earlier name; every copy is kept, in the same zip order",
             path.display(),
-            if dups == 1 {
-                "1 entry repeats".to_owned()
-            } else {
-                format!("{dups} entries repeat")
-            }
+            crate::report::plural(dups, "entry repeats", "entries repeat")
         ));
     }
     Ok(())
