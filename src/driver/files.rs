@@ -89,20 +89,6 @@ impl Progress {
     }
 }
 
-/// Counts bytes read and remembers whether reading failed.
-struct Tap<R> {
-    inner: R,
-    read: Rc<Cell<u64>>,
-}
-
-impl<R: Read> Read for Tap<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read.set(self.read.get() + n as u64);
-        Ok(n)
-    }
-}
-
 /// Remembers that an error came from the input side.
 struct Blame<R> {
     inner: R,
@@ -160,11 +146,12 @@ pub(crate) type Opened = (Box<dyn Read>, Option<u64>, Rc<Cell<u64>>);
 pub(crate) fn open_decoded(input: &Path) -> Result<Opened, Error> {
     let (raw, total) = open_input(input)?;
     let read = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&read);
     let mut buffered = BufReader::with_capacity(
         CHUNK_SIZE,
-        Tap {
+        Ticking {
             inner: raw,
-            read: Rc::clone(&read),
+            tick: move |n: usize| counter.set(counter.get() + n as u64),
         },
     );
     let head = buffered
@@ -233,7 +220,7 @@ pub fn fix_file(
     }
     // A regular output file is made beside its destination now, so that a
     // missing or read-only directory fails before any work.
-    let mut pending = if is_std(output) || is_special_file(output) {
+    let pending = if is_std(output) || is_special_file(output) {
         None
     } else {
         Some(PendingFile::beside(output).map_err(|e| Error::from(e).in_file(output))?)
@@ -263,7 +250,7 @@ pub fn fix_file(
         Error::Io(_) if !input_failed.get() => e.in_file(output),
         e => e.in_file(input),
     };
-    let Some(writing) = pending.as_mut() else {
+    let Some(mut pending) = pending else {
         if is_std(output) {
             let stdout = io::stdout().lock();
             return run_fixer(fixer, source, stdout, &mut tick).map_err(blame);
@@ -277,7 +264,7 @@ pub fn fix_file(
         return run_fixer(fixer, source, file, &mut tick).map_err(blame);
     };
     let out_err = |e: io::Error| Error::from(e).in_file(output);
-    let file = writing.file();
+    let file = pending.file();
     let report = match Compression::from_path(output) {
         Compression::Gzip => {
             let mut enc = flate2::write::GzEncoder::new(&*file, flate2::Compression::new(6));
@@ -294,14 +281,12 @@ pub fn fix_file(
         Compression::None => run_fixer(fixer, source, &*file, &mut tick).map_err(blame)?,
     };
     progress(Progress::new(Phase::Syncing, 0, None));
-    if let Some(pending) = pending.take() {
-        pending.commit().map_err(out_err)?;
-    }
+    pending.commit().map_err(out_err)?;
     Ok(report)
 }
 
-/// Calls `tick` with the byte count after every read (for progress during
-/// a first pass).
+/// Calls `tick` with the byte count after every read: the input's byte
+/// counter, and progress during a first pass.
 pub(crate) struct Ticking<R, F> {
     /// The reader.
     pub(crate) inner: R,
