@@ -2,7 +2,7 @@
 
 use crate::parse_size;
 use crate::print_out;
-use crate::progress::{Display, Labels};
+use crate::progress::Display;
 use anyhow::Context;
 use backup_fix::check::{CheckOptions, check_path_with};
 use backup_fix::driver::Progress;
@@ -27,7 +27,7 @@ pub(crate) struct CheckArgs {
 
 /// Runs `backup-fix check`; returns whether something blocks the import.
 pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<bool> {
-    let display = Display::new(args.quiet, Labels { main: "checking" });
+    let display = Display::new(args.quiet, "checking");
     let max_tag_size = usize::try_from(args.max_tag_size).context("--max-tag-size is too large")?;
     let options = CheckOptions::default().max_tag_size(max_tag_size);
     let checked = check_path_with(&args.input, &options, &mut |p: Progress| display.show(p));
@@ -36,15 +36,16 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<bool> {
         Ok(report) => report,
         // A script reading --json gets an answer on stdout too.
         Err(e) if args.json => {
+            let message = check_error(&e);
             let value = serde_json::json!({
                 "ok": false,
                 "input": args.input,
-                "error": check_error(&e),
+                "error": message,
                 "location": e.location(),
                 "interrupted": e.is_interrupted(),
             });
             print_out(&(serde_json::to_string_pretty(&value)? + "\n"))?;
-            anyhow::bail!("{}", check_error(&e));
+            anyhow::bail!("{message}");
         }
         Err(e) => anyhow::bail!("{}", check_error(&e)),
     };

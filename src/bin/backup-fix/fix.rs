@@ -2,7 +2,7 @@
 
 mod archive;
 
-use crate::progress::{Display, Labels};
+use crate::progress::Display;
 use crate::{parse_size, took};
 use anyhow::Context;
 use backup_fix::driver::{Progress, fix_file};
@@ -119,7 +119,7 @@ pub(crate) fn run(args: &FixArgs) -> anyhow::Result<()> {
     if archive::is_zip_input(&args.input) {
         return archive::run(args, &options, report);
     }
-    let display = Display::new(args.quiet, Labels { main: "repairing" });
+    let display = Display::new(args.quiet, "repairing");
     let started = Instant::now();
     let mut on_progress = |p: Progress| display.show(p);
     let result: Result<Report, Error> =
@@ -171,10 +171,10 @@ fn write_report<T: serde::Serialize>(
         }),
     };
     let text = serde_json::to_string_pretty(&value)? + "\n";
+    let path = pending.dest().to_path_buf();
     let written =
         std::io::Write::write_all(pending.file(), text.as_bytes()).and_then(|()| pending.commit());
     if let Err(e) = written {
-        let path = args.report.as_deref().unwrap_or(std::path::Path::new("-"));
         if result.is_ok() && args.output.is_file() {
             let _ = std::fs::remove_file(&args.output);
             anyhow::bail!(

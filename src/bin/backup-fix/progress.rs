@@ -15,17 +15,12 @@ const PERCENT: &str = "{spinner} {msg:<22} [{elapsed_precise}] {wide_bar} {perce
 /// A spinner and a label, for work of unknown size.
 const SPINNER: &str = "{spinner} {msg} [{elapsed_precise}]";
 
-/// What a command calls its main phase ("repairing", "checking").
-pub(crate) struct Labels {
-    /// The label of [`Phase::Main`].
-    pub main: &'static str,
-}
-
-/// The label of a phase.
-fn label(labels: &Labels, phase: Phase) -> &'static str {
+/// The label of a phase; `main` is what the command calls its main phase
+/// ("repairing", "checking").
+fn label(main: &'static str, phase: Phase) -> &'static str {
     match phase {
         Phase::FirstPass => "first pass (facts)",
-        Phase::Main => labels.main,
+        Phase::Main => main,
         Phase::Syncing => "syncing to disk",
         Phase::Verifying => "verifying",
         _ => "working",
@@ -35,7 +30,7 @@ fn label(labels: &Labels, phase: Phase) -> &'static str {
 /// A progress display that switches bar style and label with the phase.
 pub(crate) struct Display {
     bar: ProgressBar,
-    labels: Labels,
+    main: &'static str,
     shown: Mutex<Option<Shown>>,
 }
 
@@ -47,8 +42,9 @@ enum Shown {
 }
 
 impl Display {
-    /// A display on stderr, hidden when `quiet` or stderr is not a terminal.
-    pub(crate) fn new(quiet: bool, labels: Labels) -> Self {
+    /// A display on stderr, hidden when `quiet` or stderr is not a terminal;
+    /// `main` labels the main phase.
+    pub(crate) fn new(quiet: bool, main: &'static str) -> Self {
         let bar = if quiet || !std::io::stderr().is_terminal() {
             ProgressBar::hidden()
         } else {
@@ -58,7 +54,7 @@ impl Display {
         };
         Self {
             bar,
-            labels,
+            main,
             shown: Mutex::new(None),
         }
     }
@@ -88,7 +84,7 @@ impl Display {
         self.switch(
             Shown::Phase(p.phase, sized),
             template,
-            label(&self.labels, p.phase).to_owned(),
+            label(self.main, p.phase).to_owned(),
         );
         if let Some(total) = p.total {
             self.bar.set_length(total);

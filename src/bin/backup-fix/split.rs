@@ -1,6 +1,6 @@
 //! `backup-fix split`: media zips the cloud importer accepts.
 
-use crate::progress::{Display, Labels};
+use crate::progress::Display;
 use crate::{parse_size, print_out, took};
 use backup_fix::report::plural;
 use backup_fix::split::{
@@ -88,7 +88,7 @@ pub(crate) fn run(args: &SplitArgs) -> anyhow::Result<()> {
             .error(clap::error::ErrorKind::ArgumentConflict, e.to_string())
             .exit();
     }
-    let display = Display::new(args.quiet, Labels { main: "splitting" });
+    let display = Display::new(args.quiet, "splitting");
     let on_progress = |p: SplitProgress| display.show_split(p);
     let started = Instant::now();
     let result: Result<Manifest, SplitError> = if args.dry_run {

@@ -2,7 +2,7 @@
 //! export through `backup_fix::archive::fix_zip` and prints its report.
 
 use super::FixArgs;
-use crate::progress::{Display, Labels};
+use crate::progress::Display;
 use crate::took;
 use backup_fix::archive::{ArchiveOptions, ArchiveReport, fix_zip};
 use backup_fix::driver::Progress;
@@ -41,12 +41,7 @@ pub(super) fn run(
     if let Some(n) = args.threads {
         archive = archive.threads(usize::from(n));
     }
-    let display = Display::new(
-        args.quiet,
-        Labels {
-            main: "repairing entries",
-        },
-    );
+    let display = Display::new(args.quiet, "repairing entries");
     let started = Instant::now();
     let mut on_progress = |p: Progress| display.show(p);
     let result: Result<ArchiveReport, Error> = fix_zip(
