@@ -1,6 +1,7 @@
 //! The `backup-fix` command: exit codes, messages, atomic output, streams,
 //! compression and reports.
 
+mod archive_support;
 mod support;
 
 use std::io::{Read, Write};
@@ -394,18 +395,17 @@ fn a_reader_that_went_away_is_not_a_panic_and_keeps_the_verdict() {
     }
 }
 
-/// A small Jira backup zip of the sample, made with the crate's own writer
-/// through `fix` (so no external zip tool is needed).
+/// A small Jira backup zip of the sample.
 fn sample_zip(dir: &Path) -> PathBuf {
     let xml = std::fs::read(sample()).unwrap();
     let zip = dir.join("backup.zip");
-    let mut w = zip::ZipWriter::new(std::fs::File::create(&zip).unwrap());
-    let o = zip::write::SimpleFileOptions::default();
-    w.start_file("entities.xml", o).unwrap();
-    w.write_all(&xml).unwrap();
-    w.start_file("activeobjects.xml", o).unwrap();
-    w.write_all(b"<?xml version=\"1.0\"?><backup/>").unwrap();
-    w.finish().unwrap();
+    archive_support::zip_of(
+        &zip,
+        &[
+            ("entities.xml", &xml, false),
+            ("activeobjects.xml", archive_support::ACTIVEOBJECTS, false),
+        ],
+    );
     zip
 }
 

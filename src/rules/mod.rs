@@ -271,10 +271,11 @@ impl RuleSet {
         };
         if let Some(TzChoice::Zone(zone)) = set.cfg.tz.clone() {
             set.start_times(&zone, "--tz".into())?;
+            // Compared with the backup's statement once that is known (here
+            // already, through resolve_facts, when a first pass gave the facts).
             if !set.cfg.tz_ignore_stated && !timestamps::is_utc_name(&zone) {
                 set.zone_guard = Some(zone);
             }
-            set.guard_zone()?;
         }
         if prescanned {
             set.resolve_facts(0)?;
