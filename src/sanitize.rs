@@ -3,12 +3,37 @@
 //! proper 4-byte characters. Clean runs are forwarded as slices of the input;
 //! only an unfinished multi-byte sequence is carried to the next chunk, so
 //! every forwarded piece ends on a character boundary.
+//!
+//! A run of NUL bytes is measured at once and reported as one change when it
+//! ends; a run longer than [`MAX_NUL_RUN`] is damage (a copy that crashed
+//! leaves gigabytes of them), not text, and stops the repair with
+//! [`Error::NulRun`]. A run that reaches the end of a chunk is carried as a
+//! count, so the verdict does not depend on where chunks end.
 
 use crate::chars::is_forbidden_control;
 use crate::error::Error;
 use crate::sink::{CharChange, CleanSink, Sink};
 
 const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
+
+/// The longest run of consecutive NUL bytes taken as (removable) text:
+/// 1 MiB. A longer run stops the repair with [`Error::NulRun`].
+pub const MAX_NUL_RUN: u64 = 1 << 20;
+
+/// Length of the run of NUL bytes at the start of `b`, counting at most
+/// `limit` (whole 64-byte blocks are tested at once).
+fn nul_run_len(b: &[u8], limit: usize) -> usize {
+    let b = &b[..b.len().min(limit)];
+    let mut n = 0;
+    for block in b.chunks(64) {
+        if block.iter().fold(0u8, |acc, &x| acc | x) == 0 {
+            n += block.len();
+        } else {
+            return n + block.iter().take_while(|&&x| x == 0).count();
+        }
+    }
+    n
+}
 
 /// What the bytes at some position hold.
 #[derive(Debug, PartialEq, Eq)]
@@ -125,6 +150,10 @@ pub(crate) struct Sanitizer {
     tail_offset: u64,
     /// Input offset of the next byte to arrive.
     offset: u64,
+    /// A run of NUL bytes that reached the end of the last chunk: its input
+    /// offset and length (0: none). Reported when it ends.
+    nul_start: u64,
+    nul_len: u64,
 }
 
 impl Sanitizer {
@@ -143,6 +172,13 @@ impl Sanitizer {
         let base = self.offset;
         self.offset += buf.len() as u64;
         let mut i = 0;
+        if self.nul_len > 0 {
+            // A chunk that ended in NUL bytes left no tail.
+            i = self.nul_run(buf, 0, ds)?;
+            if i == buf.len() {
+                return Ok(());
+            }
+        }
         if !self.tail.is_empty() {
             match self.resume_tail(buf, ds, out)? {
                 Some(consumed) => i = consumed,
@@ -158,6 +194,7 @@ impl Sanitizer {
         ds: &mut D,
         out: &mut S,
     ) -> Result<(), Error> {
+        self.end_nul_run(ds)?;
         while !self.tail.is_empty() {
             let tail = std::mem::take(&mut self.tail);
             let step = classify(&tail, true);
@@ -199,6 +236,40 @@ impl Sanitizer {
             self.tail.drain(..used);
             self.tail_offset += used as u64;
         }
+    }
+
+    /// Measures the run of NUL bytes at `buf[at..]` (added to a run carried
+    /// from the previous chunk, which then starts at `at` = 0) and returns
+    /// where it ends in `buf`. A run that reaches the end of `buf` is kept
+    /// for the next chunk; one that ends is reported; one longer than
+    /// [`MAX_NUL_RUN`] is an error, as soon as it is that long.
+    fn nul_run<D: CleanSink>(&mut self, buf: &[u8], at: usize, ds: &mut D) -> Result<usize, Error> {
+        if self.nul_len == 0 {
+            self.nul_start = self.offset - (buf.len() - at) as u64;
+        }
+        // MAX_NUL_RUN fits in usize; one byte past the rest of the limit decides.
+        let room = (MAX_NUL_RUN - self.nul_len) as usize + 1;
+        let n = nul_run_len(&buf[at..], room);
+        self.nul_len += n as u64;
+        if self.nul_len > MAX_NUL_RUN {
+            return Err(Error::NulRun {
+                location: ds.location(self.nul_start),
+            });
+        }
+        let end = at + n;
+        if end < buf.len() {
+            self.end_nul_run(ds)?;
+        }
+        Ok(end)
+    }
+
+    /// Reports a run of NUL bytes that has ended.
+    fn end_nul_run<D: CleanSink>(&mut self, ds: &mut D) -> Result<(), Error> {
+        if self.nul_len > 0 {
+            let n = std::mem::take(&mut self.nul_len);
+            ds.changed_run(CharChange::Removed(0), self.nul_start, n)?;
+        }
+        Ok(())
     }
 
     /// Emits what `step` says about `bytes[0..]` and returns the bytes it covers.
@@ -263,8 +334,13 @@ impl Sanitizer {
                 if at > run {
                     ds.clean(&buf[run..at], base + run as u64, out)?;
                 }
-                ds.changed(CharChange::Removed(cp), base + at as u64)?;
-                i = at + len;
+                if cp == 0 {
+                    // NUL bytes are valid UTF-8: the run stays within `valid_end`.
+                    i = self.nul_run(buf, at, ds)?;
+                } else {
+                    ds.changed(CharChange::Removed(cp), base + at as u64)?;
+                    i = at + len;
+                }
                 run = i;
             }
             i = valid_end;
@@ -386,6 +462,100 @@ pub(crate) mod tests {
                 (CharChange::LoneSurrogate, 12)
             ]
         );
+    }
+
+    /// The output or the error, and the changes reported so far.
+    type Outcome = (Result<Vec<u8>, Error>, Vec<(CharChange, u64)>);
+
+    /// Runs `chunks` and returns the error, if any, with the changes so far.
+    fn run_result(chunks: &[&[u8]]) -> Outcome {
+        let mut s = Sanitizer::default();
+        let mut r = Recorder::default();
+        let mut out = Vec::new();
+        let mut go = || -> Result<(), Error> {
+            for c in chunks {
+                s.write(c, &mut r, &mut out)?;
+            }
+            s.finish(&mut r, &mut out)
+        };
+        let result = go();
+        (result.map(|()| out), r.changes)
+    }
+
+    fn nul_error_offset(result: &Result<Vec<u8>, Error>) -> Option<u64> {
+        match result {
+            Err(Error::NulRun { location }) => Some(location.offset),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_run_of_nul_bytes_up_to_the_limit_is_removed_and_counted_as_one_per_byte() {
+        let max = MAX_NUL_RUN as usize;
+        let mut input = b"<a>".to_vec();
+        input.resize(3 + max, 0);
+        input.extend_from_slice(b"</a>\0\0x");
+        for cut in [
+            0,
+            3,
+            4,
+            1000,
+            3 + max - 1,
+            3 + max,
+            3 + max + 1,
+            input.len() - 1,
+        ] {
+            let (out, changes) = run_result(&[&input[..cut], &input[cut..]]);
+            assert_eq!(out.unwrap(), b"<a></a>x", "split at {cut}");
+            assert_eq!(changes.len(), max + 2, "split at {cut}");
+            assert_eq!(changes[0], (CharChange::Removed(0), 3));
+            assert_eq!(changes[max - 1], (CharChange::Removed(0), (2 + max) as u64));
+            assert_eq!(changes[max], (CharChange::Removed(0), (7 + max) as u64));
+        }
+    }
+
+    #[test]
+    fn a_run_of_nul_bytes_past_the_limit_is_an_error_at_its_start_however_it_is_split() {
+        let max = MAX_NUL_RUN as usize;
+        let mut input = b"<a>\0b".to_vec();
+        input.resize(5 + max + 1, 0);
+        input.extend_from_slice(b"</a>");
+        let whole = run_result(&[&input]);
+        assert_eq!(nul_error_offset(&whole.0), Some(5));
+        // The NUL at 3 ended before the long run: it was counted; the run was not.
+        assert_eq!(whole.1, [(CharChange::Removed(0), 3)]);
+        let mut cuts: Vec<usize> = (0..12).collect();
+        cuts.extend([5 + max - 1, 5 + max, 5 + max + 1, 5 + max + 2, input.len()]);
+        for cut in cuts {
+            let split = run_result(&[&input[..cut], &input[cut..]]);
+            assert_eq!(nul_error_offset(&split.0), Some(5), "split at {cut}");
+            assert_eq!(split.1, whole.1, "split at {cut}");
+        }
+        let many: Vec<&[u8]> = input.chunks(4093).collect();
+        let split = run_result(&many);
+        assert_eq!(nul_error_offset(&split.0), Some(5));
+        assert_eq!(split.1, whole.1);
+    }
+
+    #[test]
+    fn a_file_of_nothing_but_nul_bytes_is_refused_from_byte_0() {
+        let input = vec![0u8; MAX_NUL_RUN as usize + 1];
+        assert_eq!(nul_error_offset(&run_result(&[&input]).0), Some(0));
+        let exactly = vec![0u8; MAX_NUL_RUN as usize];
+        let (out, changes) = run_result(&[&exactly]);
+        assert_eq!(out.unwrap(), b"");
+        assert_eq!(changes.len(), MAX_NUL_RUN as usize);
+    }
+
+    #[test]
+    fn nul_run_len_counts_whole_blocks_and_the_rest() {
+        let mut b = vec![0u8; 200];
+        b[130] = 1;
+        assert_eq!(nul_run_len(&b, usize::MAX), 130);
+        assert_eq!(nul_run_len(&b, 100), 100);
+        assert_eq!(nul_run_len(&b[130..], 10), 0);
+        assert_eq!(nul_run_len(&[0, 0], 5), 2);
+        assert_eq!(nul_run_len(&[], 5), 0);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! an I/O device ([`IoSink`]) keeps the first error for its driver to check.
 
 use crate::error::Error;
+use crate::location::Location;
 use std::io::{self, Write};
 
 /// Receives the repaired output, in order.
@@ -137,6 +138,29 @@ pub(crate) trait CleanSink {
     -> Result<(), Error>;
     /// A change at the current stream position; `input_offset` is where it was in the input.
     fn changed(&mut self, change: CharChange, input_offset: u64) -> Result<(), Error>;
+    /// `count` changes of one kind at consecutive input bytes from
+    /// `input_offset` on (a run of removed NUL bytes): the same as `count`
+    /// calls of [`CleanSink::changed`], at once.
+    fn changed_run(
+        &mut self,
+        change: CharChange,
+        input_offset: u64,
+        count: u64,
+    ) -> Result<(), Error> {
+        for k in 0..count {
+            self.changed(change, input_offset + k)?;
+        }
+        Ok(())
+    }
+    /// Where the stream is now, for an error the character stages find at
+    /// `input_offset` (line and column 0 where lines are not counted).
+    fn location(&mut self, input_offset: u64) -> Location {
+        Location {
+            line: 0,
+            column: 0,
+            offset: input_offset,
+        }
+    }
     /// The input is being transcoded (or was declared in a UTF-8 subset such
     /// as US-ASCII): an XML declaration's encoding must be made to say UTF-8.
     fn rewrite_declaration(&mut self) {}

@@ -25,6 +25,15 @@ impl CleanSink for Forward {
     }
 
     fn changed(&mut self, change: CharChange, input_offset: u64) -> Result<(), Error> {
+        self.changed_run(change, input_offset, 1)
+    }
+
+    fn changed_run(
+        &mut self,
+        change: CharChange,
+        input_offset: u64,
+        count: u64,
+    ) -> Result<(), Error> {
         let at = Location {
             line: 0,
             column: 0,
@@ -38,7 +47,7 @@ impl CleanSink for Forward {
             CharChange::Cesu8Pair => &mut r.cesu8_pairs,
             CharChange::InvalidEncoded => &mut r.invalid_encoded,
         };
-        tally.add(at, DEFAULT_LOCATIONS_KEPT);
+        tally.add_run(at, count, DEFAULT_LOCATIONS_KEPT);
         Ok(())
     }
 }

@@ -1089,19 +1089,32 @@ impl<R: Rules> CleanSink for XmlStage<R> {
     }
 
     fn changed(&mut self, change: CharChange, input_offset: u64) -> Result<(), Error> {
+        self.changed_run(change, input_offset, 1)
+    }
+
+    fn changed_run(
+        &mut self,
+        change: CharChange,
+        input_offset: u64,
+        count: u64,
+    ) -> Result<(), Error> {
         let keep = self.limits.keep;
         let needs_location = tally_for(&mut self.report, change).first.len() < keep;
         let location = if needs_location {
-            let (line, column) = self.here();
-            Location {
-                line,
-                column,
-                offset: input_offset,
-            }
+            CleanSink::location(self, input_offset)
         } else {
             Location::default()
         };
-        tally_for(&mut self.report, change).add(location, keep);
+        tally_for(&mut self.report, change).add_run(location, count, keep);
         Ok(())
+    }
+
+    fn location(&mut self, input_offset: u64) -> Location {
+        let (line, column) = self.here();
+        Location {
+            line,
+            column,
+            offset: input_offset,
+        }
     }
 }
