@@ -1099,13 +1099,14 @@ impl<R: Rules> CleanSink for XmlStage<R> {
         count: u64,
     ) -> Result<(), Error> {
         let keep = self.limits.keep;
-        let needs_location = tally_for(&mut self.report, change).first.len() < keep;
-        let location = if needs_location {
-            CleanSink::location(self, input_offset)
+        let tally = tally_for(&mut self.report, change);
+        if tally.first.len() < keep {
+            let location = CleanSink::location(self, input_offset);
+            tally_for(&mut self.report, change).add_run(location, count, keep);
         } else {
-            Location::default()
-        };
-        tally_for(&mut self.report, change).add_run(location, count, keep);
+            // Past the locations kept: one lookup, no line count.
+            tally.count += count;
+        }
         Ok(())
     }
 
