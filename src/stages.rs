@@ -24,6 +24,22 @@ impl CleanSink for Forward {
         Ok(())
     }
 
+    #[inline]
+    fn clean_shifted<S: Sink>(
+        &mut self,
+        bytes: &[u8],
+        _off: u64,
+        _shifts: &[(usize, u64)],
+        out: &mut S,
+    ) -> Result<(), Error> {
+        out.put(bytes);
+        Ok(())
+    }
+
+    fn wants_location(&mut self, change: CharChange) -> bool {
+        change.wants_location(&self.report, DEFAULT_LOCATIONS_KEPT)
+    }
+
     fn changed(&mut self, change: CharChange, input_offset: u64) -> Result<(), Error> {
         self.changed_run(change, input_offset, 1)
     }

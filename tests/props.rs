@@ -329,3 +329,40 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400),
+        ..ProptestConfig::default()
+    })]
+
+    /// Dense defects: far more removed characters of one kind than the
+    /// report keeps locations of, so that the character stage gathers the
+    /// text between them into one piece; with arbitrary bytes too (broken
+    /// markup, invalid UTF-8). Any split gives the same output, report or
+    /// error (error offsets included), and well-formed input comes out as
+    /// its clean self.
+    #[test]
+    fn dense_defects_are_chunking_invariant_and_exact(
+        (doc, clean) in document(true),
+        inserts in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(&["\u{1c}", "\u{0}", "\u{b}"][..])), 10..80),
+        raw in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+        cut in cuts(),
+    ) {
+        let dirty = sprinkle(&doc, &inserts);
+        // NUL bytes that make the head look like UTF-16 change the encoding.
+        prop_assume!(!dirty.starts_with("\0<\0?") && !dirty.starts_with("<\0?\0"));
+        let (out, report) = fix_split(dirty.as_bytes(), &positions(dirty.len(), &cut)).expect("well-formed input repairs");
+        prop_assert_eq!(String::from_utf8(out).unwrap(), clean);
+        let removed: u64 = report.removed_chars.values().map(|t| t.count).sum();
+        prop_assert_eq!(removed, inserts.len() as u64);
+        let mut bytes = dirty.into_bytes();
+        for (i, b) in raw {
+            let at = i.index(bytes.len() + 1);
+            bytes.insert(at, b);
+        }
+        let whole = fix_split(&bytes, &[]).map_err(|e| e.to_string());
+        let split = fix_split(&bytes, &positions(bytes.len(), &cut)).map_err(|e| e.to_string());
+        prop_assert_eq!(split, whole);
+    }
+}
