@@ -1,12 +1,15 @@
 //! Per-stage throughput on generated Jira-like XML held in memory:
-//! the character stage alone, and the full fixer on clean and defective input.
-//! Run `cargo bench --bench pipeline`; CI runs it once in test mode.
+//! the character stage alone, and the full fixer on clean and defective input;
+//! dense defects (a forbidden control character every 50 bytes) against the
+//! same clean input, and a run of NUL bytes refused. Run
+//! `cargo bench --bench pipeline`; CI runs it once in test mode.
 
 use backup_fix::stages::CharRepairer;
-use backup_fix::synth::JiraSynth;
+use backup_fix::synth::{JiraSynth, ScatterControls};
 use backup_fix::{Fixer, NullSink, Options};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
+use std::io::Write;
 
 const SIZE: u64 = 8 << 20;
 const CHUNK: usize = 1 << 20;
@@ -63,5 +66,51 @@ fn stages(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, stages);
+/// `clean` with a forbidden control character after every `every` bytes.
+fn scatter(clean: &[u8], every: usize) -> Vec<u8> {
+    let mut w = ScatterControls::new(Vec::with_capacity(clean.len() * 2), every);
+    w.write_all(clean).expect("in memory");
+    w.into_inner()
+}
+
+/// Scattered defects cost against clean input (the goal: at most 2x the
+/// time per input byte), and a file that turns to NUL bytes refused.
+fn dense_defects(c: &mut Criterion) {
+    let clean = generate(false);
+    let scattered = scatter(&clean, 50);
+    let mut g = c.benchmark_group("dense_defects");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(clean.len() as u64));
+    g.bench_function("fixer_clean", |b| b.iter(|| run_fixer(black_box(&clean))));
+    g.throughput(Throughput::Bytes(scattered.len() as u64));
+    g.bench_function("fixer_control_every_50_bytes", |b| {
+        b.iter(|| run_fixer(black_box(&scattered)))
+    });
+    g.bench_function("chars_stage_control_every_50_bytes", |b| {
+        b.iter(|| {
+            let mut stage = CharRepairer::default();
+            for chunk in scattered.chunks(CHUNK) {
+                stage.write(black_box(chunk), &mut NullSink).expect("chars");
+            }
+            stage.finish(&mut NullSink).expect("chars")
+        })
+    });
+    // The head of a backup, then NUL bytes: refused in the second chunk,
+    // 1 MiB into the run.
+    let mut crashed = clean[..64 << 10].to_vec();
+    crashed.resize(2 << 20, 0);
+    g.throughput(Throughput::Bytes(crashed.len() as u64));
+    g.bench_function("fixer_nul_run_refused", |b| {
+        b.iter(|| {
+            let mut fixer = Fixer::new(Options::default()).expect("options");
+            let refused = black_box(&crashed)
+                .chunks(CHUNK)
+                .try_for_each(|chunk| fixer.write(chunk, &mut NullSink));
+            assert!(matches!(refused, Err(backup_fix::Error::NulRun { .. })));
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages, dense_defects);
 criterion_main!(benches);

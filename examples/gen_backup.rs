@@ -1,13 +1,17 @@
 //! Writes a synthetic Jira `entities.xml` for benchmarks and tests.
 //!
 //! ```text
-//! cargo run --release --example gen_backup -- --size 500MiB [--defects] [--huge-cdata 1GiB] -o entities.xml
+//! cargo run --release --example gen_backup -- --size 500MiB [--defects] [--huge-cdata 1GiB] \
+//!     [--scatter 50] -o entities.xml
 //! ```
+//!
+//! `--scatter N` puts a raw forbidden control character after every N bytes
+//! (see `synth::ScatterControls`), for the cost of dense defects.
 
 #[path = "support/size.rs"]
 mod size;
 
-use backup_fix::synth::JiraSynth;
+use backup_fix::synth::{JiraSynth, ScatterControls};
 use std::io::Write;
 
 fn parse_size(s: &str) -> u64 {
@@ -17,6 +21,7 @@ fn parse_size(s: &str) -> u64 {
 fn main() -> std::io::Result<()> {
     let mut synth = JiraSynth::default();
     let mut output: Option<String> = None;
+    let mut scatter: Option<usize> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -24,6 +29,13 @@ fn main() -> std::io::Result<()> {
             "--defects" => synth.defects = true,
             "--seed" => synth.seed = args.next().and_then(|s| s.parse().ok()).unwrap_or(42),
             "--huge-cdata" => synth.huge_cdata = Some(parse_size(&args.next().unwrap_or_default())),
+            "--scatter" => match args.next().and_then(|s| s.parse().ok()) {
+                Some(n) => scatter = Some(n),
+                None => {
+                    eprintln!("gen_backup: --scatter needs a number of bytes");
+                    std::process::exit(2);
+                }
+            },
             "-o" | "--output" => output = args.next(),
             other => {
                 eprintln!("gen_backup: unknown argument {other:?}");
@@ -31,15 +43,29 @@ fn main() -> std::io::Result<()> {
             }
         }
     }
-    let stats = match output.as_deref() {
-        None | Some("-") => synth.write_entities(std::io::stdout().lock())?,
-        Some(path) => synth.write_entities(std::fs::File::create(path)?)?,
+    let out: Box<dyn Write> = match output.as_deref() {
+        None | Some("-") => Box::new(std::io::stdout().lock()),
+        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+    };
+    let (stats, scattered) = match scatter {
+        Some(every) => {
+            let mut w = ScatterControls::new(out, every);
+            let stats = synth.write_entities(&mut w)?;
+            w.flush()?;
+            (stats, w.inserted())
+        }
+        None => {
+            let mut out = out;
+            let stats = synth.write_entities(&mut out)?;
+            out.flush()?;
+            (stats, 0)
+        }
     };
     writeln!(
         std::io::stderr(),
         "gen_backup: {} bytes, {} rows, {} defects",
-        stats.bytes,
+        stats.bytes + scattered,
         stats.rows,
-        stats.defects()
+        stats.defects() + scattered
     )
 }

@@ -27,6 +27,17 @@ pub enum Error {
         /// Where the unit starts.
         location: Location,
     },
+    /// More than [`MAX_NUL_RUN`](crate::MAX_NUL_RUN) NUL bytes in a row: a
+    /// damaged copy (a copy that crashed leaves the rest of the file NUL),
+    /// which removing characters would turn into a silently shorter file.
+    #[error(
+        "from byte {} the file holds only NUL bytes (more than 1 MiB in a row): the copy is damaged; copy or export it again",
+        location.offset
+    )]
+    NulRun {
+        /// Where the run starts.
+        location: Location,
+    },
     /// The XML declaration names an encoding this tool cannot read.
     #[error(
         "{location}: the XML declaration names encoding {label:?}, which backup-fix cannot read; convert the file to UTF-8 first (e.g. iconv -f {label} -t UTF-8)"
@@ -179,7 +190,8 @@ impl Error {
         match self {
             Error::Malformed { location, .. }
             | Error::TokenTooLarge { location, .. }
-            | Error::UnsupportedEncoding { location, .. } => Some(*location),
+            | Error::UnsupportedEncoding { location, .. }
+            | Error::NulRun { location } => Some(*location),
             Error::File { cause, .. } | Error::InEntry { cause, .. } => cause.location(),
             _ => None,
         }

@@ -64,4 +64,5 @@ pub use rules::urls::UrlMapping;
 pub use rules::{
     BackupFacts, LinkReport, MappingCount, ShiftCase, ShiftCases, Stated, TimestampReport, TzChoice,
 };
+pub use sanitize::MAX_NUL_RUN;
 pub use sink::{IoSink, NullSink, Sink};

@@ -12,8 +12,8 @@ use std::fmt;
 /// For inputs transcoded from another encoding (ISO-8859-1, UTF-16, ...) the
 /// offset counts bytes of the UTF-8 text after transcoding. Columns count the
 /// characters of the repaired line, so after a removed character on the same
-/// line they are one less per removed character; offsets are exact except
-/// inside a tag that already had a character removed before the position.
+/// line they are one less per removed character; offsets are exact, also
+/// inside a tag that lost characters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Location {
     /// 1-based line number.

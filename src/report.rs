@@ -60,6 +60,18 @@ impl Tally {
         }
     }
 
+    /// Counts `n` occurrences at consecutive bytes from `at` on (a run of one
+    /// removed byte, all at the same line and column), keeping at most
+    /// `keep` locations: the same as `n` calls of [`Tally::add`].
+    pub(crate) fn add_run(&mut self, at: Location, n: u64, keep: usize) {
+        self.count += n;
+        let room = (keep.saturating_sub(self.first.len()) as u64).min(n);
+        self.first.extend((0..room).map(|k| Location {
+            offset: at.offset + k,
+            ..at
+        }));
+    }
+
     fn describe(&self, f: &mut fmt::Formatter<'_>, what: &dyn fmt::Display) -> fmt::Result {
         write!(f, "  {what} x {}", self.count)?;
         if let Some(at) = self.first.first() {

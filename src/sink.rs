@@ -5,6 +5,8 @@
 //! an I/O device ([`IoSink`]) keeps the first error for its driver to check.
 
 use crate::error::Error;
+use crate::location::Location;
+use crate::report::{CodePoint, Report};
 use std::io::{self, Write};
 
 /// Receives the repaired output, in order.
@@ -129,6 +131,21 @@ pub(crate) enum CharChange {
     InvalidEncoded,
 }
 
+impl CharChange {
+    /// Whether the report still keeps locations of this kind of change:
+    /// fewer than `keep` so far.
+    pub(crate) fn wants_location(self, report: &Report, keep: usize) -> bool {
+        let tally = match self {
+            CharChange::Removed(cp) => report.removed_chars.get(&CodePoint(cp)),
+            CharChange::InvalidUtf8 => Some(&report.invalid_utf8),
+            CharChange::LoneSurrogate => Some(&report.lone_surrogates),
+            CharChange::Cesu8Pair => Some(&report.cesu8_pairs),
+            CharChange::InvalidEncoded => Some(&report.invalid_encoded),
+        };
+        tally.is_none_or(|t| t.first.len() < keep)
+    }
+}
+
 /// The XML stage as seen by the character stages: it receives clean UTF-8
 /// (every piece ends on a character boundary) and notes of what was changed.
 pub(crate) trait CleanSink {
@@ -137,6 +154,55 @@ pub(crate) trait CleanSink {
     -> Result<(), Error>;
     /// A change at the current stream position; `input_offset` is where it was in the input.
     fn changed(&mut self, change: CharChange, input_offset: u64) -> Result<(), Error>;
+    /// Clean text gathered from between removed bytes: `bytes[k]` was at
+    /// input offset `input_offset + k + s`, where `s` is the second value of
+    /// the last entry of `shifts` (sorted by their first) whose first is at
+    /// most `k`, or 0. The same as calling [`CleanSink::clean`] on each
+    /// contiguous part; sinks that can take it whole say so by overriding.
+    fn clean_shifted<S: Sink>(
+        &mut self,
+        bytes: &[u8],
+        input_offset: u64,
+        shifts: &[(usize, u64)],
+        out: &mut S,
+    ) -> Result<(), Error> {
+        let (mut from, mut shift) = (0, 0);
+        for &(at, s) in shifts {
+            self.clean(&bytes[from..at], input_offset + from as u64 + shift, out)?;
+            (from, shift) = (at, s);
+        }
+        self.clean(&bytes[from..], input_offset + from as u64 + shift, out)
+    }
+    /// Whether a change of this kind should be reported where it happens,
+    /// after everything before it (the report still keeps locations of
+    /// this kind). When not, the character stage may count it later and
+    /// forward the text around it in one piece.
+    fn wants_location(&mut self, _change: CharChange) -> bool {
+        true
+    }
+    /// `count` changes of one kind at consecutive input bytes from
+    /// `input_offset` on (a run of removed NUL bytes): the same as `count`
+    /// calls of [`CleanSink::changed`], at once.
+    fn changed_run(
+        &mut self,
+        change: CharChange,
+        input_offset: u64,
+        count: u64,
+    ) -> Result<(), Error> {
+        for k in 0..count {
+            self.changed(change, input_offset + k)?;
+        }
+        Ok(())
+    }
+    /// Where the stream is now, for an error the character stages find at
+    /// `input_offset` (line and column 0 where lines are not counted).
+    fn location(&mut self, input_offset: u64) -> Location {
+        Location {
+            line: 0,
+            column: 0,
+            offset: input_offset,
+        }
+    }
     /// The input is being transcoded (or was declared in a UTF-8 subset such
     /// as US-ASCII): an XML declaration's encoding must be made to say UTF-8.
     fn rewrite_declaration(&mut self) {}

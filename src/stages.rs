@@ -24,7 +24,32 @@ impl CleanSink for Forward {
         Ok(())
     }
 
+    #[inline]
+    fn clean_shifted<S: Sink>(
+        &mut self,
+        bytes: &[u8],
+        _off: u64,
+        _shifts: &[(usize, u64)],
+        out: &mut S,
+    ) -> Result<(), Error> {
+        out.put(bytes);
+        Ok(())
+    }
+
+    fn wants_location(&mut self, change: CharChange) -> bool {
+        change.wants_location(&self.report, DEFAULT_LOCATIONS_KEPT)
+    }
+
     fn changed(&mut self, change: CharChange, input_offset: u64) -> Result<(), Error> {
+        self.changed_run(change, input_offset, 1)
+    }
+
+    fn changed_run(
+        &mut self,
+        change: CharChange,
+        input_offset: u64,
+        count: u64,
+    ) -> Result<(), Error> {
         let at = Location {
             line: 0,
             column: 0,
@@ -38,7 +63,7 @@ impl CleanSink for Forward {
             CharChange::Cesu8Pair => &mut r.cesu8_pairs,
             CharChange::InvalidEncoded => &mut r.invalid_encoded,
         };
-        tally.add(at, DEFAULT_LOCATIONS_KEPT);
+        tally.add_run(at, count, DEFAULT_LOCATIONS_KEPT);
         Ok(())
     }
 }

@@ -563,3 +563,78 @@ fn tz_on_a_backup_that_states_utc_is_refused_unless_asked_for() {
         assert_eq!(o.status.code(), Some(0), "{zone}: {}", stderr(&o));
     }
 }
+
+/// A copy that crashed leaves the rest of the file NUL: more than 1 MiB of
+/// NUL bytes in a row is damage, refused by `fix` and `check` with the byte
+/// where the run starts, in a plain file and inside a zip (naming the
+/// entry); exactly 1 MiB is still text to clean.
+#[test]
+fn a_run_of_nul_bytes_past_1_mib_is_damage_for_fix_and_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = b"<entity-engine-xml>\n<Issue id=\"1\"/>\n";
+    let tail = b"</entity-engine-xml>\n";
+    let with_run = |n: usize| {
+        let mut xml = head.to_vec();
+        xml.resize(head.len() + n, 0);
+        xml.extend_from_slice(tail);
+        xml
+    };
+    let message = format!(
+        "from byte {} the file holds only NUL bytes (more than 1 MiB in a row): the copy is damaged; copy or export it again",
+        head.len()
+    );
+    let damaged = dir.path().join("entities.xml");
+    std::fs::write(&damaged, with_run((1 << 20) + 1)).unwrap();
+    let output = dir.path().join("fixed.xml");
+    let o = run(&[
+        "fix",
+        damaged.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains(&format!("entities.xml: {message}")), "{err}");
+    assert!(!output.exists());
+    let o = run(&["check", damaged.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let screen = String::from_utf8_lossy(&o.stdout);
+    assert!(screen.contains(&message), "{screen}");
+
+    let zipped = dir.path().join("backup.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zipped).unwrap());
+    zip.start_file("entities.xml", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    std::io::Write::write_all(&mut zip, &with_run(3 << 20)).unwrap();
+    zip.finish().unwrap();
+    let out_zip = dir.path().join("fixed.zip");
+    let o = run(&[
+        "fix",
+        zipped.to_str().unwrap(),
+        "-o",
+        out_zip.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("backup.zip: entry entities.xml: {message}")),
+        "{err}"
+    );
+    assert!(!out_zip.exists());
+    let o = run(&["check", zipped.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let screen = String::from_utf8_lossy(&o.stdout);
+    assert!(screen.contains(&message), "{screen}");
+
+    std::fs::write(&damaged, with_run(1 << 20)).unwrap();
+    let o = run(&[
+        "fix",
+        damaged.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let fixed = std::fs::read(&output).unwrap();
+    assert_eq!(fixed, [&head[..], &tail[..]].concat());
+}

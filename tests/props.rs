@@ -3,7 +3,7 @@
 
 mod support;
 
-use backup_fix::{Options, TzChoice, UrlMapping};
+use backup_fix::{Error, MAX_NUL_RUN, Options, TzChoice, UrlMapping};
 use proptest::prelude::*;
 use support::{fix_split, fix_split_with};
 
@@ -272,5 +272,97 @@ proptest! {
             prop_assert_eq!(again, out);
             prop_assert!(report.is_unchanged());
         }
+    }
+}
+
+/// Lengths of NUL runs around the limit, and short ones.
+fn nul_run_len() -> impl Strategy<Value = usize> {
+    let max = MAX_NUL_RUN as usize;
+    prop_oneof![
+        1usize..300,
+        Just(max - 1),
+        Just(max),
+        Just(max + 1),
+        Just(max + 2),
+        (max + 3)..(max + 3000),
+    ]
+}
+
+proptest! {
+    // Each case is over a megabyte: a tenth of the cases of the others.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse::<u32>().ok()).unwrap_or(400) / 10 + 1,
+        ..ProptestConfig::default()
+    })]
+
+    /// A run of NUL bytes anywhere in a document, split anywhere (the run
+    /// spanning chunks or not): up to MAX_NUL_RUN it is removed like any
+    /// forbidden character; longer, it is refused at the byte where it
+    /// starts; the same for every chunking.
+    #[test]
+    fn nul_runs_are_judged_the_same_for_every_chunking(
+        (doc, _) in document(true),
+        at in any::<prop::sample::Index>(),
+        len in nul_run_len(),
+        cut in cuts(),
+    ) {
+        let mut at = at.index(doc.len() + 1);
+        while !doc.is_char_boundary(at) {
+            at -= 1;
+        }
+        let mut bytes = doc.clone().into_bytes();
+        bytes.splice(at..at, std::iter::repeat_n(0u8, len));
+        let key = |r: Result<(Vec<u8>, backup_fix::Report), Error>| match r {
+            Ok((out, report)) => Ok((out, report.removed_chars.values().map(|t| t.count).sum::<u64>(), format!("{report:?}"))),
+            Err(e) => Err((e.to_string(), match e { Error::NulRun { location } => Some(location.offset), _ => None })),
+        };
+        let whole = key(fix_split(&bytes, &[]));
+        let split = key(fix_split(&bytes, &positions(bytes.len(), &cut)));
+        prop_assert_eq!(&split, &whole);
+        if len as u64 > MAX_NUL_RUN {
+            prop_assert_eq!(whole.err().and_then(|(_, at)| at), Some(at as u64));
+        } else {
+            let (out, removed, _) = whole.expect("a short run is removed");
+            let (clean, _) = fix_split(doc.as_bytes(), &[]).expect("the document repairs");
+            prop_assert_eq!(out, clean);
+            prop_assert!(removed >= len as u64);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400),
+        ..ProptestConfig::default()
+    })]
+
+    /// Dense defects: far more removed characters of one kind than the
+    /// report keeps locations of, so that the character stage gathers the
+    /// text between them into one piece; with arbitrary bytes too (broken
+    /// markup, invalid UTF-8). Any split gives the same output, report or
+    /// error (error offsets included), and well-formed input comes out as
+    /// its clean self.
+    #[test]
+    fn dense_defects_are_chunking_invariant_and_exact(
+        (doc, clean) in document(true),
+        inserts in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(&["\u{1c}", "\u{0}", "\u{b}"][..])), 10..80),
+        raw in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+        cut in cuts(),
+    ) {
+        let dirty = sprinkle(&doc, &inserts);
+        // NUL bytes that make the head look like UTF-16 change the encoding.
+        prop_assume!(!dirty.starts_with("\0<\0?") && !dirty.starts_with("<\0?\0"));
+        let (out, report) = fix_split(dirty.as_bytes(), &positions(dirty.len(), &cut)).expect("well-formed input repairs");
+        prop_assert_eq!(String::from_utf8(out).unwrap(), clean);
+        let removed: u64 = report.removed_chars.values().map(|t| t.count).sum();
+        prop_assert_eq!(removed, inserts.len() as u64);
+        let mut bytes = dirty.into_bytes();
+        for (i, b) in raw {
+            let at = i.index(bytes.len() + 1);
+            bytes.insert(at, b);
+        }
+        let whole = fix_split(&bytes, &[]).map_err(|e| e.to_string());
+        let split = fix_split(&bytes, &positions(bytes.len(), &cut)).map_err(|e| e.to_string());
+        prop_assert_eq!(split, whole);
     }
 }

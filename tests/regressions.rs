@@ -17,3 +17,29 @@ fn fuzz_found_inputs_are_chunking_invariant() {
         let _ = support::fix_every_split_with(case, &options);
     }
 }
+
+/// Offsets are exact after removed characters, also inside a tag and when
+/// there are more of them than the report keeps locations of: an error is
+/// reported at the byte of the input where it is.
+#[test]
+fn error_offsets_count_removed_characters_inside_tags() {
+    let clean = b"<r><a b='1' x='2' b='3'/></r>";
+    let at_clean = backup_fix::fix_bytes(clean, &Default::default())
+        .unwrap_err()
+        .location()
+        .unwrap()
+        .offset;
+    for n in [1, 2, 7, 40] {
+        let mut dirty = b"<r>".to_vec();
+        dirty.extend(std::iter::repeat_n(0x1c, n));
+        dirty.extend_from_slice(b"<a b='1'");
+        dirty.extend(std::iter::repeat_n(0x1c, n));
+        dirty.extend_from_slice(b" x='2' b='3'/></r>");
+        let e = support::fix_every_split(&dirty).unwrap_err();
+        assert_eq!(
+            e.location().unwrap().offset,
+            at_clean + 2 * n as u64,
+            "{n} removed: {e}"
+        );
+    }
+}

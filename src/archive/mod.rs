@@ -55,8 +55,14 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Default [`ArchiveOptions::level`]: 1, the fastest deflate.
-pub const DEFAULT_LEVEL: u32 = 1;
+/// Default [`ArchiveOptions::level`]: 6, zlib's and Info-ZIP's default.
+///
+/// Chosen by measurement on a Jira-like backup of 300 MB of XML: the
+/// repaired `entities.xml` comes out within 1% of the size Info-ZIP's
+/// `zip` (level 6) gives it, where level 5 writes 6% more and level 1 64%
+/// more; what the admin uploads is this zip, often over a slow link. Level
+/// 1 (`--level 1`) is about four times faster at deflating.
+pub const DEFAULT_LEVEL: u32 = 6;
 /// Default [`ArchiveOptions::block_size`]: 1 MiB.
 pub const DEFAULT_BLOCK_SIZE: usize = 1 << 20;
 

@@ -19,10 +19,12 @@ mod backup_zip;
 mod confluence_export;
 mod entities;
 mod rng;
+mod scatter;
 mod zips;
 
 pub use attachments::{MediaTreeStats, MediaTreeSynth};
 pub use backup_zip::{BackupZipStats, BackupZipSynth};
 pub use confluence_export::{ConfluenceExportStats, ConfluenceExportSynth};
 pub use entities::{JiraSynth, SynthStats};
+pub use scatter::ScatterControls;
 pub use zips::{ZipEntrySpec, write_zip};

@@ -481,19 +481,29 @@ impl TagEndFinder {
     }
 
     /// Index after the byte that completes the unit, if `b` contains it.
+    ///
+    /// Attribute values (most of a tag's bytes) and end tags are skipped
+    /// with `memchr2`: a tag that forbidden characters split into many
+    /// pieces is searched as fast as one that arrives whole.
     pub(crate) fn find(&mut self, b: &[u8]) -> Option<usize> {
-        for (k, &c) in b.iter().enumerate() {
+        let mut k = 0;
+        while k < b.len() {
             if self.quote != 0 {
-                if c == self.quote {
-                    self.quote = 0;
-                } else if c == b'<' {
+                k += memchr::memchr2(self.quote, b'<', &b[k..])?;
+                if b[k] == b'<' {
                     return Some(k + 1);
                 }
-            } else if c == b'>' || c == b'<' {
-                return Some(k + 1);
-            } else if !self.end_tag && (c == b'"' || c == b'\'') {
-                self.quote = c;
+                self.quote = 0;
+            } else if self.end_tag {
+                return memchr::memchr2(b'>', b'<', &b[k..]).map(|j| k + j + 1);
+            } else {
+                match b[k] {
+                    b'>' | b'<' => return Some(k + 1),
+                    c @ (b'"' | b'\'') => self.quote = c,
+                    _ => {}
+                }
             }
+            k += 1;
         }
         None
     }
@@ -691,6 +701,17 @@ mod tests {
         assert_eq!(f.find(br#"a x="1>"#), None);
         assert_eq!(f.find(br#"2" y='>'"#), None);
         assert_eq!(f.find(b" />rest"), Some(3));
+        // A `<` ends it early, quoted or not; end tags have no quotes.
+        let mut f = TagEndFinder::new(false);
+        assert_eq!(f.find(br#"a x="1"#), None);
+        assert_eq!(f.find(br#"2<"#), Some(2));
+        let mut f = TagEndFinder::new(true);
+        assert_eq!(f.find(br#"a "x"#), None);
+        assert_eq!(f.find(br#"">"#), Some(2));
+        let mut f = TagEndFinder::new(false);
+        assert_eq!(f.find(b""), None);
+        assert_eq!(f.find(b"'"), None);
+        assert_eq!(f.find(b"'>"), Some(2));
         let mut d = DoctypeEndFinder::default();
         assert_eq!(d.find(b"<!DOCTYPE a [ <!ENTITY e \">\"> "), None);
         assert_eq!(d.find(b"]>x"), Some(2));

@@ -100,6 +100,15 @@ enum Need {
     Release(usize),
 }
 
+/// The cumulative number of removed bytes before `b[i]` of a piece whose
+/// removals are `shifts` (see [`CleanSink::clean_shifted`]).
+fn shift_at(shifts: &[(usize, u64)], i: usize) -> u64 {
+    match shifts.partition_point(|&(at, _)| at <= i) {
+        0 => 0,
+        k => shifts[k - 1].1,
+    }
+}
+
 /// The piece of input being scanned.
 struct Piece<'p> {
     b: &'p [u8],
@@ -107,6 +116,11 @@ struct Piece<'p> {
     pos: u64,
     /// Input offset of `b[0]`.
     off: u64,
+    /// Where the character stage removed bytes inside the piece: `b[i]` is
+    /// `shifts` index `base + i`, and was at `off + i + shift_at(base + i)
+    /// - shift_at(base)`.
+    shifts: &'p [(usize, u64)],
+    base: usize,
     /// `b[..emitted]` has been written or dropped.
     emitted: usize,
     /// The line tracker is at `b[synced]`.
@@ -116,15 +130,28 @@ struct Piece<'p> {
 }
 
 impl<'p> Piece<'p> {
-    fn new(b: &'p [u8], pos: u64, off: u64) -> Self {
+    /// A piece with removed bytes between its bytes; `off` is where `b[0]` was.
+    fn shifted(b: &'p [u8], pos: u64, off: u64, shifts: &'p [(usize, u64)], base: usize) -> Self {
         Self {
             b,
             pos,
             off,
+            shifts,
+            base,
             emitted: 0,
             synced: 0,
             end: b.len(),
         }
+    }
+
+    /// Input offset of `b[i]`.
+    #[inline]
+    fn off_at(&self, i: usize) -> u64 {
+        let mut off = self.off + i as u64;
+        if !self.shifts.is_empty() {
+            off += shift_at(self.shifts, self.base + i) - shift_at(self.shifts, self.base);
+        }
+        off
     }
 
     #[inline]
@@ -165,6 +192,9 @@ pub(crate) struct XmlStage<R: Rules> {
     carry: Vec<u8>,
     carry_pos: u64,
     carry_off: u64,
+    /// Where bytes were removed between carried bytes, relative to
+    /// `carry_off` (as [`Piece::shifts`] with base 0).
+    carry_shifts: Vec<(usize, u64)>,
     /// Input offsets of each byte of a look-ahead carry (at most 3 bytes,
     /// possibly from pieces with removed characters between them).
     lookahead_offs: [u64; 3],
@@ -207,6 +237,7 @@ impl<R: Rules> XmlStage<R> {
             carry: Vec::new(),
             carry_pos: 0,
             carry_off: 0,
+            carry_shifts: Vec::new(),
             lookahead_offs: [0; 3],
             pending: Pending::Markup,
             lexed_len: 0,
@@ -296,7 +327,7 @@ impl<R: Rules> XmlStage<R> {
         Location {
             line,
             column,
-            offset: p.off + idx as u64,
+            offset: p.off_at(idx),
         }
     }
 
@@ -309,14 +340,31 @@ impl<R: Rules> XmlStage<R> {
 
     fn reprocess_carry<S: Sink>(&mut self, out: &mut S) -> Result<(), Error> {
         let carry = std::mem::take(&mut self.carry);
+        let shifts = std::mem::take(&mut self.carry_shifts);
         self.carry_tracker = None;
-        let r = self.process(Piece::new(&carry, self.carry_pos, self.carry_off), out);
+        let piece = Piece::shifted(&carry, self.carry_pos, self.carry_off, &shifts, 0);
+        let r = self.process(piece, out);
         if self.carry.is_empty() {
             let mut reuse = carry;
             reuse.clear();
             self.carry = reuse;
         }
+        if self.carry_shifts.is_empty() {
+            let mut reuse = shifts;
+            reuse.clear();
+            self.carry_shifts = reuse;
+        }
         r
+    }
+
+    /// Notes that carried byte `idx` (about to be appended) was at input
+    /// offset `off`, when that is not where the carry's offsets say.
+    fn carry_shift(&mut self, idx: usize, off: u64) {
+        let shift = self.carry_shifts.last().map_or(0, |&(_, s)| s);
+        let gap = off.saturating_sub(self.carry_off + idx as u64);
+        if gap != shift {
+            self.carry_shifts.push((idx, gap));
+        }
     }
 
     fn carry_too_large(&self) -> Error {
@@ -501,6 +549,14 @@ impl<R: Rules> XmlStage<R> {
         self.carry_pos += n as u64;
         self.lookahead_offs.rotate_left(n);
         self.carry_off = self.lookahead_offs[0];
+        if !self.carry_shifts.is_empty() {
+            let base = shift_at(&self.carry_shifts, n);
+            self.carry_shifts.retain(|&(at, _)| at > n);
+            for (at, s) in &mut self.carry_shifts {
+                *at -= n;
+                *s -= base;
+            }
+        }
         self.carry_tracker = None;
         Ok(())
     }
@@ -526,11 +582,22 @@ impl<R: Rules> XmlStage<R> {
         p.end = j;
         self.carry.extend_from_slice(&p.b[j..]);
         self.carry_pos = p.pos + j as u64;
-        self.carry_off = p.off + j as u64;
+        self.carry_off = p.off_at(j);
+        self.carry_shifts.clear();
+        if !p.shifts.is_empty() {
+            let (from, end) = (p.base + j, p.base + p.b.len());
+            let base = shift_at(p.shifts, from);
+            self.carry_shifts.extend(
+                p.shifts
+                    .iter()
+                    .filter(|&&(at, _)| at > from && at < end)
+                    .map(|&(at, s)| (at - from, s - base)),
+            );
+        }
         self.lexed_len = 0;
         if matches!(pending, Pending::Lookahead) {
             for (i, o) in self.lookahead_offs.iter_mut().enumerate() {
-                *o = self.carry_off + i as u64;
+                *o = p.off_at(j + i);
             }
         }
         self.pending = pending;
@@ -896,7 +963,7 @@ impl<R: Rules> XmlStage<R> {
                 name_end: t.name_end,
                 attrs,
                 removed,
-                offset: p.off + j as u64,
+                offset: p.off_at(j),
             };
             if let Err(e) = self.rules.start_tag(&tag, &mut edits) {
                 self.edits = edits;
@@ -1036,9 +1103,23 @@ impl<R: Rules> CleanSink for XmlStage<R> {
         input_offset: u64,
         out: &mut S,
     ) -> Result<(), Error> {
+        self.clean_shifted(bytes, input_offset, &[], out)
+    }
+
+    fn clean_shifted<S: Sink>(
+        &mut self,
+        bytes: &[u8],
+        input_offset: u64,
+        shifts: &[(usize, u64)],
+        out: &mut S,
+    ) -> Result<(), Error> {
+        // Input offset of bytes[k].
+        let off_of = |k: usize| input_offset + k as u64 + shift_at(shifts, k);
         let mut rest = bytes;
-        let mut off = input_offset;
-        self.input_end = input_offset + bytes.len() as u64;
+        let mut at = 0;
+        if let Some(last) = bytes.len().checked_sub(1) {
+            self.input_end = off_of(last) + 1;
+        }
         while !self.carry.is_empty() && !rest.is_empty() {
             let (n, complete) = match self.need(rest) {
                 Need::Release(n) => {
@@ -1050,13 +1131,20 @@ impl<R: Rules> CleanSink for XmlStage<R> {
             if matches!(self.pending, Pending::Lookahead) {
                 let have = self.carry.len();
                 for i in 0..n.min(3usize.saturating_sub(have)) {
-                    self.lookahead_offs[have + i] = off + i as u64;
+                    self.lookahead_offs[have + i] = off_of(at + i);
                 }
+            }
+            // Where the carried bytes were: a gap before them, and any inside.
+            let c = self.carry.len();
+            self.carry_shift(c, off_of(at));
+            let inside = shifts.partition_point(|&(k, _)| k <= at);
+            for &(k, _) in shifts[inside..].iter().take_while(|&&(k, _)| k < at + n) {
+                self.carry_shift(c + k - at, off_of(k));
             }
             self.carry.extend_from_slice(&rest[..n]);
             self.received += n as u64;
             rest = &rest[n..];
-            off += n as u64;
+            at += n;
             if self.carry.len() > self.limits.max_token {
                 // Too large, unless it is already malformed within the limit.
                 match self.carry_error_at() {
@@ -1081,7 +1169,11 @@ impl<R: Rules> CleanSink for XmlStage<R> {
         }
         let pos = self.received;
         self.received += rest.len() as u64;
-        self.process(Piece::new(rest, pos, off), out)
+        self.process(Piece::shifted(rest, pos, off_of(at), shifts, at), out)
+    }
+
+    fn wants_location(&mut self, change: CharChange) -> bool {
+        change.wants_location(&self.report, self.limits.keep)
     }
 
     fn rewrite_declaration(&mut self) {
@@ -1089,19 +1181,33 @@ impl<R: Rules> CleanSink for XmlStage<R> {
     }
 
     fn changed(&mut self, change: CharChange, input_offset: u64) -> Result<(), Error> {
+        self.changed_run(change, input_offset, 1)
+    }
+
+    fn changed_run(
+        &mut self,
+        change: CharChange,
+        input_offset: u64,
+        count: u64,
+    ) -> Result<(), Error> {
         let keep = self.limits.keep;
-        let needs_location = tally_for(&mut self.report, change).first.len() < keep;
-        let location = if needs_location {
-            let (line, column) = self.here();
-            Location {
-                line,
-                column,
-                offset: input_offset,
-            }
+        let tally = tally_for(&mut self.report, change);
+        if tally.first.len() < keep {
+            let location = CleanSink::location(self, input_offset);
+            tally_for(&mut self.report, change).add_run(location, count, keep);
         } else {
-            Location::default()
-        };
-        tally_for(&mut self.report, change).add(location, keep);
+            // Past the locations kept: one lookup, no line count.
+            tally.count += count;
+        }
         Ok(())
+    }
+
+    fn location(&mut self, input_offset: u64) -> Location {
+        let (line, column) = self.here();
+        Location {
+            line,
+            column,
+            offset: input_offset,
+        }
     }
 }

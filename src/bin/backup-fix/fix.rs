@@ -56,7 +56,8 @@ pub(crate) struct FixArgs {
     /// them into internal links (the default), or `keep` them as URLs.
     #[arg(long, value_name = "convert|keep", default_value = "convert", value_parser = ["convert", "keep"])]
     confluence_links: String,
-    /// Zip input: deflate level of the repaired XML entries, 0-9 (1 is fastest).
+    /// Zip input: deflate level of the repaired XML entries, 0-9. The default
+    /// 6 writes about the size Info-ZIP's zip does; 1 is the fastest.
     #[arg(long, value_name = "N", default_value_t = backup_fix::archive::DEFAULT_LEVEL,
           value_parser = clap::value_parser!(u32).range(0..=9))]
     level: u32,
