@@ -2,11 +2,13 @@
 //!
 //! ```text
 //! cargo run --release --example gen_backup -- --size 500MiB [--defects] [--huge-cdata 1GiB] \
-//!     [--scatter 50] -o entities.xml
+//!     [--scatter 50] [--shape mixed|rows] -o entities.xml
 //! ```
 //!
 //! `--scatter N` puts a raw forbidden control character after every N bytes
-//! (see `synth::ScatterControls`), for the cost of dense defects.
+//! (see `synth::ScatterControls`), for the cost of dense defects. `--shape rows`
+//! writes mostly short attribute-only rows and few long CDATA bodies
+//! (`synth::Shape`), the second data shape of the speed goals.
 
 #[path = "support/size.rs"]
 mod size;
@@ -33,6 +35,13 @@ fn main() -> std::io::Result<()> {
                 Some(n) => scatter = Some(n),
                 None => {
                     eprintln!("gen_backup: --scatter needs a number of bytes");
+                    std::process::exit(2);
+                }
+            },
+            "--shape" => match args.next().unwrap_or_default().parse() {
+                Ok(shape) => synth.shape = shape,
+                Err(e) => {
+                    eprintln!("gen_backup: --shape: {e}");
                     std::process::exit(2);
                 }
             },

@@ -38,6 +38,18 @@ const fn ascii_table(start: bool) -> [bool; 256] {
     t
 }
 
+/// True for the ASCII bytes that may continue a name, as [`NAME_CHAR`] says,
+/// written without branches so that a block of bytes is classified at once.
+#[inline(always)]
+pub(crate) fn is_ascii_name_byte(c: u8) -> bool {
+    let lower = c | 0x20;
+    (lower.wrapping_sub(b'a') < 26)
+        | (c.wrapping_sub(b'0') < 11) // digits and ':'
+        | (c == b'-')
+        | (c == b'.')
+        | (c == b'_')
+}
+
 /// ASCII bytes that may start a name (non-ASCII characters: [`is_name_start`]).
 pub(crate) static NAME_START: [bool; 256] = ascii_table(true);
 /// ASCII bytes that may continue a name (non-ASCII characters: [`is_name_char`]).
@@ -99,6 +111,9 @@ mod tests {
         for b in 0u8..0x80 {
             assert_eq!(NAME_START[b as usize], is_name_start(b as char), "{b}");
             assert_eq!(NAME_CHAR[b as usize], is_name_char(b as char), "{b}");
+        }
+        for b in 0u8..=0xFF {
+            assert_eq!(is_ascii_name_byte(b), NAME_CHAR[b as usize], "{b}");
         }
     }
 

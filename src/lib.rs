@@ -34,6 +34,7 @@
 //! ```
 
 pub mod archive;
+mod bytescan;
 pub mod chars;
 pub mod check;
 mod decode;

@@ -114,29 +114,42 @@ fn classify(b: &[u8], eof: bool) -> Step {
 /// Returns its position, byte length and code point.
 fn find_forbidden(valid: &[u8]) -> Option<(usize, usize, u32)> {
     const BLOCK: usize = 32;
+    let mut blocks = valid.chunks_exact(BLOCK);
     let mut base = 0;
-    while base < valid.len() {
-        let end = (base + BLOCK).min(valid.len());
-        let block = &valid[base..end];
-        let mut hit = 0u8;
-        for &b in block {
-            hit |= u8::from(is_forbidden_control(b)) | u8::from(b == 0xEF);
+    for block in blocks.by_ref() {
+        let block: &[u8; BLOCK] = block.try_into().unwrap_or(&[0; BLOCK]);
+        if block_may_hold_forbidden(block)
+            && let Some(found) = first_forbidden(valid, base, base + BLOCK)
+        {
+            return Some(found);
         }
-        if hit != 0 {
-            for (k, &b) in block.iter().enumerate() {
-                let at = base + k;
-                if is_forbidden_control(b) {
-                    return Some((at, 1, u32::from(b)));
-                }
-                if b == 0xEF
-                    && valid.get(at + 1) == Some(&0xBF)
-                    && matches!(valid.get(at + 2), Some(0xBE | 0xBF))
-                {
-                    return Some((at, 3, 0xFFC0 | u32::from(valid[at + 2] & 0x3F)));
-                }
-            }
+        base += BLOCK;
+    }
+    first_forbidden(valid, base, valid.len())
+}
+
+/// True if `block` holds a forbidden control or a byte 0xEF (which starts
+/// U+FFFE/U+FFFF, and other characters).
+#[inline(always)]
+fn block_may_hold_forbidden(block: &[u8; 32]) -> bool {
+    crate::bytescan::any_in_32(block, |b| {
+        ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')) | (b == 0xEF)
+    })
+}
+
+/// The first forbidden character starting in `valid[from..to]`, byte by byte.
+fn first_forbidden(valid: &[u8], from: usize, to: usize) -> Option<(usize, usize, u32)> {
+    for at in from..to {
+        let b = valid[at];
+        if is_forbidden_control(b) {
+            return Some((at, 1, u32::from(b)));
         }
-        base = end;
+        if b == 0xEF
+            && valid.get(at + 1) == Some(&0xBF)
+            && matches!(valid.get(at + 2), Some(0xBE | 0xBF))
+        {
+            return Some((at, 3, 0xFFC0 | u32::from(valid[at + 2] & 0x3F)));
+        }
     }
     None
 }

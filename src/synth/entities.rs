@@ -17,6 +17,35 @@ pub struct JiraSynth {
     pub seed: u64,
     /// If set, one comment body is a single CDATA section of this many bytes.
     pub huge_cdata: Option<u64>,
+    /// How the bytes are spread over rows and bodies.
+    pub shape: Shape,
+}
+
+/// How a synthetic `entities.xml` spreads its bytes: the engine's speed
+/// depends on the mix of tags, attribute values and text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Shape {
+    /// Issue rows with CDATA descriptions, comments with CDATA or attribute
+    /// bodies, change history, users, custom field values (the default).
+    #[default]
+    Mixed,
+    /// Many short attribute-only rows (change history, custom field values,
+    /// property entries, worklogs without text) and few long CDATA bodies:
+    /// one comment in 200 has a body of 8-40 kB, the rest none.
+    Rows,
+}
+
+impl std::str::FromStr for Shape {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "mixed" => Ok(Self::Mixed),
+            "rows" => Ok(Self::Rows),
+            other => Err(format!("unknown shape {other:?}: use mixed or rows")),
+        }
+    }
 }
 
 impl Default for JiraSynth {
@@ -26,6 +55,7 @@ impl Default for JiraSynth {
             defects: false,
             seed: 42,
             huge_cdata: None,
+            shape: Shape::Mixed,
         }
     }
 }
@@ -214,6 +244,20 @@ const SECTIONS: &[(&str, u64)] = &[
     ("Worklog", 8),
 ];
 
+/// [`Shape::Rows`]: mostly short attribute-only rows.
+const ROW_SECTIONS: &[(&str, u64)] = &[
+    ("Action", 12),
+    ("ChangeGroup", 14),
+    ("ChangeItem", 26),
+    ("CustomField", 0),
+    ("CustomFieldValue", 22),
+    ("FileAttachment", 6),
+    ("OSPropertyEntry", 0),
+    ("OSPropertyString", 0),
+    ("SchemePermissions", 12),
+    ("Worklog", 8),
+];
+
 impl JiraSynth {
     /// Writes `entities.xml` to `w`.
     pub fn write_entities<W: Write>(&self, w: W) -> io::Result<SynthStats> {
@@ -233,9 +277,13 @@ impl JiraSynth {
         o.raw(b"    jvm.system.timezone : Europe/Berlin\n")?;
         o.raw(b"    Exported on Wednesday, September 10, 2014 3:12:16 PM CEST\n-->\n")?;
         o.raw(b"<entity-engine-xml date=\"1410342136942\">\n")?;
-        let total: u64 = SECTIONS.iter().map(|s| s.1).sum();
+        let sections = match self.shape {
+            Shape::Mixed => SECTIONS,
+            Shape::Rows => ROW_SECTIONS,
+        };
+        let total: u64 = sections.iter().map(|s| s.1).sum();
         let body_budget = self.target_bytes.saturating_sub(o.stats.bytes + 64);
-        for &(name, share) in SECTIONS {
+        for &(name, share) in sections {
             let until = o.stats.bytes + body_budget * share / total;
             let mut id = 10000u64;
             o.clock = CLOCK_START;
@@ -280,6 +328,18 @@ impl JiraSynth {
                         left -= line.len() as u64;
                     }
                     o.raw(&b"x".repeat(left as usize))?;
+                    return o.raw(b"]]></body>\n    </Action>\n");
+                }
+                if self.shape == Shape::Rows {
+                    if o.rng.below(200) != 0 {
+                        return o.raw(b"\"/>\n");
+                    }
+                    o.raw(b"\">\n        <body><![CDATA[")?;
+                    for _ in 0..30 + o.rng.below(120) {
+                        let n = 20 + o.rng.below(40) as usize;
+                        o.sentence(n, true)?;
+                        o.raw(b"\n")?;
+                    }
                     return o.raw(b"]]></body>\n    </Action>\n");
                 }
                 if o.rng.below(3) == 0 {
@@ -382,7 +442,19 @@ impl JiraSynth {
                 o.timestamp()?;
                 o.fmt(format_args!("\" firstName=\"First\" lowerFirstName=\"first\" lastName=\"Last {id}\" lowerLastName=\"last {id}\" displayName=\"First Last\" lowerDisplayName=\"first last\" emailAddress=\"{user}@acme-industries.com\" lowerEmailAddress=\"{user}@acme-industries.com\" credential=\"{{PKCS5S2}}abc\"/>\n"))
             }
+            "SchemePermissions" => {
+                let group = o.rng.pick(&["jira-users", "jira-developers", "jira-administrators"]);
+                o.fmt(format_args!("    <SchemePermissions id=\"{id}\" scheme=\"0\" permission=\"{}\" type=\"group\" parameter=\"{group}\"/>\n", id % 50))
+            }
             "Version" => o.fmt(format_args!("    <Version id=\"{id}\" project=\"10000\" name=\"1.{id}\" sequence=\"{id}\" released=\"true\" archived=\"false\" startdate=\"2014-09-01 00:00:00.0\" releasedate=\"2014-09-30 00:00:00.0\"/>\n")),
+            _ if self.shape == Shape::Rows => {
+                let author = o.rng.pick(USERS);
+                o.fmt(format_args!(
+                    "    <Worklog id=\"{id}\" issue=\"{issue}\" author=\"{author}\" created=\""
+                ))?;
+                o.timestamp()?;
+                o.raw(b"\" timeworked=\"1800\"/>\n")
+            }
             _ => {
                 let author = o.rng.pick(USERS);
                 o.fmt(format_args!(

@@ -25,6 +25,6 @@ mod zips;
 pub use attachments::{MediaTreeStats, MediaTreeSynth};
 pub use backup_zip::{BackupZipStats, BackupZipSynth};
 pub use confluence_export::{ConfluenceExportStats, ConfluenceExportSynth};
-pub use entities::{JiraSynth, SynthStats};
+pub use entities::{JiraSynth, Shape, SynthStats};
 pub use scatter::ScatterControls;
 pub use zips::{ZipEntrySpec, write_zip};

@@ -5,9 +5,10 @@
 //! Every function reports `Incomplete` when the slice ends before the unit
 //! does, and an error with the byte index where the unit is malformed.
 
+use crate::bytescan;
 use crate::chars::{
-    NAME_CHAR, NAME_START, char_at, describe_char, is_name_char, is_name_start, is_space,
-    is_xml_char,
+    NAME_CHAR, NAME_START, char_at, describe_char, is_ascii_name_byte, is_name_char, is_name_start,
+    is_space, is_xml_char,
 };
 use crate::error::Malformed;
 use memchr::memchr;
@@ -40,17 +41,11 @@ pub(crate) fn scan_name(b: &[u8], k: usize, context: &'static str) -> Result<usi
     if first >= 0x80 || !NAME_START[first as usize] {
         return scan_name_slow(b, k, context);
     }
-    let mut k = k + 1;
-    while let Some(&c) = b.get(k) {
-        if c < 0x80 && NAME_CHAR[c as usize] {
-            k += 1;
-        } else if c < 0x80 {
-            return Ok(k);
-        } else {
-            return scan_name_rest(b, k);
-        }
+    match bytescan::find_from(b, k + 1, |c| !is_ascii_name_byte(c)) {
+        Some(end) if b[end] < 0x80 => Ok(end),
+        Some(end) => scan_name_rest(b, end),
+        None => Err(Stop::Incomplete),
     }
-    Err(Stop::Incomplete)
 }
 
 /// [`scan_name`] when the first character is not an ASCII name start.
@@ -82,7 +77,16 @@ fn scan_name_rest(b: &[u8], mut k: usize) -> Result<usize, Stop> {
     }
 }
 
-fn skip_space(b: &[u8], mut k: usize) -> usize {
+#[inline(always)]
+fn skip_space(b: &[u8], k: usize) -> usize {
+    // White space is at most b' ': most calls see a name or quote at once.
+    match b.get(k) {
+        Some(&c) if c > b' ' => k,
+        _ => skip_space_run(b, k),
+    }
+}
+
+fn skip_space_run(b: &[u8], mut k: usize) -> usize {
     while k < b.len() && is_space(b[k]) {
         k += 1;
     }
@@ -217,68 +221,176 @@ fn name_bits(name: &[u8]) -> u128 {
     (1u128 << ((len * 7 + first) & 127)) | (1u128 << ((len * 3 + last * 5 + 64) & 127))
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// High bit set in each byte of `x` equal to `b` (exact for the lowest such byte).
+/// Index of the first byte in `b[k..]` that is the quote `q`, `&` or `<`.
 #[inline]
-fn bytes_equal(x: u64, b: u8) -> u64 {
-    let y = x ^ (ONES * u64::from(b));
-    y.wrapping_sub(ONES) & !y & HIGHS
+fn value_stop(b: &[u8], k: usize, q: u8) -> Option<usize> {
+    bytescan::find_from(b, k, |c| (c == q) | (c == b'&') | (c == b'<'))
 }
 
-/// Index of the first byte in `b[k..]` that is the quote `q`, `&` or `<`:
-/// eight bytes at a time, then byte by byte for the tail.
-#[inline]
-fn value_stop(b: &[u8], mut k: usize, q: u8) -> Option<usize> {
-    while let Some(word) = b.get(k..k + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(word);
-        let x = u64::from_le_bytes(w);
-        let hits = bytes_equal(x, q) | bytes_equal(x, b'&') | bytes_equal(x, b'<');
-        if hits != 0 {
-            return Some(k + (hits.trailing_zeros() / 8) as usize);
+/// The attribute names of recent start tags, by element name: rows of one
+/// entity repeat the same names in the same order, so a name is usually
+/// recognised by one comparison with the name the last such tag had at that
+/// place, instead of a scan byte by byte. Only names a full scan accepted are
+/// stored, and a stored name matches only when `=` follows it (not a name
+/// character), so the result is what the scan would give.
+#[derive(Debug, Default)]
+pub(crate) struct NameCache {
+    slots: Vec<Shape>,
+}
+
+/// One element's attribute names, as the last start tag of it had them.
+#[derive(Debug, Default)]
+struct Shape {
+    element: Vec<u8>,
+    /// Each name followed by `=`, as a pattern of at most 16 bytes.
+    names: Vec<NamePattern>,
+}
+
+/// `name=` as two masked words, compared without a loop. A name too long
+/// for 16 bytes has `len == 0` and never matches.
+#[derive(Clone, Copy, Debug, Default)]
+struct NamePattern {
+    words: [u64; 2],
+    masks: [u64; 2],
+    /// Length of the name (without the `=`).
+    len: usize,
+}
+
+impl NamePattern {
+    fn new(name: &[u8]) -> Self {
+        let mut bytes = [0u8; 16];
+        let mut mask = [0u8; 16];
+        if name.len() >= 16 {
+            return Self::default();
         }
-        k += 8;
+        bytes[..name.len()].copy_from_slice(name);
+        bytes[name.len()] = b'=';
+        mask[..=name.len()].fill(0xFF);
+        let word = |a: &[u8; 16], i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&a[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(w)
+        };
+        Self {
+            words: [word(&bytes, 0), word(&bytes, 1)],
+            masks: [word(&mask, 0), word(&mask, 1)],
+            len: name.len(),
+        }
     }
-    b[k..]
-        .iter()
-        .position(|&c| c == q || c == b'&' || c == b'<')
-        .map(|d| k + d)
+
+    /// The end of the name if `b[k..]` starts with `name=`.
+    #[inline]
+    fn matches(&self, b: &[u8], k: usize) -> Option<usize> {
+        let window = b.get(k..k + 16)?;
+        let mut lo = [0u8; 8];
+        let mut hi = [0u8; 8];
+        lo.copy_from_slice(&window[..8]);
+        hi.copy_from_slice(&window[8..]);
+        let lo = u64::from_le_bytes(lo) & self.masks[0];
+        let hi = u64::from_le_bytes(hi) & self.masks[1];
+        (self.len > 0 && lo == self.words[0] && hi == self.words[1]).then_some(k + self.len)
+    }
 }
 
-/// Lexes the start tag at `b[j] == b'<'`, filling `attrs` and `removed`.
+/// Slots of the [`NameCache`]: enough for the entities that interleave.
+const NAME_CACHE_SLOTS: usize = 16;
+
+impl NameCache {
+    fn slot(element: &[u8]) -> usize {
+        let first = element.first().copied().unwrap_or(0) as usize;
+        let last = element.last().copied().unwrap_or(0) as usize;
+        (element.len() * 7 + first * 3 + last) % NAME_CACHE_SLOTS
+    }
+
+    /// The names stored for `element`, if any.
+    fn names(&self, element: &[u8]) -> Option<&Shape> {
+        self.slots
+            .get(Self::slot(element))
+            .filter(|s| s.element == element)
+    }
+
+    /// Stores the names of a tag that lexed completely.
+    fn store(&mut self, b: &[u8], element: &[u8], attrs: &[AttrSpan]) {
+        if self.slots.is_empty() {
+            self.slots.resize_with(NAME_CACHE_SLOTS, Shape::default);
+        }
+        let shape = &mut self.slots[Self::slot(element)];
+        shape.element.clear();
+        shape.element.extend_from_slice(element);
+        shape.names.clear();
+        shape
+            .names
+            .extend(attrs.iter().map(|a| NamePattern::new(&b[a.name.clone()])));
+    }
+}
+
+impl Shape {
+    /// The end of the `i`-th stored name if `b[k..]` starts with it and `=`.
+    #[inline]
+    fn matches(&self, i: usize, b: &[u8], k: usize) -> Option<usize> {
+        self.names.get(i)?.matches(b, k)
+    }
+}
+
+/// Lexes the start tag at `b[j] == b'<'`, filling `attrs` and `removed`;
+/// `names` speeds up the attribute names and learns this tag's.
 pub(crate) fn start_tag(
     b: &[u8],
     j: usize,
     any_entity: bool,
     attrs: &mut Vec<AttrSpan>,
     removed: &mut Vec<RemovedRef>,
+    names: &mut NameCache,
 ) -> Result<StartTagEnd, Stop> {
+    let (end, as_stored) = lex_start_tag(b, j, any_entity, attrs, removed, names)?;
+    if !as_stored && !attrs.is_empty() {
+        names.store(b, &b[j + 1..end.name_end], attrs);
+    }
+    Ok(end)
+}
+
+fn lex_start_tag(
+    b: &[u8],
+    j: usize,
+    any_entity: bool,
+    attrs: &mut Vec<AttrSpan>,
+    removed: &mut Vec<RemovedRef>,
+    names: &NameCache,
+) -> Result<(StartTagEnd, bool), Stop> {
     attrs.clear();
     removed.clear();
     let name_end = scan_name(b, j + 1, "at the start of an element name")?;
+    let known = names.names(&b[j + 1..name_end]);
     let mut k = name_end;
     let mut seen: u128 = 0;
+    // While every name so far is the stored one at its place, the names are
+    // distinct (they were checked when stored).
+    let mut as_stored = known.is_some();
     loop {
         let after_value = k;
         k = skip_space(b, k);
         let c = *b.get(k).ok_or(Stop::Incomplete)?;
+        // All names were the stored ones, and as many.
+        let same = || as_stored && known.is_some_and(|shape| shape.names.len() == attrs.len());
         if c == b'>' {
-            return Ok(StartTagEnd {
+            let end = StartTagEnd {
                 end: k + 1,
                 name_end,
                 empty: false,
-            });
+            };
+            return Ok((end, same()));
         }
         if c == b'/' {
             return match b.get(k + 1) {
                 None => Err(Stop::Incomplete),
-                Some(b'>') => Ok(StartTagEnd {
-                    end: k + 2,
-                    name_end,
-                    empty: true,
-                }),
+                Some(b'>') => {
+                    let end = StartTagEnd {
+                        end: k + 2,
+                        name_end,
+                        empty: true,
+                    };
+                    Ok((end, same()))
+                }
                 Some(_) => Err(unexpected(b, k + 1, "after '/' in a start tag")),
             };
         }
@@ -290,19 +402,39 @@ pub(crate) fn start_tag(
             });
         }
         let an_start = k;
-        k = scan_name(b, k, "in a start tag")?;
-        let an_end = k;
-        k = skip_space(b, k);
-        match b.get(k) {
-            None => return Err(Stop::Incomplete),
-            Some(b'=') => k = skip_space(b, k + 1),
-            Some(_) => {
-                return Err(Stop::Bad(
-                    k,
-                    Malformed::ExpectedEquals(lossy(&b[an_start..an_end])),
-                ));
+        let stored = match known {
+            Some(shape) if as_stored => shape.matches(attrs.len(), b, k),
+            _ => None,
+        };
+        let an_end = match stored {
+            Some(an_end) => {
+                k = skip_space(b, an_end + 1);
+                an_end
             }
-        }
+            None => {
+                if as_stored {
+                    // The names so far were distinct; from here on, check.
+                    as_stored = false;
+                    seen = attrs
+                        .iter()
+                        .fold(0, |bits, a| bits | name_bits(&b[a.name.clone()]));
+                }
+                k = scan_name(b, k, "in a start tag")?;
+                let an_end = k;
+                k = skip_space(b, k);
+                match b.get(k) {
+                    None => return Err(Stop::Incomplete),
+                    Some(b'=') => k = skip_space(b, k + 1),
+                    Some(_) => {
+                        return Err(Stop::Bad(
+                            k,
+                            Malformed::ExpectedEquals(lossy(&b[an_start..an_end])),
+                        ));
+                    }
+                }
+                an_end
+            }
+        };
         let q = *b.get(k).ok_or(Stop::Incomplete)?;
         if q != b'"' && q != b'\'' {
             return Err(Stop::Bad(
@@ -334,18 +466,20 @@ pub(crate) fn start_tag(
                 },
             }
         }
-        let name = &b[an_start..an_end];
-        let bits = name_bits(name);
-        if seen & bits == bits && attrs.iter().any(|a| &b[a.name.clone()] == name) {
-            return Err(Stop::Bad(
-                an_start,
-                Malformed::DuplicateAttribute {
-                    element: lossy(&b[j + 1..name_end]),
-                    attr: lossy(name),
-                },
-            ));
+        if !as_stored {
+            let name = &b[an_start..an_end];
+            let bits = name_bits(name);
+            if seen & bits == bits && attrs.iter().any(|a| &b[a.name.clone()] == name) {
+                return Err(Stop::Bad(
+                    an_start,
+                    Malformed::DuplicateAttribute {
+                        element: lossy(&b[j + 1..name_end]),
+                        attr: lossy(name),
+                    },
+                ));
+            }
+            seen |= bits;
         }
-        seen |= bits;
         attrs.push(AttrSpan {
             name: an_start..an_end,
             value: v_start..k,
@@ -649,7 +783,15 @@ mod tests {
         let mut attrs = Vec::new();
         let mut removed = Vec::new();
         let b = br#"<Issue id="1" summary='a&#1;b' x = "&lt;"/>tail"#;
-        let end = start_tag(b, 0, false, &mut attrs, &mut removed).unwrap();
+        let end = start_tag(
+            b,
+            0,
+            false,
+            &mut attrs,
+            &mut removed,
+            &mut NameCache::default(),
+        )
+        .unwrap();
         assert_eq!(&b[..end.end], &b[..b.len() - 4]);
         assert!(end.empty);
         assert_eq!(attrs.len(), 3);
@@ -658,11 +800,87 @@ mod tests {
         assert_eq!(&b[removed[0].range.clone()], b"&#1;");
     }
 
+    /// Lexes `tag` after `before` with one name cache, and alone with a
+    /// fresh one: the stored names must never change the outcome.
+    fn lex_warm_and_cold(before: &[&[u8]], tag: &[u8]) -> (String, String) {
+        let run = |tags: &[&[u8]]| {
+            let (mut a, mut r, mut names) = (Vec::new(), Vec::new(), NameCache::default());
+            let mut last = String::new();
+            for t in tags {
+                let got = start_tag(t, 0, false, &mut a, &mut r, &mut names);
+                let spans: Vec<_> = a
+                    .iter()
+                    .map(|s| (s.name.clone(), s.value.clone()))
+                    .collect();
+                last = format!("{:?} {spans:?}", got.map(|e| (e.end, e.name_end, e.empty)));
+            }
+            last
+        };
+        let mut warm: Vec<&[u8]> = before.to_vec();
+        warm.push(tag);
+        (run(&warm), run(&[tag]))
+    }
+
+    #[test]
+    fn stored_names_never_change_what_a_tag_lexes_to() {
+        let row: &[u8] = br#"<Issue id="1" summary="s" created="2014-01-01 00:00:00.0" x="1"/>"#;
+        for tag in [
+            // The same names: recognised from the store.
+            &br#"<Issue id="2" summary="t" created="2014-01-02 00:00:00.0" x="2"/>"#[..],
+            // A duplicate of a stored name, after stored names.
+            br#"<Issue id="2" summary="t" id="3"/>"#,
+            br#"<Issue id="2" summary="t" created="c" x="2" summary="u"/>"#,
+            // Longer names that start with a stored one, or other spacing.
+            br#"<Issue idx="2" summaryx="t" id="1"/>"#,
+            br#"<Issue id = "2" summary="t"/>"#,
+            br#"<Issue id="2"summary="t"/>"#,
+            // Fewer, more and other names; a tag ending early (no 16 bytes left).
+            br#"<Issue id="2"/>"#,
+            br#"<Issue id="2" summary="t" created="c" x="2" y="3"/>"#,
+            br#"<Issue summary="t" id="2"/>"#,
+            br#"<Issue id="2" su"#,
+            br#"<Issue id="2" summary="t" created="c" x="2"#,
+        ] {
+            let (warm, cold) = lex_warm_and_cold(&[row], tag);
+            assert_eq!(warm, cold, "{}", String::from_utf8_lossy(tag));
+        }
+        // A name of 16 bytes or more is never stored as a pattern.
+        let long: &[u8] = br#"<a averyveryverylongname="1" b="2"/>"#;
+        let dup: &[u8] = br#"<a averyveryverylongname="1" averyveryverylongname="2"/>"#;
+        let (warm, cold) = lex_warm_and_cold(&[long], dup);
+        assert_eq!(warm, cold);
+        assert!(warm.contains("DuplicateAttribute"), "{warm}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn stored_names_agree_with_a_fresh_scan(
+            names in proptest::collection::vec("[a-d]{1,3}", 1..6),
+            others in proptest::collection::vec("[a-d]{1,3}", 1..6),
+            spaces in "[ \t]{1,2}",
+        ) {
+            let tag = |names: &[String]| {
+                let mut t = String::from("<e");
+                for n in names {
+                    t.push_str(&spaces);
+                    t.push_str(n);
+                    t.push_str("=\"v\"");
+                }
+                t.push_str("/>");
+                t
+            };
+            let (first, second) = (tag(&names), tag(&others));
+            let (warm, cold) = lex_warm_and_cold(&[first.as_bytes()], second.as_bytes());
+            proptest::prop_assert_eq!(warm, cold);
+        }
+    }
+
     #[test]
     fn start_tag_errors_point_at_the_fault() {
         let mut a = Vec::new();
         let mut r = Vec::new();
-        let mut lex = |s: &[u8]| start_tag(s, 0, false, &mut a, &mut r);
+        let mut names = NameCache::default();
+        let mut lex = |s: &[u8]| start_tag(s, 0, false, &mut a, &mut r, &mut names);
         assert!(matches!(
             lex(br#"<a x="1" x="2">"#),
             Err(Stop::Bad(9, Malformed::DuplicateAttribute { .. }))

@@ -211,6 +211,8 @@ pub(crate) struct XmlStage<R: Rules> {
     stack: ElementStack,
     attrs: Vec<AttrSpan>,
     removed: Vec<RemovedRef>,
+    /// The attribute names of recent tags, for a quicker lexing of the next.
+    names: lex::NameCache,
     edits: Edits,
     /// Scratch: the tag's replacements, sorted.
     splices: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
@@ -248,6 +250,7 @@ impl<R: Rules> XmlStage<R> {
             stack: ElementStack::default(),
             attrs: Vec::new(),
             removed: Vec::new(),
+            names: lex::NameCache::default(),
             edits: Edits::default(),
             splices: Vec::new(),
             any_entity: false,
@@ -386,10 +389,15 @@ impl<R: Rules> XmlStage<R> {
         let b = &self.carry;
         let r = match self.pending {
             Pending::Tag(_) if b.get(1) == Some(&b'/') => lex::end_tag(b, 0).map(|_| ()),
-            Pending::Tag(_) => {
-                lex::start_tag(b, 0, self.any_entity, &mut self.attrs, &mut self.removed)
-                    .map(|_| ())
-            }
+            Pending::Tag(_) => lex::start_tag(
+                b,
+                0,
+                self.any_entity,
+                &mut self.attrs,
+                &mut self.removed,
+                &mut self.names,
+            )
+            .map(|_| ()),
             Pending::Pi => lex::processing_instruction(b, 0).map(|_| ()),
             _ => return None,
         };
@@ -916,7 +924,15 @@ impl<R: Rules> XmlStage<R> {
     ) -> Result<usize, Error> {
         let mut attrs = std::mem::take(&mut self.attrs);
         let mut removed = std::mem::take(&mut self.removed);
-        let r = match lex::start_tag(&p.b[j..], 0, self.any_entity, &mut attrs, &mut removed) {
+        let lexed = lex::start_tag(
+            &p.b[j..],
+            0,
+            self.any_entity,
+            &mut attrs,
+            &mut removed,
+            &mut self.names,
+        );
+        let r = match lexed {
             Ok(t) => match self.check_span(p, j, t.end, "tag") {
                 Ok(()) => self.on_start_tag(p, j, &t, &attrs, &removed, out),
                 Err(e) => Err(e),
