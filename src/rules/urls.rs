@@ -51,8 +51,11 @@ struct Endpoint {
     path: String,
 }
 
+/// Letters, digits, `.` and `-`: written without branches, so that a block
+/// of bytes is classified at once.
+#[inline(always)]
 fn is_host_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'.' || b == b'-'
+    ((b | 0x20).wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10) | (b == b'.') | (b == b'-')
 }
 
 fn bad_mapping(spec: &str, why: &str) -> Error {
@@ -212,6 +215,9 @@ enum Decision {
     Skip(usize),
 }
 
+/// Unmapped hosts looked at before the map.
+const RECENT_OTHERS: usize = 4;
+
 /// Rewrites links to the old servers.
 pub(crate) struct LinkRewriter {
     maps: Vec<UrlMapping>,
@@ -219,7 +225,9 @@ pub(crate) struct LinkRewriter {
     hosts: Vec<(Vec<u8>, usize, usize)>,
     order: Vec<usize>,
     counts: Vec<u64>,
-    other_hosts: FnvMap<Vec<u8>, u64>,
+    /// Unmapped hosts (lower case, with port), each with its place in `other_counts`.
+    other_hosts: FnvMap<Vec<u8>, usize>,
+    other_counts: Vec<u64>,
     other_hosts_truncated: bool,
     /// Bytes held back from the end of the previous piece of the current node.
     carry: Vec<u8>,
@@ -227,8 +235,9 @@ pub(crate) struct LinkRewriter {
     prev: Option<u8>,
     scratch: Vec<u8>,
     host: Vec<u8>,
-    /// The last unmapped host counted (lower case).
-    last_other: Vec<u8>,
+    /// The unmapped hosts counted last (lower case, most recent first) with
+    /// their place in `other_counts`: links to a few hosts alternate.
+    recent_others: Vec<(Vec<u8>, usize)>,
 }
 
 /// Where the first `://` at or after `from` in `b` is.
@@ -279,12 +288,13 @@ impl LinkRewriter {
             hosts,
             order,
             other_hosts: FnvMap::default(),
+            other_counts: Vec::new(),
             other_hosts_truncated: false,
             carry: Vec::new(),
             prev: None,
             scratch: Vec::new(),
             host: Vec::new(),
-            last_other: Vec::new(),
+            recent_others: Vec::new(),
         }
     }
 
@@ -293,10 +303,14 @@ impl LinkRewriter {
         let mut maps = std::mem::take(&mut self.maps);
         let counts = std::mem::take(&mut self.counts);
         let others = std::mem::take(&mut self.other_hosts);
+        let other_counts = std::mem::take(&mut self.other_counts);
+        let truncated = self.other_hosts_truncated;
         maps.push(m);
         *self = Self::new(maps);
         self.counts[..counts.len()].copy_from_slice(&counts);
         self.other_hosts = others;
+        self.other_counts = other_counts;
+        self.other_hosts_truncated = truncated;
     }
 
     /// If `url` (a whole value) starts with a mapping's FROM, the end of the
@@ -330,7 +344,12 @@ impl LinkRewriter {
             other_hosts: self
                 .other_hosts
                 .iter()
-                .map(|(h, n)| (String::from_utf8_lossy(h).into_owned(), *n))
+                .map(|(h, &i)| {
+                    (
+                        String::from_utf8_lossy(h).into_owned(),
+                        self.other_counts[i],
+                    )
+                })
                 .collect(),
             other_hosts_truncated: self.other_hosts_truncated,
         }
@@ -338,12 +357,12 @@ impl LinkRewriter {
 
     /// Counts a link to a host (with port) no mapping covers.
     fn other_host(&mut self, host_and_port: &[u8]) {
-        // Links to one host come in runs: count them before touching the map.
-        if self.last_other.len() == host_and_port.len()
-            && self.last_other.eq_ignore_ascii_case(host_and_port)
-            && let Some(n) = self.other_hosts.get_mut(self.last_other.as_slice())
-        {
-            *n += 1;
+        // Links to a few hosts come in runs: look at those first, unhashed.
+        if let Some(at) = self.recent_others.iter().position(|(h, _)| {
+            h.len() == host_and_port.len() && h.eq_ignore_ascii_case(host_and_port)
+        }) {
+            self.other_counts[self.recent_others[at].1] += 1;
+            self.recent_others[..=at].rotate_right(1);
             return;
         }
         let key = if host_and_port.iter().any(u8::is_ascii_uppercase) {
@@ -354,17 +373,26 @@ impl LinkRewriter {
         } else {
             host_and_port
         };
-        if let Some(n) = self.other_hosts.get_mut(key) {
-            *n += 1;
+        let index = if let Some(&i) = self.other_hosts.get(key) {
+            i
         } else if self.other_hosts.len() < MAX_OTHER_HOSTS {
-            self.other_hosts.insert(key.to_vec(), 1);
+            self.other_counts.push(0);
+            self.other_hosts
+                .insert(key.to_vec(), self.other_counts.len() - 1);
+            self.other_counts.len() - 1
         } else {
             self.other_hosts_truncated = true;
             return;
+        };
+        self.other_counts[index] += 1;
+        if self.recent_others.len() < RECENT_OTHERS {
+            self.recent_others.push((Vec::new(), 0));
         }
-        self.last_other.clear();
-        self.last_other
-            .extend(key.iter().map(u8::to_ascii_lowercase));
+        self.recent_others.rotate_right(1);
+        let (recent, i) = &mut self.recent_others[0];
+        recent.clear();
+        recent.extend_from_slice(key);
+        *i = index;
     }
 
     /// Decides the candidate whose `://` is at `c`. `end_final`: the end of
@@ -380,13 +408,12 @@ impl LinkRewriter {
         };
         let before = if start > 0 { Some(b[start - 1]) } else { prev };
         let h = c + 3;
-        let mut he = h;
-        while he < b.len() && is_host_byte(b[he]) {
-            he += 1;
-            if he - h > MAX_HOST {
-                // Not a host name: DNS names are at most 253 bytes.
-                return Decision::Skip(he);
-            }
+        let host_window = &b[..b.len().min(h + MAX_HOST + 1)];
+        let he = crate::bytescan::find_from(host_window, h, |c| !is_host_byte(c))
+            .unwrap_or(host_window.len());
+        if he - h > MAX_HOST {
+            // Not a host name: DNS names are at most 253 bytes.
+            return Decision::Skip(he);
         }
         let need_more = |at: usize| !end_final && at >= b.len();
         if need_more(he) {
@@ -584,6 +611,33 @@ impl LinkRewriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_bytes_are_ascii_letters_digits_dot_and_dash() {
+        for b in 0u8..=0xFF {
+            let want = b.is_ascii_alphanumeric() || b == b'.' || b == b'-';
+            assert_eq!(is_host_byte(b), want, "{b}");
+        }
+    }
+
+    #[test]
+    fn unmapped_hosts_are_counted_however_they_alternate() {
+        let mut r = rw(&["http://jira.corp:8080=https://acme.atlassian.net"]);
+        let hosts = ["a.corp", "b.corp", "C.corp", "d.corp", "e.corp", "f.corp"];
+        let mut want = std::collections::BTreeMap::new();
+        for round in 0..7 {
+            for (i, h) in hosts.iter().enumerate().take(2 + round % 5) {
+                let mut out = Vec::new();
+                let text = format!("see http://{h}/x and http://jira.corp:8080/browse/A-{i}");
+                r.text(text.as_bytes(), &mut out);
+                r.text_end(&mut out);
+                *want.entry(h.to_ascii_lowercase()).or_insert(0u64) += 1;
+            }
+        }
+        let report = r.report();
+        assert_eq!(report.other_hosts, want);
+        assert_eq!(report.mappings[0].count, want.values().sum::<u64>());
+    }
 
     fn rw(maps: &[&str]) -> LinkRewriter {
         LinkRewriter::new(maps.iter().map(|m| UrlMapping::parse(m).unwrap()).collect())
