@@ -1,12 +1,15 @@
 //! Per-stage throughput on generated Jira-like XML held in memory:
 //! the character stage alone, and the full fixer on clean and defective input;
 //! dense defects (a forbidden control character every 50 bytes) against the
-//! same clean input, and a run of NUL bytes refused. Run
-//! `cargo bench --bench pipeline`; CI runs it once in test mode.
+//! same clean input, and a run of NUL bytes refused; the two data shapes of
+//! the speed goals (`shapes`), and what each rule costs per value it looks
+//! at (`rules_per_value`: rows that are only a timestamp and a link, plain
+//! against `--tz`, one mapping and ten). Run `cargo bench --bench pipeline`;
+//! CI runs it once in test mode.
 
 use backup_fix::stages::CharRepairer;
-use backup_fix::synth::{JiraSynth, ScatterControls};
-use backup_fix::{Fixer, NullSink, Options};
+use backup_fix::synth::{JiraSynth, ScatterControls, Shape};
+use backup_fix::{Fixer, NullSink, Options, TzChoice, UrlMapping};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::io::Write;
@@ -27,11 +30,81 @@ fn generate(defects: bool) -> Vec<u8> {
 }
 
 fn run_fixer(data: &[u8]) -> u64 {
-    let mut fixer = Fixer::new(Options::default()).expect("options");
+    run_fixer_with(data, &Options::default())
+}
+
+fn run_fixer_with(data: &[u8], options: &Options) -> u64 {
+    let mut fixer = Fixer::new(options.clone()).expect("options");
     for chunk in data.chunks(CHUNK) {
         fixer.write(chunk, &mut NullSink).expect("fix");
     }
     fixer.finish(&mut NullSink).expect("fix").changes()
+}
+
+/// The bench data (mixed) and the second shape of the speed goals: many
+/// short attribute-only rows, few long CDATA bodies.
+fn shapes(c: &mut Criterion) {
+    let mut g = c.benchmark_group("shapes");
+    g.sample_size(10);
+    for (name, shape) in [("fixer_mixed", Shape::Mixed), ("fixer_rows", Shape::Rows)] {
+        let mut xml = Vec::new();
+        let mut synth = JiraSynth {
+            target_bytes: SIZE,
+            ..Default::default()
+        };
+        synth.shape = shape;
+        synth.write_entities(&mut xml).expect("generate");
+        g.throughput(Throughput::Bytes(xml.len() as u64));
+        g.bench_function(name, |b| b.iter(|| run_fixer(black_box(&xml))));
+    }
+    g.finish();
+}
+
+/// Rows holding one timestamp and one link to the old server each: the time
+/// per row with a rule on, less the plain time, is that rule's cost per
+/// value. Ten mappings (nine for other hosts) should cost what one does.
+fn rules_per_value(c: &mut Criterion) {
+    const ROWS: u64 = 50_000;
+    let mut xml = String::from("<?xml version=\"1.0\"?>\n<entity-engine-xml>\n");
+    for i in 0..ROWS {
+        let (h, m, s) = (i / 3600 % 24, i / 60 % 60, i % 60);
+        xml.push_str(&format!(
+            "    <Action id=\"{i}\" created=\"2014-09-04 {h:02}:{m:02}:{s:02}.5\" \
+             body=\"see http://jira.corp:8080/browse/ABC-{i}\"/>\n"
+        ));
+    }
+    xml.push_str("</entity-engine-xml>\n");
+    let xml = xml.into_bytes();
+    let mapping = |from: &str| {
+        UrlMapping::parse(&format!("{from}=https://acme.atlassian.net")).expect("mapping")
+    };
+    let plain = Options::default();
+    let tz = Options::default().tz(TzChoice::Zone("Europe/Berlin".into()));
+    let one = Options::default().map_url(mapping("http://jira.corp:8080"));
+    let mut ten = Options::default();
+    for k in 1..10 {
+        ten = ten.map_url(mapping(&format!("http://server{k}.corp:8080")));
+    }
+    let ten = ten.map_url(mapping("http://jira.corp:8080"));
+    // Each rule changes every row, so the bench measures what it says.
+    assert_eq!(run_fixer_with(&xml, &plain), 0);
+    for options in [&tz, &one, &ten] {
+        assert_eq!(run_fixer_with(&xml, options), ROWS);
+    }
+    let mut g = c.benchmark_group("rules_per_value");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(ROWS));
+    for (name, options) in [
+        ("plain", &plain),
+        ("tz", &tz),
+        ("one_mapping", &one),
+        ("ten_mappings", &ten),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| run_fixer_with(black_box(&xml), options))
+        });
+    }
+    g.finish();
 }
 
 fn stages(c: &mut Criterion) {
@@ -112,5 +185,5 @@ fn dense_defects(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, stages, dense_defects);
+criterion_group!(benches, stages, dense_defects, shapes, rules_per_value);
 criterion_main!(benches);

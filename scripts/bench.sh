@@ -54,6 +54,8 @@ gen() { # gen NAME ARGS...: generate once per size
 CLEAN=$(gen "clean-$SIZE.xml" --size "$SIZE")
 DEFECTS=$(gen "defects-$SIZE.xml" --size "$SIZE" --defects)
 HUGEF=$(gen "huge-cdata-$HUGE.xml" --size 64KiB --huge-cdata "$HUGE")
+# The second data shape: many short attribute-only rows, few long CDATA bodies.
+ROWSF=$(gen "rows-$SIZE.xml" --size "$SIZE" --shape rows)
 
 declare -A SECS RSS BYTES WHY
 TIMEFILE=$(mktemp)
@@ -98,6 +100,17 @@ MAPS="--map-url http://jira.corp:8080=https://acme.atlassian.net --map-url http:
 measure fix_tz "$CLEAN" "$BIN fix '$CLEAN' -o /dev/null --quiet --tz Europe/Berlin"
 measure fix_links "$CLEAN" "$BIN fix '$CLEAN' -o /dev/null --quiet $MAPS"
 measure fix_all "$CLEAN" "$BIN fix '$CLEAN' -o /dev/null --quiet --tz Europe/Berlin $MAPS"
+# What a migration runs: the zone and the cloud site (from the stated base URL).
+measure fix_cloud "$CLEAN" "$BIN fix '$CLEAN' -o /dev/null --quiet --tz Europe/Berlin --cloud-url https://acme.atlassian.net"
+MAP1="--map-url http://jira.corp:8080=https://acme.atlassian.net"
+MAP10="$MAP1"
+for k in 1 2 3 4 5 6 7 8 9; do MAP10="$MAP10 --map-url http://server$k.corp:8080=https://acme.atlassian.net"; done
+measure fix_map1 "$CLEAN" "$BIN fix '$CLEAN' -o /dev/null --quiet $MAP1"
+measure fix_map10 "$CLEAN" "$BIN fix '$CLEAN' -o /dev/null --quiet $MAP10"
+measure tr_rows "$ROWSF" "tr -d '\\000-\\010\\013\\014\\016-\\037' < '$ROWSF' > /dev/null"
+measure fix_rows "$ROWSF" "$BIN fix '$ROWSF' -o /dev/null --quiet"
+measure check_rows "$ROWSF" "$BIN check '$ROWSF' > /dev/null; test \$? -le 1"
+measure fix_cloud_rows "$ROWSF" "$BIN fix '$ROWSF' -o /dev/null --quiet --tz Europe/Berlin --cloud-url https://acme.atlassian.net"
 
 row() { # row KEY LABEL
     local k="$1" label="$2"
@@ -109,7 +122,7 @@ row() { # row KEY LABEL
 ratio() { # ratio A B LABEL: how many times faster A is than B
     local a="${SECS[$1]:-}" b="${SECS[$2]:-}"
     [[ -n "$a" && -n "$b" && "$a" != fail && "$b" != fail ]] || return 0
-    awk -v a="$a" -v b="$b" -v l="$3" 'BEGIN { if (a <= 0) a = 0.001; printf "  %-52s %6.2fx\n", l, b / a }'
+    awk -v a="$a" -v b="$b" -v l="$3" 'BEGIN { if (a <= 0) a = 0.001; printf "  %-58s %6.2fx\n", l, b / a }'
 }
 
 echo
@@ -126,8 +139,18 @@ row sax "JDK SAX parser (java SaxCheck, verdict only)"
 row fix_tz "backup-fix fix --tz Europe/Berlin"
 row fix_links "backup-fix fix, two --map-url"
 row fix_all "backup-fix fix --tz, two --map-url"
+row fix_cloud "backup-fix fix --tz --cloud-url"
+row fix_map1 "backup-fix fix, one --map-url"
+row fix_map10 "backup-fix fix, ten --map-url"
+row tr_rows "tr -d controls (rows shape)"
+row fix_rows "backup-fix fix (rows shape)"
+row check_rows "backup-fix check (rows shape)"
+row fix_cloud_rows "backup-fix fix --tz --cloud-url (rows shape)"
 echo "ratios (higher is better for backup-fix):"
-ratio fix_clean tr "fix (clean) vs tr -d"
+ratio fix_clean tr "fix (clean) vs tr -d (goal >= 1.5x)"
+ratio fix_rows tr_rows "fix (rows shape) vs tr -d (goal >= 1.5x)"
+ratio check tr "check vs tr -d (goal >= 1.5x)"
+ratio check_rows tr_rows "check (rows shape) vs tr -d (goal >= 1.5x)"
 ratio fix_clean cat "fix (clean) vs cat"
 ratio fix_clean xmllint "fix (clean) vs xmllint --stream"
 ratio fix_defects tr "fix (defects) vs tr -d"
@@ -136,6 +159,9 @@ ratio check sax "check vs JDK SAX parser (goal >= 3x)"
 ratio fix_tz fix_clean "fix --tz vs fix (goal >= 0.80x)"
 ratio fix_links fix_clean "fix, two --map-url vs fix (goal >= 0.80x)"
 ratio fix_all fix_clean "fix --tz + two --map-url vs fix"
+ratio fix_cloud fix_clean "fix --tz --cloud-url vs fix (goal >= 0.80x)"
+ratio fix_cloud_rows fix_rows "fix --tz --cloud-url vs fix, rows shape (goal >= 0.80x)"
+ratio fix_map10 fix_map1 "ten --map-url vs one (goal 1.00x)"
 
 # ==== split (issue 6): media zips vs cp -r, zip -r -0 and zipsplit ===# Environment: BENCH_SPLIT_SIZE (attachment tree, default 160MiB, or BENCH_SIZE
 # when that is smaller), BENCH_SPLIT_SMALL (tree of ~1 KiB files for the memory
