@@ -8,6 +8,7 @@ use crate::report::{DEFAULT_LOCATIONS_KEPT, Report};
 use crate::rules::urls::UrlMapping;
 use crate::rules::{BackupFacts, RuleSet, RulesConfig, TzChoice};
 use crate::sink::{Counting, Sink};
+use crate::xml::drop::{DropMode, Gate};
 use crate::xml::rules::{NoRules, Rules};
 use crate::xml::scanner::{Limits, XmlStage};
 use std::io::Read;
@@ -44,6 +45,11 @@ pub struct Options {
     /// attachment URLs to the old server) into internal links
     /// (`--confluence-links convert`, the default); `false` is `keep`.
     pub confluence_links: bool,
+    /// Jira: recompute the `parentId`/`childId` of `<Membership>` rows from
+    /// the lower names within the directory and drop rows that then
+    /// duplicate an earlier one (`--repair-memberships`). Needs the users
+    /// and groups from a first pass ([`scan_facts`]).
+    pub repair_memberships: bool,
 }
 
 impl Default for Options {
@@ -57,6 +63,7 @@ impl Default for Options {
             cloud_url: None,
             restrict_global_shares: false,
             confluence_links: true,
+            repair_memberships: false,
         }
     }
 }
@@ -108,7 +115,16 @@ impl Options {
     /// `--tz auto`, its base URL for `--cloud-url`), which may sit anywhere in
     /// the file: drivers that can read the input twice run [`scan_facts`] first.
     pub fn needs_facts(&self) -> bool {
-        self.tz == Some(TzChoice::Auto) || self.cloud_url.is_some() || self.needs_page_index()
+        self.tz == Some(TzChoice::Auto)
+            || self.cloud_url.is_some()
+            || self.needs_page_index()
+            || self.repair_memberships
+    }
+
+    /// Sets [`Options::repair_memberships`].
+    pub fn repair_memberships(mut self, on: bool) -> Self {
+        self.repair_memberships = on;
+        self
     }
 
     /// Whether Confluence page links will be converted, which needs the
@@ -131,6 +147,7 @@ impl Options {
             cloud_url: self.cloud_url.clone(),
             restrict_global_shares: self.restrict_global_shares,
             confluence_links: self.confluence_links,
+            repair_memberships: self.repair_memberships,
             keep: self.locations_kept,
         }
     }
@@ -155,6 +172,27 @@ macro_rules! with_stage {
         match $engine {
             Engine::Plain($xml) => $body,
             Engine::Rules($xml) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$out` bound to the output: through the drop gate when
+/// the rules may drop elements (its state kept in the fixer), as it is
+/// otherwise. A macro, so that both stay statically dispatched.
+macro_rules! gated {
+    ($fixer:ident, $sink:expr, $out:ident => $body:expr) => {
+        if $fixer.drops {
+            let mut gate = Gate {
+                out: $sink,
+                mode: $fixer.drop_mode,
+            };
+            let $out = &mut gate;
+            let r = $body;
+            $fixer.drop_mode = gate.mode;
+            r
+        } else {
+            let $out = $sink;
+            $body
         }
     };
 }
@@ -187,6 +225,10 @@ pub struct Fixer {
     decoder: Decoder,
     engine: Engine,
     state: State,
+    /// Whether the rules may drop elements: output then goes through a gate
+    /// (see [`crate::xml::drop`]), whose state is kept here between chunks.
+    drops: bool,
+    drop_mode: DropMode,
 }
 
 impl Fixer {
@@ -215,10 +257,16 @@ impl Fixer {
         } else {
             Engine::Plain(Box::new(XmlStage::new(NoRules, options.limits())))
         };
+        let drops = match &engine {
+            Engine::Rules(xml) => xml.rules.drops(),
+            Engine::Plain(_) => false,
+        };
         Ok(Self {
             decoder: Decoder::default(),
             engine,
             state: State::Running,
+            drops,
+            drop_mode: DropMode::Pass,
         })
     }
 
@@ -240,11 +288,12 @@ impl Fixer {
             count: 0,
         };
         let decoder = &mut self.decoder;
-        let r = with_stage!(&mut self.engine, xml => {
-            let r = decoder.write(input, &mut **xml, &mut counting);
+        let r = gated!(self, &mut counting, out => {
+            with_stage!(&mut self.engine, xml => decoder.write(input, &mut **xml, out))
+        });
+        with_stage!(&mut self.engine, xml => {
             xml.report.input_bytes += input.len() as u64;
             xml.report.output_bytes += counting.count;
-            r
         });
         if r.is_err() {
             self.state = State::Failed;
@@ -261,13 +310,12 @@ impl Fixer {
             count: 0,
         };
         let decoder = &mut self.decoder;
-        let r = with_stage!(&mut self.engine, xml => {
-            let r = decoder
-                .finish(&mut **xml, &mut counting)
-                .and_then(|()| xml.finish(&mut counting));
-            xml.report.output_bytes += counting.count;
-            r
+        let r = gated!(self, &mut counting, out => {
+            with_stage!(&mut self.engine, xml => decoder
+                .finish(&mut **xml, out)
+                .and_then(|()| xml.finish(out)))
         });
+        with_stage!(&mut self.engine, xml => xml.report.output_bytes += counting.count);
         r?;
         Ok(self.report())
     }
@@ -333,6 +381,9 @@ pub(crate) fn scan_facts_from<R: Read>(
         index: options
             .needs_page_index()
             .then(crate::rules::confluence_links::IndexBuilder::default),
+        members: options
+            .repair_memberships
+            .then(crate::rules::memberships::MemberIndexBuilder::default),
         ..FactsOnly::default()
     };
     let mut stage = XmlStage::new(facts_only, options.limits());
@@ -343,7 +394,11 @@ pub(crate) fn scan_facts_from<R: Read>(
         // A Confluence page index needs the whole file.
         let index_done =
             rules.index.is_none() || f.product.is_some_and(|p| p != crate::Product::Confluence);
+        // So do Jira's users and groups.
+        let members_done =
+            rules.members.is_none() || f.product.is_some_and(|p| p != crate::Product::Jira);
         index_done
+            && members_done
             && (options.tz != Some(TzChoice::Auto) || f.zone.is_some())
             && (options.cloud_url.is_none() || f.base_url.is_some())
     };
@@ -364,7 +419,10 @@ pub(crate) fn scan_facts_from<R: Read>(
     stage.finish(&mut sink)?;
     let mut facts = stage.rules.observer.facts.clone();
     if let Some(index) = stage.rules.index.take() {
-        facts.pages = crate::rules::facts::SharedIndex(Some(std::sync::Arc::new(index.finish())));
+        facts.pages = crate::rules::facts::Shared(Some(std::sync::Arc::new(index.finish())));
+    }
+    if let Some(members) = stage.rules.members.take() {
+        facts.members = crate::rules::facts::Shared(Some(std::sync::Arc::new(members.finish())));
     }
     Ok(facts)
 }
@@ -377,6 +435,8 @@ struct FactsOnly {
     comment: Vec<u8>,
     /// The Confluence page index, when page links are to be converted.
     index: Option<crate::rules::confluence_links::IndexBuilder>,
+    /// Jira's users and groups, when memberships are to be repaired.
+    members: Option<crate::rules::memberships::MemberIndexBuilder>,
 }
 
 impl Rules for FactsOnly {
@@ -391,6 +451,12 @@ impl Rules for FactsOnly {
         self.observer.start_tag(tag, self.depth);
         if let Some(index) = self.index.as_mut() {
             index.start_tag(tag, self.depth);
+        }
+        if let Some(members) = self.members.as_mut()
+            && self.depth == 1
+            && self.observer.facts.product == Some(crate::Product::Jira)
+        {
+            members.start_tag(tag);
         }
         self.depth += 1;
         Ok(())

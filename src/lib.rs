@@ -63,7 +63,8 @@ pub use report::{CodePoint, DEFAULT_LOCATIONS_KEPT, EncodingReport, Report, Tall
 pub use rules::facts::Product;
 pub use rules::urls::UrlMapping;
 pub use rules::{
-    BackupFacts, LinkReport, MappingCount, ShiftCase, ShiftCases, Stated, TimestampReport, TzChoice,
+    BackupFacts, LinkReport, MappingCount, MembershipReport, RowIds, ShiftCase, ShiftCases, Stated,
+    TimestampReport, TzChoice,
 };
 pub use sanitize::MAX_NUL_RUN;
 pub use sink::{IoSink, NullSink, Sink};

@@ -2,7 +2,9 @@
 //! locations of each, printable as a summary and serialisable as JSON.
 
 use crate::location::Location;
-use crate::rules::{BackupFacts, ConfluenceLinkReport, LinkReport, TimestampReport};
+use crate::rules::{
+    BackupFacts, ConfluenceLinkReport, LinkReport, MembershipReport, TimestampReport,
+};
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -125,6 +127,8 @@ pub struct Report {
     pub confluence_links: Option<ConfluenceLinkReport>,
     /// Global shares made visible to logged-in users only, per entity type.
     pub global_shares_restricted: BTreeMap<String, u64>,
+    /// What `--repair-memberships` did, when asked.
+    pub memberships: Option<MembershipReport>,
     /// What the backup states about itself.
     pub backup: BackupFacts,
 }
@@ -158,6 +162,10 @@ impl Report {
             + links
             + page_links
             + self.global_shares_restricted.values().sum::<u64>()
+            + self
+                .memberships
+                .as_ref()
+                .map_or(0, |m| m.ids_changed + m.rows_dropped.count)
     }
 
     /// True when the output is byte-for-byte the input.
@@ -283,8 +291,39 @@ impl fmt::Display for Report {
                 "  global shares restricted to logged-in users: {entity} x {n}"
             )?;
         }
+        if let Some(m) = &self.memberships {
+            writeln!(
+                f,
+                "  memberships: {} in {} recomputed from the names{}",
+                plural(m.ids_changed, "id", "ids"),
+                plural(m.rows_repaired.count, "row", "rows"),
+                first_ids(&m.rows_repaired)
+            )?;
+            writeln!(
+                f,
+                "    {} dropped as duplicates{}",
+                plural(m.rows_dropped.count, "row", "rows"),
+                first_ids(&m.rows_dropped)
+            )?;
+            if m.unresolved.count > 0 {
+                writeln!(
+                    f,
+                    "    {} left as they were: group or member not in the backup{}",
+                    plural(m.unresolved.count, "row", "rows"),
+                    first_ids(&m.unresolved)
+                )?;
+            }
+        }
         Ok(())
     }
+}
+
+/// ` (first ids 1, 2)`, or nothing when there are none.
+fn first_ids(rows: &crate::rules::RowIds) -> String {
+    if rows.first.is_empty() {
+        return String::new();
+    }
+    format!(" (first ids {})", rows.first.join(", "))
 }
 
 #[cfg(test)]

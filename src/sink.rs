@@ -20,6 +20,12 @@ use std::io::{self, Write};
 pub trait Sink {
     /// Appends `bytes` to the output.
     fn put(&mut self, bytes: &[u8]);
+
+    /// Marks where an element that a rule drops starts (`true`) and ends
+    /// (`false`). The rewrite engine sends these only to its own gate, which
+    /// discards the element and the whitespace after it; other sinks ignore them.
+    #[inline]
+    fn dropping(&mut self, _start: bool) {}
 }
 
 impl Sink for Vec<u8> {
@@ -33,6 +39,11 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     #[inline]
     fn put(&mut self, bytes: &[u8]) {
         (**self).put(bytes);
+    }
+
+    #[inline]
+    fn dropping(&mut self, start: bool) {
+        (**self).dropping(start);
     }
 }
 

@@ -258,3 +258,39 @@ fn jira_facts_from_entities_apply_to_activeobjects() {
         fix_file_like(ao, entities, &options)
     );
 }
+
+/// Jira rows with one stale and one duplicate membership.
+const STALE_MEMBERSHIPS: &[u8] = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>
+<entity-engine-xml date=\"1\">
+    <Group id=\"10000\" groupName=\"jira-users\" lowerGroupName=\"jira-users\" directoryId=\"1\"/>
+    <Membership id=\"1\" parentId=\"3\" childId=\"4\" membershipType=\"GROUP_USER\" parentName=\"jira-users\" lowerParentName=\"jira-users\" childName=\"admin\" lowerChildName=\"admin\" directoryId=\"1\"/>
+    <Membership id=\"2\" parentId=\"10000\" childId=\"10010\" membershipType=\"GROUP_USER\" parentName=\"jira-users\" lowerParentName=\"jira-users\" childName=\"admin\" lowerChildName=\"admin\" directoryId=\"1\"/>
+    <User id=\"10010\" directoryId=\"1\" userName=\"admin\" lowerUserName=\"admin\"/>
+</entity-engine-xml>
+";
+
+#[test]
+fn memberships_are_repaired_inside_a_zip_as_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("backup.zip");
+    zip_of(
+        &input,
+        &[
+            ("entities.xml", STALE_MEMBERSHIPS, false),
+            ("activeobjects.xml", ACTIVEOBJECTS, false),
+        ],
+    );
+    let options = Options::default().repair_memberships(true);
+    let output = dir.path().join("fixed.zip");
+    let report = fix_zip_with(&input, &output, &options).unwrap();
+    let want = fix_file_like(STALE_MEMBERSHIPS, STALE_MEMBERSHIPS, &options);
+    let fixed = zip_entry(&output, "entities.xml");
+    assert_eq!(fixed, want);
+    let text = String::from_utf8(fixed).unwrap();
+    assert!(text.contains("id=\"1\" parentId=\"10000\" childId=\"10010\""));
+    assert!(!text.contains("<Membership id=\"2\""), "{text}");
+    let m = report.xml[0].report.memberships.as_ref().unwrap();
+    assert_eq!((m.ids_changed, m.rows_dropped.count), (2, 1));
+    // activeobjects.xml has no memberships: copied as it was.
+    assert_eq!(zip_entry(&output, "activeobjects.xml"), ACTIVEOBJECTS);
+}

@@ -292,3 +292,126 @@ fn verdicts_agree_with_the_jdk_sax_parser() {
         }
     }
 }
+
+fn member(
+    id: u32,
+    parent: u32,
+    child: u32,
+    kind: &str,
+    group: &str,
+    name: &str,
+    dir: u32,
+) -> String {
+    format!(
+        "    <Membership id=\"{id}\" parentId=\"{parent}\" childId=\"{child}\" membershipType=\"{kind}\" lowerParentName=\"{group}\" lowerChildName=\"{name}\" directoryId=\"{dir}\"/>\n"
+    )
+}
+
+const GROUPS_AND_USERS: (&str, &str) = (
+    "    <Group id=\"10\" groupName=\"g\" lowerGroupName=\"g\" directoryId=\"1\"/>\n    \
+     <Group id=\"11\" groupName=\"h\" lowerGroupName=\"h\" directoryId=\"1\"/>\n",
+    "    <User id=\"20\" directoryId=\"1\" userName=\"jane\" lowerUserName=\"jane\" emailAddress=\"jane@acme.com\"/>\n    \
+     <User id=\"30\" directoryId=\"2\" userName=\"jane\" lowerUserName=\"jane\" emailAddress=\"jane@acme.com\"/>\n",
+);
+
+fn with_memberships(rows: &[String]) -> String {
+    let (groups, users) = GROUPS_AND_USERS;
+    jira(CURRENT, &format!("{groups}{}{users}", rows.concat()))
+}
+
+fn finding<'a>(r: &'a CheckReport, code: &str) -> &'a backup_fix::check::Finding {
+    r.findings
+        .iter()
+        .find(|f| f.code == code)
+        .unwrap_or_else(|| panic!("no {code} in {:?}", r.findings))
+}
+
+#[test]
+fn correct_memberships_and_one_name_in_two_directories_pass() {
+    let r = check(&with_memberships(&[
+        member(1, 10, 20, "GROUP_USER", "g", "jane", 1),
+        member(2, 11, 10, "GROUP_GROUP", "h", "g", 1),
+    ]));
+    assert_eq!(codes(&r, Severity::Error), Vec::<&str>::new());
+    assert_eq!(codes(&r, Severity::Warning), Vec::<&str>::new());
+}
+
+#[test]
+fn stale_and_duplicate_membership_ids_are_errors_naming_the_repair() {
+    let r = check(&with_memberships(&[
+        member(1, 10, 99, "GROUP_USER", "g", "jane", 1),
+        member(2, 10, 99, "GROUP_USER", "g", "jane", 1),
+        member(3, 11, 11, "GROUP_GROUP", "h", "g", 1),
+    ]));
+    assert_eq!(
+        codes(&r, Severity::Error),
+        vec!["membership-stale-ids", "membership-duplicate-ids"]
+    );
+    let stale = finding(&r, "membership-stale-ids");
+    assert_eq!(stale.count, 3);
+    assert!(
+        stale.examples[0].starts_with("Membership id=1:"),
+        "{stale:?}"
+    );
+    assert!(
+        stale
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("--repair-memberships")
+    );
+    let dup = finding(&r, "membership-duplicate-ids");
+    assert_eq!(
+        (dup.count, dup.examples.clone()),
+        (1, vec!["Membership id=2".to_string()])
+    );
+}
+
+#[test]
+fn memberships_of_missing_groups_or_members_are_warnings() {
+    let r = check(&with_memberships(&[
+        member(1, 10, 20, "GROUP_USER", "g", "ghost", 1),
+        member(2, 12, 20, "GROUP_USER", "gone", "jane", 1),
+    ]));
+    assert_eq!(codes(&r, Severity::Error), Vec::<&str>::new());
+    assert_eq!(codes(&r, Severity::Warning), vec!["membership-dangling"]);
+    let f = finding(&r, "membership-dangling");
+    assert_eq!(
+        f.examples,
+        [
+            "Membership id=1: no such member",
+            "Membership id=2: no such group"
+        ]
+    );
+}
+
+#[test]
+fn the_same_user_twice_in_one_directory_is_an_error() {
+    let rows = "    <User id=\"20\" directoryId=\"1\" userName=\"jane\" lowerUserName=\"jane\" emailAddress=\"jane@acme.com\"/>\n    \
+                <User id=\"21\" directoryId=\"1\" userName=\"Jane\" lowerUserName=\"jane\" emailAddress=\"jane@acme.com\"/>\n";
+    let r = check(&jira(CURRENT, rows));
+    assert_eq!(
+        codes(&r, Severity::Error),
+        vec!["user-duplicate-in-directory"]
+    );
+    let f = finding(&r, "user-duplicate-in-directory");
+    assert_eq!(f.examples, ["jane in directory 1 (user id 21)"]);
+}
+
+#[test]
+fn duplicate_emails_count_users_distinct_by_name_first() {
+    // jane in two directories with one address: one user, no duplicate.
+    let (_, users) = GROUPS_AND_USERS;
+    let r = check(&jira(CURRENT, users));
+    assert_eq!(codes(&r, Severity::Error), Vec::<&str>::new());
+    // A different name with that address is a duplicate.
+    let r = check(&jira(
+        CURRENT,
+        &format!("{users}{}", user("jdoe", "JANE@acme.com")),
+    ));
+    assert_eq!(codes(&r, Severity::Error), vec!["email-duplicate"]);
+    assert_eq!(
+        finding(&r, "email-duplicate").examples,
+        ["jane@acme.com (2 users)"]
+    );
+}

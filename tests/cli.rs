@@ -638,3 +638,41 @@ fn a_run_of_nul_bytes_past_1_mib_is_damage_for_fix_and_check() {
     let fixed = std::fs::read(&output).unwrap();
     assert_eq!(fixed, [&head[..], &tail[..]].concat());
 }
+
+#[test]
+fn repair_memberships_flag_repairs_a_file_and_says_what_it_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("entities.xml");
+    std::fs::write(
+        &input,
+        "<entity-engine-xml>\n    <Group id=\"7\" lowerGroupName=\"g\" directoryId=\"1\"/>\n    \
+         <Membership id=\"1\" parentId=\"1\" childId=\"1\" membershipType=\"GROUP_USER\" lowerParentName=\"g\" lowerChildName=\"u\" directoryId=\"1\"/>\n    \
+         <Membership id=\"2\" parentId=\"7\" childId=\"8\" membershipType=\"GROUP_USER\" lowerParentName=\"g\" lowerChildName=\"u\" directoryId=\"1\"/>\n    \
+         <User id=\"8\" lowerUserName=\"u\" directoryId=\"1\"/>\n</entity-engine-xml>\n",
+    )
+    .unwrap();
+    let output = dir.path().join("out.xml");
+    let o = run(&[
+        "fix",
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+        "--repair-memberships",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        "<entity-engine-xml>\n    <Group id=\"7\" lowerGroupName=\"g\" directoryId=\"1\"/>\n    \
+         <Membership id=\"1\" parentId=\"7\" childId=\"8\" membershipType=\"GROUP_USER\" lowerParentName=\"g\" lowerChildName=\"u\" directoryId=\"1\"/>\n    \
+         <User id=\"8\" lowerUserName=\"u\" directoryId=\"1\"/>\n</entity-engine-xml>\n"
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("memberships: 2 ids in 1 row recomputed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 row dropped as duplicates (first ids 2)"),
+        "{err}"
+    );
+}

@@ -4,6 +4,7 @@
 //! Confluence its spaces, attachment records and short links.
 
 use crate::check::attachments::{AttachmentRecord, Ledger};
+use crate::check::memberships::MembershipAudit;
 use crate::check::users::{NOT_MIGRATED, RENAMED, UserTable};
 use crate::error::Error;
 use crate::rules::facts::{FactsObserver, Product};
@@ -53,6 +54,8 @@ pub(crate) struct Auditor {
     pub(crate) observer: FactsObserver,
     depth: usize,
     pub(crate) users: UserTable,
+    /// Jira's memberships against its users and groups.
+    pub(crate) memberships_audit: MembershipAudit,
     /// Members of the groups the report names (not migrated, renamed), by lower-case name.
     pub(crate) group_members: BTreeMap<String, u64>,
     /// Global shares per entity type.
@@ -78,6 +81,7 @@ impl Default for Auditor {
             observer: FactsObserver::default(),
             depth: 0,
             users: UserTable::default(),
+            memberships_audit: MembershipAudit::default(),
             group_members: BTreeMap::new(),
             global_shares: BTreeMap::new(),
             objects: ObjectReader::new(CLASSES, &["body"]).keeping(PROPERTIES),
@@ -106,6 +110,9 @@ fn watched(name: &str) -> bool {
 
 impl Auditor {
     fn jira_row(&mut self, tag: &StartTag<'_>) {
+        if matches!(tag.name(), b"User" | b"Group" | b"Membership") {
+            self.memberships_audit.row(tag);
+        }
         match tag.name() {
             b"User" => {
                 let name = attr(tag, b"userName").unwrap_or_default();
@@ -210,6 +217,7 @@ impl Auditor {
 
     /// Resolves what needed the whole file (group names, file sizes).
     pub(crate) fn finish(&mut self) {
+        self.memberships_audit.finish();
         for (group, n) in &self.memberships {
             if let Some(name) = self.group_names.get(group).filter(|n| watched(n)) {
                 *self

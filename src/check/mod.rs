@@ -10,6 +10,7 @@
 mod archive;
 mod attachments;
 mod audit;
+mod memberships;
 mod users;
 
 use crate::decode::Decoder;
@@ -411,6 +412,66 @@ fn finding(
     }
 }
 
+/// The findings about memberships and users within directories.
+fn membership_findings(m: &memberships::MembershipAudit, out: &mut Vec<Finding>) {
+    let repair = "`backup-fix fix --repair-memberships` recomputes the ids from the names and drops the duplicates";
+    let cases: [(
+        &memberships::Rows,
+        Severity,
+        &'static str,
+        &str,
+        Option<&str>,
+    ); 4] = [
+        (
+            &m.stale,
+            Severity::Error,
+            "membership-stale-ids",
+            "parentId/childId that are not the ids of the group and member they name (Data Center 8.22+ stops maintaining them; the cloud's unique index fails the import)",
+            Some(repair),
+        ),
+        (
+            &m.duplicate,
+            Severity::Error,
+            "membership-duplicate-ids",
+            "the (parentId, childId, membershipType) of an earlier row, which the cloud's unique index refuses",
+            Some(repair),
+        ),
+        (
+            &m.dangling,
+            Severity::Warning,
+            "membership-dangling",
+            "a group or member that is not in the backup (the import skips or fails on them)",
+            Some("remove those memberships, or restore the group or user, before export"),
+        ),
+        (
+            &m.duplicate_users,
+            Severity::Error,
+            "user-duplicate-in-directory",
+            "the name of another user in the same directory (the import's user step fails after hours; one name in two directories is normal)",
+            Some("remove or rename the extra user rows in the server's database before export"),
+        ),
+    ];
+    for (rows, severity, code, what, fix) in cases {
+        if rows.count == 0 {
+            continue;
+        }
+        let noun = if code == "user-duplicate-in-directory" {
+            plural(rows.count, "user has", "users have")
+        } else {
+            plural(rows.count, "membership row has", "membership rows have")
+        };
+        out.push(Finding {
+            severity,
+            section: "Users",
+            code,
+            message: format!("{noun} {what}"),
+            fix: fix.map(str::to_string),
+            count: rows.count,
+            examples: rows.examples.clone(),
+        });
+    }
+}
+
 /// Turns what was seen into findings.
 fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -516,7 +577,7 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
             section: "Users",
             code: "email-duplicate",
             message: format!(
-                "{} shared by more than one user (case-insensitive)",
+                "{} shared by more than one user (case-insensitive; users counted distinct by name first, as the migration assistant does: one name in two directories is one user)",
                 plural(
                     users.duplicates.len() as u64,
                     "email address is",
@@ -530,6 +591,7 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
             examples,
         });
     }
+    membership_findings(&a.memberships_audit, &mut out);
     if users.total > 0
         && !out
             .iter()

@@ -75,8 +75,14 @@ pub(crate) const EXAMPLES: usize = 10;
 #[derive(Debug, Default)]
 pub(crate) struct UserTable {
     pub(crate) total: u64,
-    seen: HashMap<u64, u32, BuildHasherDefault<crate::rules::fnv::Fnv>>,
-    /// Duplicate emails (lower case) and how many users have each.
+    /// Email hash -> the hash of the first user name seen with it.
+    seen: HashMap<u64, u64, BuildHasherDefault<crate::rules::fnv::Fnv>>,
+    /// For emails with more than one user name: the other names' hashes.
+    others: HashMap<u64, Vec<u64>, BuildHasherDefault<crate::rules::fnv::Fnv>>,
+    /// Duplicate emails (lower case) and how many distinct user names have
+    /// each. Users count distinct by name first, as the migration assistant
+    /// counts them: the same name with the same email in two directories is
+    /// one user; different names sharing an email are duplicates.
     pub(crate) duplicates: BTreeMap<String, u64>,
     pub(crate) problems: BTreeMap<&'static str, (u64, Vec<String>)>,
     pub(crate) domains: FnvMap<String, u64>,
@@ -120,10 +126,16 @@ impl UserTable {
         if let Some((_, domain)) = lower.rsplit_once('@') {
             *self.domains.entry(domain.to_string()).or_default() += 1;
         }
-        let hash = BuildHasherDefault::<crate::rules::fnv::Fnv>::default().hash_one(&lower);
-        let n = self.seen.entry(hash).or_default();
-        *n += 1;
-        if *n >= 2 {
+        let hasher = BuildHasherDefault::<crate::rules::fnv::Fnv>::default();
+        let hash = hasher.hash_one(&lower);
+        let user = hasher.hash_one(name.to_lowercase());
+        let first = *self.seen.entry(hash).or_insert(user);
+        if first == user {
+            return;
+        }
+        let others = self.others.entry(hash).or_default();
+        if !others.contains(&user) {
+            others.push(user);
             *self.duplicates.entry(lower).or_insert(1) += 1;
         }
     }
@@ -198,10 +210,26 @@ mod tests {
         t.add("addon_x", "bot@acme.com");
         t.add("d", "");
         assert_eq!(t.duplicates.get("jane@acme.com"), Some(&3));
+        // The same name again (another directory) is the same user.
+        t.add("B", "jane@acme.com");
+        assert_eq!(t.duplicates.get("jane@acme.com"), Some(&3));
         assert_eq!(t.problems["reserved-username"].0, 1);
         assert_eq!(t.problems["email-missing"].0, 1);
         let s = t.summary();
-        assert_eq!(s.total, 5);
-        assert_eq!(s.domains, vec![("acme.com".to_string(), 4)]);
+        assert_eq!(s.total, 6);
+        assert_eq!(s.domains, vec![("acme.com".to_string(), 5)]);
+    }
+
+    #[test]
+    fn users_count_distinct_by_name_before_emails_are_compared() {
+        let mut t = UserTable::default();
+        // One person in the internal directory and in LDAP: not a duplicate.
+        t.add("jane", "jane@acme.com");
+        t.add("Jane", "Jane@acme.com");
+        assert!(t.duplicates.is_empty(), "{:?}", t.duplicates);
+        // Another name with that address is.
+        t.add("jdoe", "jane@acme.com");
+        t.add("jdoe", "jane@acme.com");
+        assert_eq!(t.duplicates.get("jane@acme.com"), Some(&2));
     }
 }

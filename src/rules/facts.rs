@@ -5,6 +5,7 @@
 
 use crate::rules::confluence_links::PageIndex;
 use crate::rules::jira;
+use crate::rules::memberships::MemberIndex;
 use crate::xml::rules::StartTag;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -63,13 +64,31 @@ pub struct BackupFacts {
     /// Confluence: the export's pages and attachments, from a first pass.
     #[serde(skip)]
     pub(crate) pages: SharedIndex,
+    /// Jira: the ids of users and groups, from a first pass (`--repair-memberships`).
+    #[serde(skip)]
+    pub(crate) members: Shared<MemberIndex>,
+}
+
+/// What a first pass learned, shared with the repair (equal when the same).
+#[derive(Debug)]
+pub(crate) struct Shared<T>(pub(crate) Option<Arc<T>>);
+
+impl<T> Default for Shared<T> {
+    fn default() -> Self {
+        Self(None)
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
 }
 
 /// A page index shared between the first pass and the repair.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct SharedIndex(pub(crate) Option<Arc<PageIndex>>);
+pub(crate) type SharedIndex = Shared<PageIndex>;
 
-impl PartialEq for SharedIndex {
+impl<T> PartialEq for Shared<T> {
     fn eq(&self, other: &Self) -> bool {
         match (&self.0, &other.0) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
@@ -79,7 +98,7 @@ impl PartialEq for SharedIndex {
     }
 }
 
-impl Eq for SharedIndex {}
+impl<T> Eq for Shared<T> {}
 
 impl BackupFacts {
     /// Sets the zone (e.g. from Confluence's `timezoneId`).

@@ -7,6 +7,7 @@ pub(crate) mod confluence_links;
 pub(crate) mod facts;
 pub(crate) mod fnv;
 pub(crate) mod jira;
+pub(crate) mod memberships;
 pub(crate) mod objects;
 pub(crate) mod timestamps;
 pub(crate) mod urls;
@@ -16,6 +17,7 @@ use crate::report::Report;
 use crate::rules::confluence_links::{PageIndex, StorageLinks};
 use crate::rules::facts::{FactsObserver, Product, Watch};
 use crate::rules::fnv::FnvMap;
+use crate::rules::memberships::MembershipRepair;
 use crate::rules::timestamps::{Mapping, ZoneConverter};
 use crate::rules::urls::{LinkRewriter, UrlMapping};
 use crate::sink::Sink;
@@ -26,6 +28,7 @@ use std::sync::Arc;
 
 pub use confluence_links::ConfluenceLinkReport;
 pub use facts::{BackupFacts, Stated};
+pub use memberships::{MembershipReport, RowIds};
 pub use urls::{LinkReport, MappingCount};
 
 /// Which zone the backup's timestamps are in (`--tz`).
@@ -125,6 +128,8 @@ pub(crate) struct RulesConfig {
     pub(crate) restrict_global_shares: bool,
     /// Turn Confluence page links into internal links (with link remapping).
     pub(crate) confluence_links: bool,
+    /// Recompute `<Membership>` ids and drop duplicate rows (`--repair-memberships`).
+    pub(crate) repair_memberships: bool,
     pub(crate) keep: usize,
 }
 
@@ -134,6 +139,7 @@ impl RulesConfig {
             || !self.map_urls.is_empty()
             || self.cloud_url.is_some()
             || self.restrict_global_shares
+            || self.repair_memberships
     }
 }
 
@@ -187,6 +193,8 @@ pub(crate) struct RuleSet {
     /// The last converted timestamp.
     shifted: Vec<u8>,
     pub(crate) shares: BTreeMap<String, u64>,
+    /// `--repair-memberships`.
+    members: Option<MembershipRepair>,
 }
 
 /// Which count of a [`FieldPlan`].
@@ -268,7 +276,12 @@ impl RuleSet {
             last_entity: None,
             shifted: Vec::new(),
             shares: BTreeMap::new(),
+            members: None,
         };
+        if set.cfg.repair_memberships {
+            let index = set.observer.facts.members.0.clone();
+            set.members = Some(MembershipRepair::new(index, set.cfg.keep));
+        }
         if let Some(TzChoice::Zone(zone)) = set.cfg.tz.clone() {
             set.start_times(&zone, "--tz".into())?;
             // Compared with the backup's statement once that is known (here
@@ -507,6 +520,11 @@ impl RuleSet {
     fn jira_tag(&mut self, tag: &StartTag<'_>, edits: &mut Edits) -> Result<(), Error> {
         let name = tag.name();
         match name {
+            b"Membership" if self.members.is_some() => {
+                if let Some(m) = self.members.as_mut() {
+                    m.row(tag, edits)?;
+                }
+            }
             b"CustomField" => {
                 if attr_value(tag, b"customfieldtypekey").is_some_and(|k| jira::is_datepicker(&k))
                     && let Some(id) = attr_value(tag, b"id").and_then(|v| parse_id(&v))
@@ -733,6 +751,10 @@ impl Rules for RuleSet {
     const SEES_TAGS: bool = true;
     const SEES_TEXT: bool = true;
 
+    fn drops(&self) -> bool {
+        self.members.is_some()
+    }
+
     fn start_tag(&mut self, tag: &StartTag<'_>, edits: &mut Edits) -> Result<(), Error> {
         let depth = self.depth;
         self.depth += 1;
@@ -891,5 +913,8 @@ pub(crate) fn add_to_report(set: &RuleSet, report: &mut Report) {
         r
     });
     report.global_shares_restricted = set.shares.clone();
+    report.memberships = set.members.as_ref().map(|m| m.report.clone());
     report.backup = set.facts().clone();
+    // The users and groups were for the repair, not for the report.
+    report.backup.members = facts::Shared::default();
 }

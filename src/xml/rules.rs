@@ -82,16 +82,32 @@ pub(crate) struct Edits {
     /// (range in the tag's raw bytes, range in `bytes`).
     list: Vec<(Range<usize>, Range<usize>)>,
     bytes: Vec<u8>,
+    /// The rule asked for the whole element to be dropped.
+    drop: bool,
 }
 
 impl Edits {
     pub(crate) fn clear(&mut self) {
         self.list.clear();
         self.bytes.clear();
+        self.drop = false;
     }
 
+    /// No replacement and no drop: the tag goes out as it came.
     pub(crate) fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.list.is_empty() && !self.drop
+    }
+
+    /// Drops the element this start tag opens, with everything inside it
+    /// and the whitespace after it (see [`crate::xml::drop`]); replacements
+    /// are then moot. Honoured only when [`Rules::drops`] is true.
+    pub(crate) fn drop_element(&mut self) {
+        self.drop = true;
+    }
+
+    /// Whether [`Edits::drop_element`] was asked for.
+    pub(crate) fn drops(&self) -> bool {
+        self.drop
     }
 
     /// Replaces `range` of the tag with `with` (already escaped for the context).
@@ -123,6 +139,13 @@ pub(crate) trait Rules {
     const SEES_TAGS: bool;
     /// Whether `text`/`text_end` need to be called.
     const SEES_TEXT: bool;
+
+    /// Whether these rules may drop elements ([`Edits::drop_element`]): the
+    /// output then goes through a [`Gate`](crate::xml::drop::Gate). Asked
+    /// once, when the pipeline is built.
+    fn drops(&self) -> bool {
+        false
+    }
 
     /// A start tag; push replacements to `edits`.
     fn start_tag(&mut self, _tag: &StartTag<'_>, _edits: &mut Edits) -> Result<(), Error> {

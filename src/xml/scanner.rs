@@ -226,6 +226,9 @@ pub(crate) struct XmlStage<R: Rules> {
     /// The XML declaration's encoding must be rewritten to UTF-8.
     rewrite_declaration: bool,
     eof: bool,
+    /// The depth the stack returns to when the element being dropped ends
+    /// (see [`crate::xml::drop`]).
+    drop_depth: Option<usize>,
 }
 
 impl<R: Rules> XmlStage<R> {
@@ -259,6 +262,7 @@ impl<R: Rules> XmlStage<R> {
             in_text: false,
             rewrite_declaration: false,
             eof: false,
+            drop_depth: None,
         }
     }
 
@@ -791,7 +795,7 @@ impl<R: Rules> XmlStage<R> {
             return self.start_carry(p, j, Pending::Markup);
         };
         match next {
-            b'/' => self.end_tag(p, j),
+            b'/' => self.end_tag(p, j, out),
             b'?' => self.pi(p, j, out),
             b'!' => {
                 let rest = &b[j..];
@@ -876,7 +880,12 @@ impl<R: Rules> XmlStage<R> {
         }
     }
 
-    fn end_tag(&mut self, p: &mut Piece<'_>, j: usize) -> Result<usize, Error> {
+    fn end_tag<S: Sink>(
+        &mut self,
+        p: &mut Piece<'_>,
+        j: usize,
+        out: &mut S,
+    ) -> Result<usize, Error> {
         let b = p.b;
         let (end, name) = match lex::end_tag(&b[j..], 0) {
             Ok(r) => r,
@@ -909,6 +918,11 @@ impl<R: Rules> XmlStage<R> {
         self.stack.pop();
         if R::SEES_TAGS {
             self.rules.end_tag(name);
+            if self.drop_depth == Some(self.stack.depth()) {
+                self.drop_depth = None;
+                p.flush(j + end, out);
+                out.dropping(false);
+            }
         }
         if self.stack.is_empty() {
             self.doc = Doc::Epilog;
@@ -986,7 +1000,20 @@ impl<R: Rules> XmlStage<R> {
                 return Err(e);
             }
         }
-        if !removed.is_empty() || !edits.is_empty() {
+        if (!removed.is_empty() || !edits.is_empty()) && edits.drops() {
+            if self.drop_depth.is_none() {
+                // What precedes the tag goes out; the element goes into the
+                // gate, closed at once if empty, at its end tag otherwise.
+                p.flush(j, out);
+                out.dropping(true);
+                if t.empty {
+                    p.flush(j + t.end, out);
+                    out.dropping(false);
+                } else {
+                    self.drop_depth = Some(self.stack.depth());
+                }
+            }
+        } else if !removed.is_empty() || !edits.is_empty() {
             // Replacements as (range in the tag, range in the edit buffer);
             // removed references have an empty replacement.
             let mut splices = std::mem::take(&mut self.splices);

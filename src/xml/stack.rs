@@ -46,6 +46,11 @@ impl ElementStack {
         self.frames.is_empty()
     }
 
+    /// Number of open elements.
+    pub(crate) fn depth(&self) -> usize {
+        self.frames.len()
+    }
+
     /// Bytes held for names.
     pub(crate) fn bytes(&self) -> usize {
         self.names.len()

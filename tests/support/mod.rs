@@ -18,7 +18,15 @@ pub fn fix_split_with(
     cuts: &[usize],
     options: &Options,
 ) -> Result<(Vec<u8>, Report), Error> {
-    let mut fixer = Fixer::new(options.clone())?;
+    feed_split(Fixer::new(options.clone())?, input, cuts)
+}
+
+/// Feeds `input` to `fixer` in the pieces that `cuts` (sorted offsets) delimit.
+pub fn feed_split(
+    mut fixer: Fixer,
+    input: &[u8],
+    cuts: &[usize],
+) -> Result<(Vec<u8>, Report), Error> {
     let mut out = Vec::new();
     let mut from = 0;
     for &cut in cuts.iter().chain(std::iter::once(&input.len())) {

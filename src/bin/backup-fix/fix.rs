@@ -51,6 +51,12 @@ pub(crate) struct FixArgs {
     /// visible to logged-in users only.
     #[arg(long)]
     restrict_global_shares: bool,
+    /// Jira: recompute the parentId/childId of Membership rows from the group
+    /// and member names within their directory, and drop rows that then
+    /// duplicate another (Data Center 8.22+ exports hold stale ids). Reads
+    /// the input twice, so not from standard input.
+    #[arg(long)]
+    repair_memberships: bool,
     /// With --map-url or --cloud-url, what to do with Confluence page links
     /// (short links, page and attachment URLs to the old server): `convert`
     /// them into internal links (the default), or `keep` them as URLs.
@@ -96,6 +102,7 @@ impl FixArgs {
         let mut options = Options::default()
             .max_tag_size(max_tag_size)
             .restrict_global_shares(self.restrict_global_shares)
+            .repair_memberships(self.repair_memberships)
             .tz_ignore_stated(self.tz_ignore_stated)
             .confluence_links(self.confluence_links == "convert");
         options.tz = self.tz.clone();
