@@ -10,6 +10,8 @@
 mod archive;
 mod attachments;
 mod audit;
+pub mod html;
+mod size;
 mod users;
 
 use crate::decode::Decoder;
@@ -26,7 +28,8 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-pub use users::UserSummary;
+pub use size::{AppData, MoveSize, OTHERS};
+pub use users::{GroupSummary, UserSummary};
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -146,6 +149,10 @@ pub struct CheckReport {
     pub backup: BackupFacts,
     /// Confluence space keys.
     pub spaces: Vec<String>,
+    /// The groups the import drops or renames, with their members.
+    pub groups: Vec<GroupSummary>,
+    /// How big the move is.
+    pub size: MoveSize,
 }
 
 impl CheckReport {
@@ -764,6 +771,8 @@ fn assemble(
         users: audit.users.summary(),
         backup: audit.observer.facts.clone(),
         spaces: audit.spaces.clone(),
+        groups: users::group_summaries(&audit.group_members),
+        size: audit.move_size(),
         files,
         findings,
     }
