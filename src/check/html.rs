@@ -156,25 +156,26 @@ fn fixed_name(input: &str) -> String {
     }
 }
 
-/// The `backup-fix fix` command line that repairs a finding, if one does.
-pub fn fix_command(report: &CheckReport, finding: &Finding) -> Option<String> {
-    let zone = match &report.backup.zone {
-        Some(_) => "--tz auto",
-        None => "--tz ZONE",
-    };
-    let site = if report.backup.product == Some(Product::Confluence) {
-        "--cloud-url https://YOUR-SITE.atlassian.net/wiki"
-    } else {
-        "--cloud-url https://YOUR-SITE.atlassian.net"
-    };
-    let flags = match finding.code {
+/// The `fix` flags that repair a finding: `Some("")` when `fix` repairs it
+/// with none, `None` when it needs a manual step.
+fn fix_flags(report: &CheckReport, finding: &Finding) -> Option<&'static str> {
+    let confluence = report.backup.product == Some(Product::Confluence);
+    Some(match finding.code {
         "not-well-formed-curable" | "entities-not-at-root" => "",
         "global-shares" => "--restrict-global-shares",
-        "local-timestamps" | "unknown-build" => zone,
-        "base-url" | "short-links" => site,
+        "local-timestamps" | "unknown-build" if report.backup.zone.is_some() => "--tz auto",
+        "local-timestamps" | "unknown-build" => "--tz ZONE",
+        "base-url" | "short-links" if confluence => {
+            "--cloud-url https://YOUR-SITE.atlassian.net/wiki"
+        }
+        "base-url" | "short-links" => "--cloud-url https://YOUR-SITE.atlassian.net",
         "no-base-url" => "--map-url OLD=NEW",
         _ => return None,
-    };
+    })
+}
+
+/// `backup-fix fix FLAGS INPUT -o OUTPUT` for the report's input.
+fn command_line<'a>(report: &CheckReport, flags: impl Iterator<Item = &'a str>) -> String {
     // `fix` repairs a zip or an XML file: an unpacked export's entities.xml.
     let input = if report.input.is_empty() {
         "INPUT".to_owned()
@@ -187,11 +188,34 @@ pub fn fix_command(report: &CheckReport, finding: &Finding) -> Option<String> {
         report.input.clone()
     };
     let mut words = vec!["backup-fix".to_owned(), "fix".to_owned()];
-    words.extend(flags.split_whitespace().map(str::to_owned));
+    words.extend(flags.flat_map(str::split_whitespace).map(str::to_owned));
     words.push(shell_word(&input));
     words.push("-o".into());
     words.push(shell_word(&fixed_name(&input)));
-    Some(words.join(" "))
+    words.join(" ")
+}
+
+/// The `backup-fix fix` command line that repairs a finding, if one does.
+pub fn fix_command(report: &CheckReport, finding: &Finding) -> Option<String> {
+    fix_flags(report, finding).map(|flags| command_line(report, std::iter::once(flags)))
+}
+
+/// One `backup-fix fix` command line that makes every repair the findings
+/// call for (warnings and errors), if any does.
+pub fn fix_all_command(report: &CheckReport) -> Option<String> {
+    let mut flags: Vec<&str> = Vec::new();
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Pass)
+    {
+        if let Some(x) = fix_flags(report, f)
+            && !flags.contains(&x)
+        {
+            flags.push(x);
+        }
+    }
+    (!flags.is_empty()).then(|| command_line(report, flags.into_iter()))
 }
 
 fn severity_class(s: Severity) -> &'static str {
@@ -364,6 +388,10 @@ fn findings(r: &CheckReport) -> Markup {
     html! {
         section #findings {
             h2 { "Findings" }
+            @if let Some(all) = fix_all_command(r) {
+                p { "Every repair backup-fix makes, in one run (then check its output again):" }
+                pre.cmd #fix-all { code { (all) } }
+            }
             @for f in &r.findings {
                 @let class = severity_class(f.severity);
                 div.finding.(class) data-code=(f.code) {
@@ -591,6 +619,12 @@ mod tests {
             Some(Some(
                 "backup-fix fix --restrict-global-shares 'my backup/entities.xml' -o 'my backup/fixed-entities.xml'".into()
             ))
+        );
+        assert_eq!(
+            fix_all_command(&report).as_deref(),
+            Some(
+                "backup-fix fix --restrict-global-shares --tz ZONE 'my backup/entities.xml' -o 'my backup/fixed-entities.xml'"
+            )
         );
         let tld = report.findings.iter().find(|f| f.code == "email-no-tld");
         assert_eq!(tld.map(|f| fix_command(&report, f)), Some(None));
