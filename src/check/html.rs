@@ -401,7 +401,7 @@ fn findings(r: &CheckReport) -> Markup {
                         span.message { (f.message) }
                         @if f.severity != Severity::Pass {
                             " "
-                            span.count { "(" (plural(f.count, "occurrence", "occurrences")) ")" }
+                            span.count { "(count: " (number(f.count)) ")" }
                         }
                     }
                     @if !f.examples.is_empty() {
