@@ -400,3 +400,61 @@ fn progress_counts_what_is_checked_up_to_its_total() {
     let size = std::fs::metadata(&gz).unwrap().len();
     assert_eq!(progress_of(&gz).last(), Some(&(size, size)));
 }
+
+#[test]
+fn the_size_of_a_jira_move_counts_rows_issues_per_project_app_data_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("backup.zip");
+    let entities = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<entity-engine-xml>\n    \
+        <FileAttachment id=\"1\" issue=\"10\" filesize=\"300\"/>\n    \
+        <FileAttachment id=\"2\" issue=\"11\" filesize=\"700\"/>\n    \
+        <Group id=\"1\" groupName=\"site-admins\"/>\n    \
+        <Issue id=\"10\" project=\"100\"/>\n    <Issue id=\"11\" project=\"100\"/>\n    \
+        <Issue id=\"12\" project=\"101\"/>\n    <Issue id=\"13\" project=\"999\"/>\n    \
+        <Membership id=\"1\" parentName=\"site-admins\" lowerParentName=\"site-admins\" membershipType=\"GROUP_USER\" childName=\"jo\"/>\n    \
+        <Project id=\"100\" key=\"ABC\"/>\n    <Project id=\"101\" key=\"XY\"/>\n\
+        </entity-engine-xml>\n";
+    let ao = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<backup xmlns=\"http://www.atlassian.com/ao\">\n\
+        <table name=\"AO_60DB71_RANK\"/>\n\
+        <data tableName=\"AO_60DB71_RANK\"><column name=\"ID\"/><row><integer>1</integer></row><row><integer>2</integer></row></data>\n\
+        <data tableName=\"AO_60DB71_SPRINT\"><row><integer>1</integer></row></data>\n\
+        <data tableName=\"AO_21D670_RULES\"></data>\n</backup>\n";
+    zip_of(
+        &input,
+        &[
+            ("entities.xml", entities.as_bytes(), false),
+            ("activeobjects.xml", ao.as_bytes(), false),
+            ("data/attachments/ABC/10000/10/1", &[7u8; 300], true),
+            ("data/attachments/XY/10000/12/2", &[7u8; 50], true),
+        ],
+    );
+    let r = check_path(&input).unwrap();
+    let s = &r.size;
+    let count = |name: &str| s.entities.iter().find(|e| e.0 == name).map(|e| e.1);
+    assert_eq!(count("Issue"), Some(4));
+    assert_eq!(count("Project"), Some(2));
+    assert_eq!(s.contained, "issues");
+    assert_eq!(
+        s.containers,
+        vec![("ABC".into(), 2), ("XY".into(), 1), ("[999]".into(), 1)]
+    );
+    assert_eq!(
+        (s.attachment_records, s.attachment_bytes_declared),
+        (2, Some(1000))
+    );
+    assert_eq!(
+        s.attachment_files,
+        vec![("ABC".into(), 300), ("XY".into(), 50)]
+    );
+    let apps: Vec<(&str, u64, u64)> = s
+        .apps
+        .iter()
+        .map(|a| (a.prefix.as_str(), a.tables, a.rows))
+        .collect();
+    assert_eq!(apps, vec![("AO_60DB71", 2, 3), ("AO_21D670", 1, 0)]);
+    assert_eq!(r.groups.len(), 1);
+    assert_eq!(
+        (r.groups[0].name.as_str(), r.groups[0].members),
+        ("site-admins", 1)
+    );
+}

@@ -7,6 +7,7 @@
 
 use super::attachments::{EXAMPLES, Files, Ledger, join};
 use super::audit::Auditor;
+use super::size::{Apps, Counts, attachment_folder};
 use super::{
     CheckOptions, CheckReport, Finding, Severity, XmlFileCheck, assemble, check_xml, finding,
 };
@@ -337,6 +338,8 @@ pub(crate) fn check_zip(
     let mut files = Vec::new();
     let mut audit = None;
     let mut attachments = Files::new(&scratch);
+    let mut apps = Apps::default();
+    let mut attachment_bytes = Counts::default();
     let mut meter = Meter::new(on_progress, opened.input.len());
     let mut central = opened.central().map_err(|e| in_file(read_error(e)))?;
     let mut buf = vec![0u8; 1 << 20];
@@ -391,7 +394,8 @@ pub(crate) fn check_zip(
                         options,
                         &|_| {},
                     )? {
-                        XmlOutcome::Checked(check, _) => {
+                        XmlOutcome::Checked(check, other) => {
+                            apps.merge(&other.apps);
                             checked += 1;
                             files.push(check);
                         }
@@ -402,6 +406,9 @@ pub(crate) fn check_zip(
                 }
                 if !e.is_dir() {
                     attachments.add(name, e.size);
+                    if let Some(folder) = attachment_folder(name) {
+                        attachment_bytes.add(folder, e.size);
+                    }
                 }
                 let result = opened
                     .input
@@ -483,6 +490,8 @@ pub(crate) fn check_zip(
         );
     }
     let mut audit = audit.unwrap_or_default();
+    audit.apps.merge(&apps);
+    audit.attachment_files = attachment_bytes;
     let product = audit.observer.facts.product;
     match product {
         Some(Product::Jira) if !survey.has_activeobjects => shape.push(finding(
@@ -550,7 +559,9 @@ pub(crate) fn check_dir(
             .unwrap_or(&extra)
             .to_string_lossy()
             .into_owned();
-        files.push(check_xml(&name, open(&extra)?, options, &mut |n| meter.tick(n))?.0);
+        let (check, other) = check_xml(&name, open(&extra)?, options, &mut |n| meter.tick(n))?;
+        audit.apps.merge(&other.apps);
+        files.push(check);
     }
     let descriptor_path = path.join("exportDescriptor.properties");
     let descriptor = fs::read(&descriptor_path)
@@ -563,7 +574,12 @@ pub(crate) fn check_dir(
     let product = audit.observer.facts.product;
     if product == Some(Product::Confluence) {
         let mut attachments = Files::new(&std::env::temp_dir());
-        list_attachments(path, &path.join("attachments"), &mut attachments);
+        list_attachments(
+            path,
+            &path.join("attachments"),
+            &mut attachments,
+            &mut audit.attachment_files,
+        );
         shape.extend(attachment_findings(
             std::mem::take(&mut audit.attachments),
             attachments,
@@ -600,7 +616,7 @@ fn xml_beside(root: &Path) -> Vec<std::path::PathBuf> {
 }
 
 /// Lists `attachments/<c>/<a>/<v>` files under `dir` (symbolic links not followed).
-fn list_attachments(root: &Path, dir: &Path, into: &mut Files) {
+fn list_attachments(root: &Path, dir: &Path, into: &mut Files, bytes: &mut Counts) {
     let Ok(read) = fs::read_dir(dir) else {
         into.complete &= !dir.exists();
         return;
@@ -608,10 +624,14 @@ fn list_attachments(root: &Path, dir: &Path, into: &mut Files) {
     for e in read.flatten() {
         let p = e.path();
         match e.file_type() {
-            Ok(t) if t.is_dir() => list_attachments(root, &p, into),
+            Ok(t) if t.is_dir() => list_attachments(root, &p, into, bytes),
             Ok(t) if t.is_file() => {
                 if let (Ok(rel), Ok(meta)) = (p.strip_prefix(root), e.metadata()) {
-                    into.add(&rel.to_string_lossy().replace('\\', "/"), meta.len());
+                    let rel = rel.to_string_lossy().replace('\\', "/");
+                    if let Some(folder) = attachment_folder(&rel) {
+                        bytes.add(folder, meta.len());
+                    }
+                    into.add(&rel, meta.len());
                 }
             }
             _ => {}

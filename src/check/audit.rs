@@ -5,6 +5,7 @@
 
 use crate::check::attachments::{AttachmentRecord, Ledger};
 use crate::check::memberships::MembershipAudit;
+use crate::check::size::{Apps, Counts, MoveSize};
 use crate::check::users::{NOT_MIGRATED, RENAMED, UserTable};
 use crate::error::Error;
 use crate::rules::facts::{FactsObserver, Product};
@@ -20,6 +21,7 @@ const MAX_HEADER: usize = 256 << 10;
 const CLASSES: &[&str] = &[
     "InternalUser",
     "InternalGroup",
+    "Page",
     "HibernateMembership",
     "Space",
     "Attachment",
@@ -43,6 +45,7 @@ const PROPERTIES: &[&str] = &[
     "originalVersion",
     "originalVersionId",
     "parentGroup",
+    "space",
     "title",
     "userMember",
     "version",
@@ -73,6 +76,20 @@ pub(crate) struct Auditor {
     body_tail: Vec<u8>,
     /// The comment before the root element (Jira's header), while it is read.
     header: Vec<u8>,
+    /// Rows per entity type.
+    entities: Counts,
+    /// Issues per project id, or current pages per space id.
+    contained: Counts,
+    /// Project or space ids and their keys.
+    container_keys: FnvMap<u64, String>,
+    /// Attachment records and the sum of the sizes they state.
+    attachment_records: u64,
+    attachment_bytes: Option<u64>,
+    /// Attachment file bytes per folder (set by the whole-backup check).
+    pub(crate) attachment_files: Counts,
+    /// Active Objects data, and the table whose rows are being read.
+    pub(crate) apps: Apps,
+    ao_table: Option<String>,
 }
 
 impl Default for Auditor {
@@ -93,6 +110,14 @@ impl Default for Auditor {
             in_body: false,
             body_tail: Vec::new(),
             header: Vec::new(),
+            entities: Counts::default(),
+            contained: Counts::default(),
+            container_keys: FnvMap::default(),
+            attachment_records: 0,
+            attachment_bytes: None,
+            attachment_files: Counts::default(),
+            apps: Apps::default(),
+            ao_table: None,
         }
     }
 }
@@ -109,11 +134,41 @@ fn watched(name: &str) -> bool {
 }
 
 impl Auditor {
+    /// An attachment record, with the size it states if it states one.
+    fn attachment(&mut self, size: Option<u64>) {
+        self.attachment_records += 1;
+        if let Some(size) = size {
+            *self.attachment_bytes.get_or_insert(0) += size;
+        }
+    }
+
+    /// Keeps a project's or space's key (bounded as the counts are).
+    fn container_key(&mut self, id: Option<u64>, key: Option<String>) {
+        if let (Some(id), Some(key)) = (id, key)
+            && self.container_keys.len() < crate::check::size::MAX_NAMES
+        {
+            self.container_keys.insert(id, key);
+        }
+    }
+
     fn jira_row(&mut self, tag: &StartTag<'_>) {
         if matches!(tag.name(), b"User" | b"Group" | b"Membership") {
             self.memberships_audit.row(tag);
         }
+        self.entities.add(&String::from_utf8_lossy(tag.name()), 1);
         match tag.name() {
+            b"Issue" => {
+                let project = attr(tag, b"project").unwrap_or_default();
+                self.contained.add(&project, 1);
+            }
+            b"Project" => {
+                let id = attr(tag, b"id").and_then(|i| i.trim().parse().ok());
+                self.container_key(id, attr(tag, b"key"));
+            }
+            b"FileAttachment" => {
+                let size = attr(tag, b"filesize").and_then(|s| s.trim().parse().ok());
+                self.attachment(size);
+            }
             b"User" => {
                 let name = attr(tag, b"userName").unwrap_or_default();
                 let email = attr(tag, b"emailAddress").unwrap_or_default();
@@ -147,6 +202,10 @@ impl Auditor {
     }
 
     fn confluence_tag(&mut self, tag: &StartTag<'_>) {
+        if self.depth == 1 && tag.name() == b"object" {
+            let class = attr(tag, b"class").unwrap_or_default();
+            self.entities.add(&class, 1);
+        }
         self.objects.start_tag(tag, self.depth);
         self.in_body = matches!(
             self.objects.current(),
@@ -178,7 +237,18 @@ impl Auditor {
             }
             "Space" => {
                 if let Some(key) = prop("key") {
+                    self.container_key(id, Some(key.clone()));
                     self.spaces.push(key);
+                }
+            }
+            "Page" => {
+                // Historical versions name their current page; trashed pages do not move.
+                let current = o.prop("originalVersion").is_none()
+                    && o.prop("originalVersionId").is_none()
+                    && o.prop("contentStatus").is_none_or(|s| s == "current");
+                if current {
+                    let space = o.prop("space").unwrap_or_default().to_owned();
+                    self.contained.add(&space, 1);
                 }
             }
             "ContentProperty" => {
@@ -189,6 +259,7 @@ impl Auditor {
                 }
             }
             "Attachment" => {
+                self.attachment(num("fileSize"));
                 if let Some(id) = id {
                     self.attachments.record(AttachmentRecord {
                         id,
@@ -235,6 +306,63 @@ impl Auditor {
         }
     }
 
+    /// The size of the move as far as this file shows it.
+    pub(crate) fn move_size(&self) -> MoveSize {
+        let contained = match self.observer.facts.product {
+            Some(Product::Jira) => "issues",
+            Some(Product::Confluence) => "pages",
+            _ => "",
+        };
+        let containers = self
+            .contained
+            .sorted()
+            .into_iter()
+            .map(|(id, n)| {
+                let key = id
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .and_then(|i| self.container_keys.get(&i).cloned());
+                match key {
+                    Some(key) => (key, n),
+                    None if id == crate::check::size::OTHERS => (id, n),
+                    None => (format!("[{id}]"), n),
+                }
+            })
+            .collect();
+        MoveSize {
+            entities: self.entities.sorted(),
+            contained: if self.contained.sorted().is_empty() {
+                String::new()
+            } else {
+                contained.to_owned()
+            },
+            containers,
+            attachment_records: self.attachment_records,
+            attachment_bytes_declared: self.attachment_bytes,
+            attachment_files: self.attachment_files.sorted(),
+            apps: self.apps.summary(),
+        }
+    }
+
+    /// Active Objects: `<data tableName=...>` and its `<row>`s.
+    fn ao_tag(&mut self, tag: &StartTag<'_>) {
+        match (self.depth, tag.name()) {
+            (1, b"data") => {
+                let table = attr(tag, b"tableName").unwrap_or_default();
+                self.apps.table(&table);
+                self.ao_table = Some(table);
+            }
+            (1, _) => self.ao_table = None,
+            (2, b"row") => {
+                if let Some(t) = &self.ao_table {
+                    self.apps.row(t);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Counts `/x/` in a page body, across pieces.
     fn body_text(&mut self, piece: &[u8]) {
         // A match that starts in the last two bytes of the previous piece.
@@ -260,6 +388,7 @@ impl Rules for Auditor {
         match self.observer.facts.product {
             Some(Product::Jira) if self.depth == 1 => self.jira_row(tag),
             Some(Product::Confluence) => self.confluence_tag(tag),
+            Some(Product::ActiveObjects) => self.ao_tag(tag),
             _ => {}
         }
         self.depth += 1;

@@ -11,6 +11,8 @@ mod archive;
 mod attachments;
 mod audit;
 mod memberships;
+pub mod html;
+mod size;
 mod users;
 
 use crate::decode::Decoder;
@@ -27,7 +29,8 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-pub use users::UserSummary;
+pub use size::{AppData, MoveSize, OTHERS};
+pub use users::{GroupSummary, UserSummary};
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -147,6 +150,10 @@ pub struct CheckReport {
     pub backup: BackupFacts,
     /// Confluence space keys.
     pub spaces: Vec<String>,
+    /// The groups the import drops or renames, with their members.
+    pub groups: Vec<GroupSummary>,
+    /// How big the move is.
+    pub size: MoveSize,
 }
 
 impl CheckReport {
@@ -826,6 +833,8 @@ fn assemble(
         users: audit.users.summary(),
         backup: audit.observer.facts.clone(),
         spaces: audit.spaces.clone(),
+        groups: users::group_summaries(&audit.group_members),
+        size: audit.move_size(),
         files,
         findings,
     }

@@ -150,6 +150,32 @@ pub struct UserSummary {
     pub domains: Vec<(String, u64)>,
 }
 
+/// A group the report names: not migrated, or renamed on import.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct GroupSummary {
+    /// The group's name (lower case).
+    pub name: String,
+    /// Its direct user members.
+    pub members: u64,
+    /// The cloud group it becomes, when it is renamed rather than dropped.
+    pub becomes: Option<String>,
+}
+
+/// The groups of `members` (name to member count) the import drops or renames.
+pub(crate) fn group_summaries(members: &BTreeMap<String, u64>) -> Vec<GroupSummary> {
+    members
+        .iter()
+        .map(|(name, n)| GroupSummary {
+            name: name.clone(),
+            members: *n,
+            becomes: RENAMED
+                .iter()
+                .find(|(from, _)| from == name)
+                .map(|(_, to)| (*to).to_owned()),
+        })
+        .collect()
+}
+
 impl UserTable {
     pub(crate) fn summary(&self) -> UserSummary {
         let mut domains: Vec<(String, u64)> =

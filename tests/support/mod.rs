@@ -181,3 +181,55 @@ pub fn finding_codes(
         .map(|f| f.code)
         .collect()
 }
+
+/// The headless browser used as the HTML oracle.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Whether Chromium can run. When it cannot, the browser checks are skipped
+/// with a message, except under CI (`CI=true`), where `.ci/run` installs it
+/// and a missing browser fails the test instead of passing silently.
+pub fn chromium_available() -> bool {
+    if Path::new(CHROMIUM).is_file() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{CHROMIUM} is missing under CI: .ci/run installs it (apt-get install chromium)"
+    );
+    eprintln!("SKIPPED: {CHROMIUM} is not installed; the browser DOM checks did not run");
+    false
+}
+
+/// The DOM headless Chromium builds from the page at `html`, serialised.
+/// `None` when the browser is not installed (see [`chromium_available`]).
+pub fn dump_dom(html: &Path) -> Option<String> {
+    if !chromium_available() {
+        return None;
+    }
+    let profile = tempfile::tempdir().expect("tempdir");
+    let html = html.canonicalize().expect("page exists");
+    let out = Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .expect("chromium runs");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dom = String::from_utf8(out.stdout).expect("the DOM is UTF-8");
+    assert!(dom.contains("<body"), "no DOM from chromium: {dom}");
+    Some(dom)
+}

@@ -4,8 +4,10 @@ use crate::parse_size;
 use crate::print_out;
 use crate::progress::Display;
 use anyhow::Context;
+use backup_fix::check::html::{Provenance, write_html};
 use backup_fix::check::{CheckOptions, check_path_with};
 use backup_fix::driver::Progress;
+use backup_fix::output::PendingFile;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -17,6 +19,10 @@ pub(crate) struct CheckArgs {
     /// Print the report as JSON instead of the screen.
     #[arg(long)]
     json: bool,
+    /// Also write the report as one self-contained HTML page (the
+    /// pre-migration assessment) to this file; it appears only when complete.
+    #[arg(long, value_name = "FILE.html")]
+    html: Option<PathBuf>,
     /// Largest single tag held in memory (e.g. 64MiB), as for fix; a larger one is reported.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "16MiB")]
     max_tag_size: u64,
@@ -30,6 +36,15 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<bool> {
     let display = Display::new(args.quiet, "checking");
     let max_tag_size = usize::try_from(args.max_tag_size).context("--max-tag-size is too large")?;
     let options = CheckOptions::default().max_tag_size(max_tag_size);
+    // Made before any work, so a path that cannot be written fails at once.
+    let html = match &args.html {
+        Some(path) => Some(
+            PendingFile::beside(path)
+                .with_context(|| format!("{}: cannot write the HTML report", path.display()))?,
+        ),
+        None => None,
+    };
+    let started = jiff::Timestamp::now();
     let checked = check_path_with(&args.input, &options, &mut |p: Progress| display.show(p));
     display.finish();
     let report = match checked {
@@ -49,6 +64,14 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<bool> {
         }
         Err(e) => anyhow::bail!("{}", check_error(&e)),
     };
+    if let Some(mut pending) = html {
+        let about = Provenance::of_path(&args.input, started).map_err(crate::lib_error)?;
+        let dest = pending.dest().display().to_string();
+        write_html(&report, &about, pending.file())
+            .map_err(crate::lib_error)
+            .and_then(|()| Ok(pending.commit()?))
+            .with_context(|| format!("{dest}: cannot write the HTML report"))?;
+    }
     let text = if args.json {
         serde_json::to_string_pretty(&report)? + "\n"
     } else {
