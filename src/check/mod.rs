@@ -10,8 +10,8 @@
 mod archive;
 mod attachments;
 mod audit;
-mod memberships;
 pub mod html;
+mod memberships;
 mod size;
 mod users;
 
