@@ -452,6 +452,12 @@ fn the_size_of_a_jira_move_counts_rows_issues_per_project_app_data_and_files() {
         .map(|a| (a.prefix.as_str(), a.tables, a.rows))
         .collect();
     assert_eq!(apps, vec![("AO_60DB71", 2, 3), ("AO_21D670", 1, 0)]);
+    // The terminal output lists them too.
+    let text = r.to_string();
+    assert!(
+        text.contains("AO_60DB71 2 tables (3 rows), AO_21D670 1 table (0 rows)"),
+        "{text}"
+    );
     assert_eq!(r.groups.len(), 1);
     assert_eq!(
         (r.groups[0].name.as_str(), r.groups[0].members),

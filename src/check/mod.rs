@@ -214,6 +214,32 @@ impl fmt::Display for CheckReport {
                 }
             )?;
         }
+        if !self.size.apps.is_empty() {
+            let shown: Vec<String> = self
+                .size
+                .apps
+                .iter()
+                .take(15)
+                .map(|a| {
+                    format!(
+                        "{} {} ({})",
+                        a.prefix,
+                        plural(a.tables, "table", "tables"),
+                        plural(a.rows, "row", "rows")
+                    )
+                })
+                .collect();
+            writeln!(
+                f,
+                "  app data by prefix (an app with no cloud version: remove its data on the server): {}{}",
+                shown.join(", "),
+                if self.size.apps.len() > 15 {
+                    ", ..."
+                } else {
+                    ""
+                }
+            )?;
+        }
         let verdict = if self.blocks_import() {
             "the import will fail"
         } else if self.count(Severity::Warning) > 0 {
