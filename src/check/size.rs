@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 /// Most names one table keeps; the rest are counted under [`OTHERS`].
 pub(crate) const MAX_NAMES: usize = 2000;
 
-/// The name under which names past [`MAX_NAMES`] are counted.
+/// The name under which the names past the first 2,000 of a table are counted.
 pub const OTHERS: &str = "(others)";
 
 /// Counts by name, at most [`MAX_NAMES`] names.
