@@ -415,3 +415,201 @@ fn duplicate_emails_count_users_distinct_by_name_first() {
         ["jane@acme.com (2 users)"]
     );
 }
+
+fn build(version: &str) -> String {
+    format!("    JIRA Build : {version}#1-sha1:x\n    jvm.system.timezone : Europe/Berlin\n")
+}
+
+#[test]
+fn jira_before_7_is_an_error_naming_the_upgrade() {
+    let r = check(&jira(&build("6.3.6"), ""));
+    assert_eq!(codes(&r, Severity::Error), vec!["jira-version-unsupported"]);
+    let f = finding(&r, "jira-version-unsupported");
+    assert_eq!(f.count, 1);
+    assert!(
+        f.message
+            .contains("the server must be upgraded before migrating"),
+        "{f:?}"
+    );
+    assert!(f.fix.as_deref().unwrap().contains("upgrade"), "{f:?}");
+    // The timestamp warning stays beside it.
+    assert_eq!(codes(&r, Severity::Warning), vec!["local-timestamps"]);
+    assert!(r.blocks_import());
+}
+
+#[test]
+fn jira_from_7_0_to_7_6_is_a_warning() {
+    let r = check(&jira(&build("7.2.0"), ""));
+    assert_eq!(codes(&r, Severity::Error), Vec::<&str>::new());
+    assert_eq!(
+        codes(&r, Severity::Warning),
+        vec!["jira-version-unguaranteed", "local-timestamps"]
+    );
+    assert!(
+        finding(&r, "jira-version-unguaranteed")
+            .message
+            .contains("may work but is no longer guaranteed")
+    );
+    // 7.6.0 is past the gate, and still before 7.13.1.
+    let r = check(&jira(&build("7.6.0"), ""));
+    assert_eq!(codes(&r, Severity::Warning), vec!["local-timestamps"]);
+}
+
+#[test]
+fn a_current_jira_passes_the_gate_and_states_its_zone() {
+    let r = check(&jira(&build("8.5.0"), ""));
+    assert_eq!(codes(&r, Severity::Error), Vec::<&str>::new());
+    assert_eq!(codes(&r, Severity::Warning), Vec::<&str>::new());
+    let zone = finding(&r, "server-zone");
+    assert_eq!(zone.severity, Severity::Pass);
+    assert!(zone.message.contains("Europe/Berlin"), "{zone:?}");
+    assert!(r.findings.iter().any(|f| f.code == "utc-timestamps"));
+}
+
+fn project(id: u32, key: &str) -> String {
+    format!("    <Project id=\"{id}\" pname=\"P{id}\" key=\"{key}\"/>\n")
+}
+
+#[test]
+fn project_keys_over_ten_characters_are_a_warning() {
+    let rows = [
+        project(10000, "ABCDEFGHIJ"),
+        project(10001, "ABCDEFGHIJK"),
+        project(10002, "ÄBCDEFGHIJ"),
+        project(10003, "LONGPROJECTKEY"),
+    ]
+    .concat();
+    let r = check(&jira(CURRENT, &rows));
+    assert_eq!(codes(&r, Severity::Error), Vec::<&str>::new());
+    assert_eq!(codes(&r, Severity::Warning), vec!["project-key-too-long"]);
+    let f = finding(&r, "project-key-too-long");
+    assert_eq!(f.count, 2);
+    assert_eq!(
+        f.examples,
+        [
+            "Project id=10001 key=ABCDEFGHIJK",
+            "Project id=10003 key=LONGPROJECTKEY"
+        ]
+    );
+    assert!(f.fix.as_deref().unwrap().contains("rename the project key"));
+}
+
+fn long_text_codes(r: &CheckReport) -> Vec<(String, u64)> {
+    r.findings
+        .iter()
+        .filter(|f| f.code == "text-too-long")
+        .map(|f| {
+            assert_eq!(f.severity, Severity::Warning);
+            (f.message.split(':').next().unwrap().to_string(), f.count)
+        })
+        .collect()
+}
+
+#[test]
+fn texts_over_the_cloud_limit_are_counted_by_entity_and_field() {
+    let long = "x".repeat(32_768);
+    let rows = format!(
+        "    <Issue id=\"1\" project=\"1\" summary=\"s\"><description><![CDATA[{long}]]></description></Issue>\n\
+         <Issue id=\"2\" project=\"1\" summary=\"s\"><description>{short}</description><environment><![CDATA[{half}]]>{half}<![CDATA[x]]></environment></Issue>\n\
+         <Action id=\"3\" issue=\"1\" type=\"comment\" body=\"{long}\"/>\n\
+         <Action id=\"4\" issue=\"1\" type=\"comment\"><body>{long}</body></Action>\n\
+         <CustomFieldValue id=\"5\" issue=\"1\" textvalue=\"{long}\"/>\n",
+        short = "y".repeat(32_767),
+        half = "z".repeat(16_384),
+    );
+    let r = check(&jira(CURRENT, &rows));
+    assert_eq!(codes(&r, Severity::Error), Vec::<&str>::new());
+    assert_eq!(
+        long_text_codes(&r),
+        [
+            ("Action.body".to_string(), 2),
+            ("CustomFieldValue.textvalue".to_string(), 1),
+            ("Issue.description".to_string(), 1),
+            ("Issue.environment".to_string(), 1),
+        ]
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.message.starts_with("Action.body"))
+        .unwrap();
+    assert_eq!(
+        f.examples,
+        [
+            "Action id=3 (32768 characters)",
+            "Action id=4 (32768 characters)"
+        ]
+    );
+    assert!(f.message.contains("refused when edited in the cloud"));
+}
+
+#[test]
+fn the_text_limit_counts_characters_not_bytes() {
+    // 32,767 two-byte characters (65,534 bytes) fit; 32,768 do not.
+    for (n, flagged) in [(32_767, false), (32_768, true)] {
+        let text = "é".repeat(n);
+        let refs = "&amp;".repeat(n);
+        let rows = format!(
+            "    <Issue id=\"1\" project=\"1\" summary=\"{text}\"><description><![CDATA[{text}]]></description><environment>{refs}</environment></Issue>\n\
+             <Action id=\"2\" issue=\"1\" body=\"{refs}\"/>\n"
+        );
+        let r = check(&jira(CURRENT, &rows));
+        let found = long_text_codes(&r);
+        if flagged {
+            assert_eq!(
+                found,
+                [
+                    ("Action.body".to_string(), 1),
+                    ("Issue.description".to_string(), 1),
+                    ("Issue.environment".to_string(), 1),
+                    ("Issue.summary".to_string(), 1),
+                ]
+            );
+        } else {
+            assert_eq!(found, [], "{n} characters");
+        }
+    }
+}
+
+/// Reads at most a few bytes at a time, so that texts arrive in many pieces.
+struct Trickle<'a>(&'a [u8], usize);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.1).min(self.0.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn element_text_in_many_pieces_is_counted_whole() {
+    for (n, flagged) in [(32_767, false), (32_768, true)] {
+        // References count as one character in text, not in CDATA.
+        let text = "é&amp;".repeat(n / 2) + if n % 2 == 1 { "€" } else { "" };
+        let cdata = "é€".repeat(n / 2) + if n % 2 == 1 { "😀" } else { "" };
+        let xml = jira(
+            CURRENT,
+            &format!(
+                "    <Issue id=\"7\" project=\"1\"><description>{text}</description><environment><![CDATA[{cdata}]]></environment></Issue>\n"
+            ),
+        );
+        for step in [7, 997] {
+            let r = check_xml_stream("entities.xml", Trickle(xml.as_bytes(), step)).unwrap();
+            let found = long_text_codes(&r);
+            if flagged {
+                assert_eq!(
+                    found,
+                    [
+                        ("Issue.description".to_string(), 1),
+                        ("Issue.environment".to_string(), 1)
+                    ],
+                    "{step}"
+                );
+            } else {
+                assert_eq!(found, [], "{n} characters, {step}-byte reads");
+            }
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! Confluence its spaces, attachment records and short links.
 
 use crate::check::attachments::{AttachmentRecord, Ledger};
+use crate::check::limits::LimitsAudit;
 use crate::check::memberships::MembershipAudit;
 use crate::check::size::{Apps, Counts, MoveSize};
 use crate::check::users::{NOT_MIGRATED, RENAMED, UserTable};
@@ -59,6 +60,8 @@ pub(crate) struct Auditor {
     pub(crate) users: UserTable,
     /// Jira's memberships against its users and groups.
     pub(crate) memberships_audit: MembershipAudit,
+    /// Jira's texts and project keys against the cloud's limits.
+    pub(crate) limits: LimitsAudit,
     /// Members of the groups the report names (not migrated, renamed), by lower-case name.
     pub(crate) group_members: BTreeMap<String, u64>,
     /// Global shares per entity type.
@@ -99,6 +102,7 @@ impl Default for Auditor {
             depth: 0,
             users: UserTable::default(),
             memberships_audit: MembershipAudit::default(),
+            limits: LimitsAudit::default(),
             group_members: BTreeMap::new(),
             global_shares: BTreeMap::new(),
             objects: ObjectReader::new(CLASSES, &["body"]).keeping(PROPERTIES),
@@ -155,6 +159,7 @@ impl Auditor {
         if matches!(tag.name(), b"User" | b"Group" | b"Membership") {
             self.memberships_audit.row(tag);
         }
+        self.limits.row(tag);
         self.entities.add(&String::from_utf8_lossy(tag.name()), 1);
         match tag.name() {
             b"Issue" => {
@@ -387,6 +392,7 @@ impl Rules for Auditor {
         self.observer.start_tag(tag, self.depth);
         match self.observer.facts.product {
             Some(Product::Jira) if self.depth == 1 => self.jira_row(tag),
+            Some(Product::Jira) if self.depth > 1 => self.limits.open(tag.name()),
             Some(Product::Confluence) => self.confluence_tag(tag),
             Some(Product::ActiveObjects) => self.ao_tag(tag),
             _ => {}
@@ -398,6 +404,9 @@ impl Rules for Auditor {
     fn end_tag(&mut self, _name: &[u8]) {
         self.depth = self.depth.saturating_sub(1);
         self.observer.end_tag();
+        if self.depth > 1 && self.observer.facts.product == Some(Product::Jira) {
+            self.limits.close();
+        }
         if self.observer.facts.product == Some(Product::Confluence) {
             if let Some(o) = self.objects.end_tag(self.depth) {
                 self.finish_object(o);
@@ -416,6 +425,9 @@ impl Rules for Auditor {
                 }
             }
             _ => {
+                if self.depth > 2 && self.observer.facts.product == Some(Product::Jira) {
+                    self.limits.text(piece, kind == TextKind::Text);
+                }
                 self.observer.text(piece);
                 if self.in_body {
                     self.body_text(piece);
@@ -433,6 +445,7 @@ impl Rules for Auditor {
                 self.observer.header_comment(&text);
             }
         } else {
+            self.limits.text_end();
             self.observer.text_end();
             if self.in_body {
                 self.body_tail.clear();

@@ -3,14 +3,15 @@
 //! One streaming pass over each XML file gives the verdict a strict parser
 //! would (the first error, with its line and column, and whether `fix` cures
 //! it) and audits what the cloud import refuses or changes: user emails and
-//! names, groups that are not migrated, public shares, server-local
-//! timestamps, the base URL to remap, and for Confluence its spaces and short
-//! links. The result is a list of [`Finding`]s, each pass, warning or error.
+//! names, groups that are not migrated, public shares, the Jira version gate,
+//! server-local timestamps, texts and project keys over the cloud's limits,
+//! the base URL to remap, and for Confluence its spaces and short links. The result is a list of [`Finding`]s, each pass, warning or error.
 
 mod archive;
 mod attachments;
 mod audit;
 pub mod html;
+mod limits;
 mod memberships;
 mod size;
 mod users;
@@ -59,7 +60,8 @@ impl fmt::Display for Severity {
 pub struct Finding {
     /// Pass, warning or error.
     pub severity: Severity,
-    /// The area: `XML`, `Users`, `Groups`, `Sharing`, `Time`, `Links`, `Confluence`.
+    /// The area: `XML`, `Users`, `Groups`, `Sharing`, `Version`, `Time`,
+    /// `Limits`, `Links`, `Confluence`.
     pub section: &'static str,
     /// A stable identifier, e.g. `email-no-tld`.
     pub code: &'static str,
@@ -390,6 +392,77 @@ fn check_xml<R: Read>(
 /// Jira versions before this write server-local timestamps.
 const JIRA_UTC_SINCE: (u32, u32, u32) = (7, 13, 1);
 
+/// Jira versions before this must be upgraded before migrating (Atlassian's
+/// Jira Cloud migration guide).
+const JIRA_MIGRATES_SINCE: (u32, u32, u32) = (7, 0, 0);
+
+/// Jira versions before this (and from [`JIRA_MIGRATES_SINCE`]) "may work",
+/// but the import is no longer guaranteed (Atlassian's Jira Cloud migration
+/// guide).
+const JIRA_GUARANTEED_SINCE: (u32, u32, u32) = (7, 6, 0);
+
+/// The version gate: an error below 7.0.0, a warning below 7.6.0.
+fn version_findings(build: &str, out: &mut Vec<Finding>) {
+    let Some(v) = jira_version(build) else {
+        return;
+    };
+    if v < JIRA_MIGRATES_SINCE {
+        out.push(finding(
+            Severity::Error,
+            "Version",
+            "jira-version-unsupported",
+            format!("Jira {build} is older than 7.0.0: the server must be upgraded before migrating"),
+            Some("upgrade the server to Jira 7.6.0 or later (7.13.1 or later needs no timestamp repair), then export again".into()),
+        ));
+    } else if v < JIRA_GUARANTEED_SINCE {
+        out.push(finding(
+            Severity::Warning,
+            "Version",
+            "jira-version-unguaranteed",
+            format!("Jira {build} is older than 7.6.0: the import may work but is no longer guaranteed"),
+            Some("upgrade the server to Jira 7.6.0 or later (7.13.1 or later needs no timestamp repair) before exporting, if you can".into()),
+        ));
+    }
+}
+
+/// Texts over the cloud's limit, per `Entity.field`, and long project keys.
+fn limit_findings(l: &limits::LimitsAudit, out: &mut Vec<Finding>) {
+    for (field, rows) in &l.long_texts {
+        out.push(Finding {
+            severity: Severity::Warning,
+            section: "Limits",
+            code: "text-too-long",
+            message: format!(
+                "{field}: {} over {} characters; longer values are refused when edited in the cloud",
+                plural(rows.count, "value is", "values are"),
+                limits::MAX_TEXT_CHARS
+            ),
+            fix: Some("shorten them (or move the text into an attachment) before export, or expect to shorten them when they are next edited".into()),
+            count: rows.count,
+            examples: rows.examples.clone(),
+        });
+    }
+    let keys = &l.long_keys;
+    if keys.count > 0 {
+        out.push(Finding {
+            severity: Severity::Warning,
+            section: "Limits",
+            code: "project-key-too-long",
+            message: format!(
+                "{} a key over {} characters, the cloud's limit for project keys",
+                plural(keys.count, "project has", "projects have"),
+                limits::MAX_PROJECT_KEY
+            ),
+            fix: Some(
+                "rename the project key on the server (project settings, details) before exporting"
+                    .into(),
+            ),
+            count: keys.count,
+            examples: keys.examples.clone(),
+        });
+    }
+}
+
 fn jira_version(build: &str) -> Option<(u32, u32, u32)> {
     let v = build.split(['#', ' ', '-']).next()?;
     let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
@@ -691,6 +764,24 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
         None => "backup-fix fix --tz ZONE with the server's zone, e.g. --tz Europe/Berlin (the backup does not state it)".into(),
     };
     let stated_utc = facts.zone.as_ref().filter(|z| is_utc(&z.value));
+    if facts.product == Some(Product::Jira) {
+        if let Some(build) = facts.build.as_deref() {
+            version_findings(build, &mut out);
+        }
+        limit_findings(&a.limits, &mut out);
+        if let Some(z) = facts.zone.as_ref().filter(|z| !is_utc(&z.value)) {
+            out.push(finding(
+                Severity::Pass,
+                "Time",
+                "server-zone",
+                format!(
+                    "the backup states the server's zone: {} (from {})",
+                    z.value, z.source
+                ),
+                None,
+            ));
+        }
+    }
     match (facts.product, facts.build.as_deref()) {
         (Some(Product::Jira | Product::Confluence), _) if stated_utc.is_some() => {
             if let Some(z) = stated_utc {
