@@ -126,12 +126,6 @@ impl Default for Auditor {
     }
 }
 
-fn attr(tag: &StartTag<'_>, name: &[u8]) -> Option<String> {
-    tag.attributes()
-        .find(|(n, _)| *n == name)
-        .map(|(_, r)| crate::rules::facts::unescape(&tag.value(r)))
-}
-
 fn watched(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     NOT_MIGRATED.contains(&lower.as_str()) || RENAMED.iter().any(|(from, _)| *from == lower)
@@ -163,26 +157,29 @@ impl Auditor {
         self.entities.add(&String::from_utf8_lossy(tag.name()), 1);
         match tag.name() {
             b"Issue" => {
-                let project = attr(tag, b"project").unwrap_or_default();
+                let project = tag.attr_text(b"project").unwrap_or_default();
                 self.contained.add(&project, 1);
             }
             b"Project" => {
-                let id = attr(tag, b"id").and_then(|i| i.trim().parse().ok());
-                self.container_key(id, attr(tag, b"key"));
+                let id = tag.attr_text(b"id").and_then(|i| i.trim().parse().ok());
+                self.container_key(id, tag.attr_text(b"key"));
             }
             b"FileAttachment" => {
-                let size = attr(tag, b"filesize").and_then(|s| s.trim().parse().ok());
+                let size = tag
+                    .attr_text(b"filesize")
+                    .and_then(|s| s.trim().parse().ok());
                 self.attachment(size);
             }
             b"User" => {
-                let name = attr(tag, b"userName").unwrap_or_default();
-                let email = attr(tag, b"emailAddress").unwrap_or_default();
+                let name = tag.attr_text(b"userName").unwrap_or_default();
+                let email = tag.attr_text(b"emailAddress").unwrap_or_default();
                 self.users.add(&name, &email);
             }
             b"Membership" => {
-                if attr(tag, b"membershipType").as_deref() == Some("GROUP_USER")
-                    && let Some(group) =
-                        attr(tag, b"lowerParentName").or_else(|| attr(tag, b"parentName"))
+                if tag.attr_text(b"membershipType").as_deref() == Some("GROUP_USER")
+                    && let Some(group) = tag
+                        .attr_text(b"lowerParentName")
+                        .or_else(|| tag.attr_text(b"parentName"))
                     && watched(&group)
                 {
                     *self
@@ -192,14 +189,16 @@ impl Auditor {
                 }
             }
             b"Group" => {
-                if let Some(group) = attr(tag, b"groupName").filter(|g| watched(g)) {
+                if let Some(group) = tag.attr_text(b"groupName").filter(|g| watched(g)) {
                     self.group_members
                         .entry(group.to_ascii_lowercase())
                         .or_default();
                 }
             }
-            b"SharePermissions" if attr(tag, b"type").as_deref() == Some("global") => {
-                let entity = attr(tag, b"entityType").unwrap_or_else(|| "unknown".into());
+            b"SharePermissions" if tag.attr_text(b"type").as_deref() == Some("global") => {
+                let entity = tag
+                    .attr_text(b"entityType")
+                    .unwrap_or_else(|| "unknown".into());
                 *self.global_shares.entry(entity).or_default() += 1;
             }
             _ => {}
@@ -208,7 +207,7 @@ impl Auditor {
 
     fn confluence_tag(&mut self, tag: &StartTag<'_>) {
         if self.depth == 1 && tag.name() == b"object" {
-            let class = attr(tag, b"class").unwrap_or_default();
+            let class = tag.attr_text(b"class").unwrap_or_default();
             self.entities.add(&class, 1);
         }
         self.objects.start_tag(tag, self.depth);
@@ -354,7 +353,7 @@ impl Auditor {
     fn ao_tag(&mut self, tag: &StartTag<'_>) {
         match (self.depth, tag.name()) {
             (1, b"data") => {
-                let table = attr(tag, b"tableName").unwrap_or_default();
+                let table = tag.attr_text(b"tableName").unwrap_or_default();
                 self.apps.table(&table);
                 self.ao_table = Some(table);
             }

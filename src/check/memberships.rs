@@ -66,11 +66,7 @@ fn num(v: &[u8]) -> Option<u64> {
 impl MembershipAudit {
     /// A Jira row.
     pub(crate) fn row(&mut self, tag: &StartTag<'_>) {
-        let get = |name: &[u8]| {
-            tag.attributes()
-                .find(|(n, _)| *n == name)
-                .map(|(_, r)| tag.value(r))
-        };
+        let get = |name: &[u8]| tag.attr(name);
         match tag.name() {
             b"Group" => {
                 if let (Some(id), Some(dir), Some(name)) = (

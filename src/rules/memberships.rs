@@ -61,12 +61,6 @@ fn key(directory: &[u8], lower_name: &[u8]) -> Vec<u8> {
     k
 }
 
-fn attr<'a>(tag: &StartTag<'a>, name: &[u8]) -> Option<std::borrow::Cow<'a, [u8]>> {
-    tag.attributes()
-        .find(|(n, _)| *n == name)
-        .map(|(_, r)| tag.value(r))
-}
-
 /// The ids of a backup's groups and users, by directory and lower name.
 #[derive(Debug, Default)]
 pub(crate) struct MemberIndex {
@@ -89,7 +83,7 @@ impl MemberIndexBuilder {
             _ => return,
         };
         let (Some(id), Some(dir), Some(lower)) =
-            (attr(tag, b"id"), attr(tag, b"directoryId"), attr(tag, name))
+            (tag.attr(b"id"), tag.attr(b"directoryId"), tag.attr(name))
         else {
             return;
         };

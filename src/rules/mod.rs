@@ -229,12 +229,6 @@ struct EntityPlan {
     fields: Vec<FieldPlan>,
 }
 
-fn attr_value<'a>(tag: &StartTag<'a>, name: &[u8]) -> Option<std::borrow::Cow<'a, [u8]>> {
-    tag.attributes()
-        .find(|(n, _)| *n == name)
-        .map(|(_, r)| tag.value(r))
-}
-
 fn parse_id(v: &[u8]) -> Option<u64> {
     std::str::from_utf8(v).ok()?.parse().ok()
 }
@@ -526,15 +520,17 @@ impl RuleSet {
                 }
             }
             b"CustomField" => {
-                if attr_value(tag, b"customfieldtypekey").is_some_and(|k| jira::is_datepicker(&k))
-                    && let Some(id) = attr_value(tag, b"id").and_then(|v| parse_id(&v))
+                if tag
+                    .attr(b"customfieldtypekey")
+                    .is_some_and(|k| jira::is_datepicker(&k))
+                    && let Some(id) = tag.attr(b"id").and_then(|v| parse_id(&v))
                 {
                     self.datepickers.insert(id);
                 }
             }
             b"OSPropertyEntry" => {
-                if attr_value(tag, b"propertyKey").as_deref() == Some(jira::ZONE_PROPERTY)
-                    && let Some(id) = attr_value(tag, b"id").and_then(|v| parse_id(&v))
+                if tag.attr(b"propertyKey").as_deref() == Some(jira::ZONE_PROPERTY)
+                    && let Some(id) = tag.attr(b"id").and_then(|v| parse_id(&v))
                 {
                     self.zone_properties.insert(id);
                 }
@@ -544,7 +540,7 @@ impl RuleSet {
         if self.cfg.tz.is_none() {
             return Ok(());
         }
-        let row_id = || attr_value(tag, b"id").map(|v| lossy(&v));
+        let row_id = || tag.attr(b"id").map(|v| lossy(&v));
         let mut entity = None;
         for (i, (field, range)) in tag.attributes().enumerate() {
             // Removing references only shortens a value: anything shorter than
@@ -564,7 +560,8 @@ impl RuleSet {
             if name == b"OSPropertyString"
                 && field == b"value"
                 && !self.zone_properties.is_empty()
-                && attr_value(tag, b"id")
+                && tag
+                    .attr(b"id")
                     .and_then(|v| parse_id(&v))
                     .is_some_and(|i| self.zone_properties.contains(&i))
             {
@@ -592,7 +589,8 @@ impl RuleSet {
             let keep = match self.entities[e].fields[f].rule {
                 FieldRule::Instant => None,
                 FieldRule::Keep(keep) => Some(keep),
-                FieldRule::DependsOnCustomField => attr_value(tag, b"customfield")
+                FieldRule::DependsOnCustomField => tag
+                    .attr(b"customfield")
                     .and_then(|v| parse_id(&v))
                     .is_some_and(|c| self.datepickers.contains(&c))
                     .then_some(jira::Keep::DateOnly),
@@ -616,14 +614,12 @@ impl RuleSet {
     fn confluence_tag(&mut self, tag: &StartTag<'_>) {
         match tag.name() {
             b"object" if self.depth == 2 => {
-                self.object_class = attr_value(tag, b"class")
-                    .map(|v| lossy(&v))
-                    .unwrap_or_default();
+                self.object_class = tag.attr(b"class").map(|v| lossy(&v)).unwrap_or_default();
                 self.object_id.clear();
             }
             b"id" if self.depth == 3 => self.reading_id = true,
             b"property" => {
-                let name = attr_value(tag, b"name").map(|v| lossy(&v));
+                let name = tag.attr(b"name").map(|v| lossy(&v));
                 if self.depth == 3
                     && self.object_class == "BodyContent"
                     && name.as_deref() == Some("body")
@@ -678,7 +674,8 @@ impl RuleSet {
         }
         for (field, range) in tag.attributes() {
             if field == b"type" && &*tag.value(range.clone()) == b"global" {
-                let entity = attr_value(tag, b"entityType")
+                let entity = tag
+                    .attr(b"entityType")
                     .map(|v| lossy(&v))
                     .unwrap_or_else(|| "SharePermissions".into());
                 *self.shares.entry(entity).or_default() += 1;
