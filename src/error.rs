@@ -56,6 +56,16 @@ pub enum Error {
         /// What is wrong with it.
         why: String,
     },
+    /// A `--drop-app-data` value that names no app or table.
+    #[error(
+        "--drop-app-data {given:?}: {why}; give an app's prefix such as AO_60DB71 or one table such as AO_60DB71_SPRINT (backup-fix check lists the prefixes a backup holds)"
+    )]
+    BadAppDataSelector {
+        /// The value as given.
+        given: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A time zone name the bundled tz database does not know.
     #[error(
         "unknown time zone {zone:?} (from {source_of}); use an IANA name such as Europe/Berlin, America/Sao_Paulo or Asia/Kolkata"

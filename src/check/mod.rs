@@ -233,7 +233,7 @@ impl fmt::Display for CheckReport {
                 .collect();
             writeln!(
                 f,
-                "  app data by prefix (an app with no cloud version: remove its data on the server): {}{}",
+                "  app data by prefix (to leave out an app with no cloud version: backup-fix fix BACKUP --drop-app-data PREFIX): {}{}",
                 shown.join(", "),
                 if self.size.apps.len() > 15 {
                     ", ..."

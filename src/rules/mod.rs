@@ -3,6 +3,7 @@
 //! global shares restricted to logged-in users, and the facts a backup states
 //! about itself. [`RuleSet`] plugs them into the scanner's hooks.
 
+pub(crate) mod app_data;
 pub(crate) mod confluence_links;
 pub(crate) mod facts;
 pub(crate) mod fnv;
@@ -14,6 +15,7 @@ pub(crate) mod urls;
 
 use crate::error::Error;
 use crate::report::Report;
+use crate::rules::app_data::{AppDataDrop, AppDataSelector};
 use crate::rules::confluence_links::{PageIndex, StorageLinks};
 use crate::rules::facts::{FactsObserver, Product, Watch};
 use crate::rules::fnv::FnvMap;
@@ -26,6 +28,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+pub use app_data::{AppDataReport, DroppedTable, ForeignKeyLeft};
 pub use confluence_links::ConfluenceLinkReport;
 pub use facts::{BackupFacts, Stated};
 pub use memberships::{MembershipReport, RowIds};
@@ -130,6 +133,8 @@ pub(crate) struct RulesConfig {
     pub(crate) confluence_links: bool,
     /// Recompute `<Membership>` ids and drop duplicate rows (`--repair-memberships`).
     pub(crate) repair_memberships: bool,
+    /// App tables to leave out (`--drop-app-data`).
+    pub(crate) drop_app_data: Vec<AppDataSelector>,
     pub(crate) keep: usize,
 }
 
@@ -140,6 +145,7 @@ impl RulesConfig {
             || self.cloud_url.is_some()
             || self.restrict_global_shares
             || self.repair_memberships
+            || !self.drop_app_data.is_empty()
     }
 }
 
@@ -195,6 +201,8 @@ pub(crate) struct RuleSet {
     pub(crate) shares: BTreeMap<String, u64>,
     /// `--repair-memberships`.
     members: Option<MembershipRepair>,
+    /// `--drop-app-data`.
+    app_data: Option<AppDataDrop>,
 }
 
 /// Which count of a [`FieldPlan`].
@@ -271,7 +279,11 @@ impl RuleSet {
             shifted: Vec::new(),
             shares: BTreeMap::new(),
             members: None,
+            app_data: None,
         };
+        if !set.cfg.drop_app_data.is_empty() {
+            set.app_data = Some(AppDataDrop::new(set.cfg.drop_app_data.clone()));
+        }
         if set.cfg.repair_memberships {
             let index = set.observer.facts.members.0.clone();
             set.members = Some(MembershipRepair::new(index, set.cfg.keep));
@@ -749,7 +761,7 @@ impl Rules for RuleSet {
     const SEES_TEXT: bool = true;
 
     fn drops(&self) -> bool {
-        self.members.is_some()
+        self.members.is_some() || self.app_data.is_some()
     }
 
     fn start_tag(&mut self, tag: &StartTag<'_>, edits: &mut Edits) -> Result<(), Error> {
@@ -763,6 +775,11 @@ impl Rules for RuleSet {
         }
         if depth == 0 {
             self.require_facts(tag.offset)?;
+            if self.observer.facts.product == Some(Product::ActiveObjects)
+                && let Some(drop) = self.app_data.as_mut()
+            {
+                drop.app_data_root();
+            }
         }
         match self.observer.facts.product {
             _ if depth == 0 => {}
@@ -773,6 +790,11 @@ impl Rules for RuleSet {
                 }
             }
             Some(Product::Confluence) => self.confluence_tag(tag),
+            Some(Product::ActiveObjects) => {
+                if let Some(drop) = self.app_data.as_mut() {
+                    drop.tag(tag, depth, edits);
+                }
+            }
             _ => {}
         }
         if let Some(links) = self.links.as_mut()
@@ -911,6 +933,7 @@ pub(crate) fn add_to_report(set: &RuleSet, report: &mut Report) {
     });
     report.global_shares_restricted = set.shares.clone();
     report.memberships = set.members.as_ref().map(|m| m.report.clone());
+    report.app_data = set.app_data.as_ref().map(AppDataDrop::finish_report);
     report.backup = set.facts().clone();
     // The users and groups were for the repair, not for the report.
     report.backup.members = facts::Shared::default();
