@@ -613,3 +613,109 @@ fn element_text_in_many_pieces_is_counted_whole() {
         }
     }
 }
+
+#[test]
+fn issues_over_the_per_issue_guards_are_warnings_by_kind() {
+    let mut rows = String::new();
+    let mut id = 100_000;
+    let mut row = |rows: &mut String, text: String| {
+        id += 1;
+        rows.push_str(&text.replace("ID", &id.to_string()));
+    };
+    for (issue, n) in [(10, 5_001), (11, 5_000)] {
+        for _ in 0..n {
+            row(
+                &mut rows,
+                format!("    <Action id=\"ID\" issue=\"{issue}\" type=\"comment\" body=\"b\"/>\n"),
+            );
+        }
+    }
+    // Other actions are not comments.
+    for _ in 0..5_001 {
+        row(
+            &mut rows,
+            "    <Action id=\"ID\" issue=\"12\" type=\"worklog\"/>\n".into(),
+        );
+    }
+    for _ in 0..2_001 {
+        row(
+            &mut rows,
+            "    <FileAttachment id=\"ID\" issue=\"30\" filename=\"f\" filesize=\"1\"/>\n".into(),
+        );
+    }
+    for _ in 0..5_001 {
+        row(
+            &mut rows,
+            "    <Worklog id=\"ID\" issue=\"20\" timeworked=\"60\"/>\n".into(),
+        );
+    }
+    // Issue 40: 1,001 links out and 1,000 in; issue 41: 2,000 in; a link of
+    // an issue to itself counts once.
+    for k in 0..2_001 {
+        let (s, d) = if k < 1_001 {
+            (40, 1_000 + k)
+        } else {
+            (2_000 + k, 40)
+        };
+        row(
+            &mut rows,
+            format!(
+                "    <IssueLink id=\"ID\" linktype=\"1\" source=\"{s}\" destination=\"{d}\"/>\n"
+            ),
+        );
+    }
+    for k in 0..2_000 {
+        row(
+            &mut rows,
+            format!(
+                "    <IssueLink id=\"ID\" linktype=\"1\" source=\"{}\" destination=\"41\"/>\n",
+                9_000 + k
+            ),
+        );
+    }
+    for _ in 0..2_001 {
+        row(
+            &mut rows,
+            "    <IssueLink id=\"ID\" linktype=\"1\" source=\"42\" destination=\"42\"/>\n".into(),
+        );
+    }
+    let r = check(&jira(CURRENT, &rows));
+    let mut warnings = codes(&r, Severity::Warning);
+    warnings.sort_unstable();
+    assert_eq!(
+        warnings,
+        [
+            "issue-too-many-attachments",
+            "issue-too-many-comments",
+            "issue-too-many-links",
+            "issue-too-many-worklogs"
+        ]
+    );
+    let f = finding(&r, "issue-too-many-comments");
+    assert_eq!(
+        (f.count, f.examples.as_slice()),
+        (1, &["issue id=10: 5001 comments".to_string()][..])
+    );
+    assert!(
+        f.message.contains("more than 5000 comments"),
+        "{}",
+        f.message
+    );
+    assert_eq!(
+        finding(&r, "issue-too-many-worklogs").examples,
+        ["issue id=20: 5001 worklogs"]
+    );
+    assert_eq!(
+        finding(&r, "issue-too-many-attachments").examples,
+        ["issue id=30: 2001 attachments"]
+    );
+    let links = finding(&r, "issue-too-many-links");
+    assert_eq!(links.count, 2, "{:?}", links.examples);
+    assert_eq!(
+        links.examples,
+        [
+            "issue id=40: 2001 issue links",
+            "issue id=42: 2001 issue links"
+        ]
+    );
+}

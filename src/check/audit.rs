@@ -4,6 +4,7 @@
 //! Confluence its spaces, attachment records and short links.
 
 use crate::check::attachments::{AttachmentRecord, Ledger};
+use crate::check::guards::IssueGuards;
 use crate::check::limits::LimitsAudit;
 use crate::check::memberships::MembershipAudit;
 use crate::check::size::{Apps, Counts, MoveSize};
@@ -62,6 +63,8 @@ pub(crate) struct Auditor {
     pub(crate) memberships_audit: MembershipAudit,
     /// Jira's texts and project keys against the cloud's limits.
     pub(crate) limits: LimitsAudit,
+    /// Jira's comments, worklogs, attachments and links per issue.
+    pub(crate) guards: IssueGuards,
     /// Members of the groups the report names (not migrated, renamed), by lower-case name.
     pub(crate) group_members: BTreeMap<String, u64>,
     /// Global shares per entity type.
@@ -103,6 +106,7 @@ impl Default for Auditor {
             users: UserTable::default(),
             memberships_audit: MembershipAudit::default(),
             limits: LimitsAudit::default(),
+            guards: IssueGuards::default(),
             group_members: BTreeMap::new(),
             global_shares: BTreeMap::new(),
             objects: ObjectReader::new(CLASSES, &["body"]).keeping(PROPERTIES),
@@ -154,6 +158,7 @@ impl Auditor {
             self.memberships_audit.row(tag);
         }
         self.limits.row(tag);
+        self.guards.row(tag);
         self.entities.add(&String::from_utf8_lossy(tag.name()), 1);
         match tag.name() {
             b"Issue" => {
@@ -293,6 +298,7 @@ impl Auditor {
     /// Resolves what needed the whole file (group names, file sizes).
     pub(crate) fn finish(&mut self) {
         self.memberships_audit.finish();
+        self.guards.finish();
         for (group, n) in &self.memberships {
             if let Some(name) = self.group_names.get(group).filter(|n| watched(n)) {
                 *self

@@ -97,7 +97,11 @@ impl AppDataSelector {
     /// Whether the table `name` is selected.
     pub fn matches(&self, name: &str) -> bool {
         if self.whole_app {
-            ao_prefix(name).eq_ignore_ascii_case(&self.key)
+            // `AO_` and six hex digits, then the end or `_`.
+            let n = name.as_bytes();
+            n.len() >= self.key.len()
+                && n[..self.key.len()].eq_ignore_ascii_case(self.key.as_bytes())
+                && n.get(self.key.len()).is_none_or(|&c| c == b'_')
         } else {
             name.eq_ignore_ascii_case(&self.key)
         }
