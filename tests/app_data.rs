@@ -341,3 +341,93 @@ proptest! {
         prop_assert_eq!(again_report.app_data.map(|a| a.elements_dropped()), Some(0));
     }
 }
+
+/// Fixes `input` into `output` with `selectors`.
+fn fix_zip_with(
+    input: &std::path::Path,
+    output: &std::path::Path,
+    selectors: &[&str],
+) -> backup_fix::archive::ArchiveReport {
+    backup_fix::archive::fix_zip(
+        input,
+        output,
+        &options(selectors),
+        &backup_fix::archive::ArchiveOptions::default(),
+        &mut |_| {},
+    )
+    .expect("fix succeeds")
+}
+
+#[test]
+fn a_jira_backup_zip_loses_the_app_and_keeps_entities_and_attachments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("backup.zip");
+    let file = std::fs::File::create(&input).expect("create");
+    backup_fix::synth::BackupZipSynth::default()
+        .write_zip(file)
+        .expect("generate");
+    let plain = dir.path().join("plain.zip");
+    let dropped = dir.path().join("dropped.zip");
+    fix_zip_with(&input, &plain, &[]);
+    let report = fix_zip_with(&input, &dropped, &["AO_60DB71"]);
+    let ao = String::from_utf8(support::zip_entry(&input, "activeobjects.xml")).expect("UTF-8");
+    let fixed =
+        String::from_utf8(support::zip_entry(&dropped, "activeobjects.xml")).expect("UTF-8");
+    assert_eq!(fixed, without_tables(&ao, |t| t.starts_with("AO_60DB71_")));
+    assert!(fixed.contains("<database>") && !fixed.contains("AO_60DB71"));
+    let a = report
+        .xml
+        .iter()
+        .find(|x| x.name == "activeobjects.xml")
+        .and_then(|x| x.report.app_data.clone())
+        .expect("report");
+    assert_eq!(a.tables["AO_60DB71_RAPIDVIEW"].rows, 200);
+    // Everything else is what a repair without the option writes.
+    for name in ["entities.xml", "data/attachments/OPS/10000/OPS-1/10001"] {
+        assert_eq!(
+            support::zip_entry(&dropped, name),
+            support::zip_entry(&plain, name),
+            "{name}"
+        );
+    }
+    assert_eq!(report.entries.output, report.entries.input);
+}
+
+#[test]
+fn a_backup_without_app_data_gets_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = support::corpus("3.4.7.zip");
+    let report = fix_zip_with(&input, &dir.path().join("out.zip"), &["AO_60DB71"]);
+    // This export has no plugin-data: only entities.xml is XML.
+    assert!(report.xml.iter().all(|x| !x.name.ends_with(".pdata")));
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("holds no app data")),
+        "{:?}",
+        report.warnings
+    );
+    assert!(report.xml.iter().all(|x| x.report.app_data.is_none()));
+}
+
+#[test]
+fn real_app_data_that_matches_nothing_comes_out_byte_identical() {
+    let input = support::corpus("5.9.zip");
+    let pdata = "plugin-data/com.atlassian.activeobjects.confluence.spi/activeObjectsBackupRestoreProvider.pdata";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = dir.path().join("fixed.zip");
+    let report = fix_zip_with(&input, &output, &["AO_FFFFFF"]);
+    assert_eq!(
+        support::zip_entry(&output, pdata),
+        support::zip_entry(&input, pdata)
+    );
+    let a = report
+        .xml
+        .iter()
+        .find(|x| x.name.ends_with(".pdata"))
+        .and_then(|x| x.report.app_data.clone())
+        .expect("report");
+    assert_eq!(a.unmatched, ["AO_FFFFFF"]);
+    assert!(a.tables.is_empty());
+}
