@@ -33,6 +33,9 @@
 //! # Ok::<(), backup_fix::Error>(())
 //! ```
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod archive;
 mod bytescan;
 pub mod chars;

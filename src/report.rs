@@ -46,6 +46,7 @@ impl Serialize for CodePoint {
 
 /// How often one kind of change happened, and where it happened first.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Tally {
     /// Number of occurrences.
     pub count: u64,

@@ -58,6 +58,7 @@ impl fmt::Display for Severity {
 
 /// One line of the pre-flight screen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Finding {
     /// Pass, warning or error.
     pub severity: Severity,
@@ -117,6 +118,7 @@ impl CheckOptions {
 
 /// The verdict on one XML file.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct XmlFileCheck {
     /// The file (or archive entry).
     pub name: String,
