@@ -3,6 +3,7 @@
 #![cfg(feature = "cli")]
 
 mod archive_support;
+mod support;
 
 use archive_support::*;
 use std::path::Path;

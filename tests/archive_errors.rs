@@ -2,6 +2,7 @@
 //! entry, and leaves no output (nor a temporary file) behind.
 
 mod archive_support;
+mod support;
 
 use archive_support::*;
 use backup_fix::Error;

@@ -5,6 +5,7 @@
 //! binary, and the command's own handler is tested by signalling it.
 
 mod archive_support;
+mod support;
 
 use archive_support::{ACTIVEOBJECTS, ENTITIES, zip_of};
 use backup_fix::archive::{ArchiveOptions, fix_zip};

@@ -3,10 +3,8 @@
 //! `unzip -t` oracle.
 #![allow(dead_code)]
 
-#[path = "../unzip_oracle/mod.rs"]
-mod unzip_oracle;
 #[allow(unused_imports)] // not every test binary checks zips with unzip
-pub use unzip_oracle::assert_unzip_t;
+pub use crate::support::assert_unzip_t;
 
 use backup_fix::archive::{ArchiveOptions, ArchiveReport, fix_zip};
 use backup_fix::synth::{BackupZipStats, BackupZipSynth, JiraSynth};

@@ -1,10 +1,22 @@
-//! `unzip -t` (Info-ZIP) as an independent reader of the zips we write,
-//! shared by the archive and split helpers.
+//! The outside oracles the tests lean on, and one policy for when one is
+//! missing; `unzip -t` (Info-ZIP) as an independent reader of the zips we
+//! write, shared by the archive and split helpers.
 
 use std::path::Path;
 use std::process::Command;
 
-/// Whether `unzip` can run; says so when it cannot.
+/// An oracle (`java`, `unzip`, Chromium, the corpus) is missing: the checks
+/// that need it are skipped with the reason printed, except under CI
+/// (`CI=true`), where `.ci/run` installs them and a missing one fails the test.
+pub fn oracle_missing(what: &str, how: &str) {
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{what} is missing under CI, so checks that need it would pass without running: {how}"
+    );
+    eprintln!("SKIPPED: {what} is not available; the checks that need it did not run ({how})");
+}
+
+/// Whether `unzip` can run; says so when it cannot (see [`oracle_missing`]).
 pub fn unzip_available() -> bool {
     let ok = Command::new("unzip")
         .arg("-v")
@@ -12,7 +24,7 @@ pub fn unzip_available() -> bool {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !ok {
-        eprintln!("SKIPPED: `unzip` is not installed; the `unzip -t` checks did not run");
+        oracle_missing("`unzip`", "apt-get install unzip; .ci/run installs it");
     }
     ok
 }
