@@ -110,12 +110,12 @@ fn is_std(path: &Path) -> bool {
 }
 
 /// True for an existing output that is not a regular file or directory.
-fn is_special_file(path: &Path) -> bool {
+pub(crate) fn is_special_file(path: &Path) -> bool {
     fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// Refuses an output path that names the input (by path or by inode).
-fn refuse_same_file(input: &Path, output: &Path) -> Result<(), Error> {
+pub(crate) fn refuse_same_file(input: &Path, output: &Path) -> Result<(), Error> {
     let same = || Error::OutputIsInput {
         path: output.to_path_buf(),
     };
