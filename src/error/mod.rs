@@ -1,5 +1,9 @@
 //! Typed errors: what went wrong, where, and what the user can do about it.
 
+mod archive;
+
+pub use archive::ArchiveError;
+
 use crate::location::Location;
 use std::path::PathBuf;
 
@@ -123,7 +127,7 @@ pub enum Error {
     },
     /// A problem with a zip archive or one of its entries.
     #[error(transparent)]
-    Archive(#[from] crate::archive::ArchiveError),
+    Archive(#[from] ArchiveError),
     /// An error while repairing one entry of an archive.
     ///
     /// As for [`Error::File`], the message includes the `cause`'s.
