@@ -399,9 +399,12 @@ pub(crate) fn scan_facts_from<R: Read>(
         index: options
             .needs_page_index()
             .then(crate::rules::confluence_links::IndexBuilder::default),
-        members: options
-            .repair_memberships
-            .then(crate::rules::memberships::MemberIndexBuilder::default),
+        members: options.repair_memberships.then(|| {
+            crate::rules::memberships::MemberIndexBuilder::new(
+                &std::env::temp_dir(),
+                options.locations_kept,
+            )
+        }),
         ..FactsOnly::default()
     };
     let mut stage = XmlStage::new(facts_only, options.limits());
@@ -440,7 +443,8 @@ pub(crate) fn scan_facts_from<R: Read>(
         facts.pages = crate::rules::facts::Shared(Some(std::sync::Arc::new(index.finish())));
     }
     if let Some(members) = stage.rules.members.take() {
-        facts.members = crate::rules::facts::Shared(Some(std::sync::Arc::new(members.finish())));
+        let (index, _) = members.finish()?;
+        facts.members = crate::rules::facts::Shared(Some(std::sync::Arc::new(index)));
     }
     Ok(facts)
 }

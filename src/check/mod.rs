@@ -560,6 +560,15 @@ fn finding(
 
 /// The findings about memberships and users within directories.
 fn membership_findings(m: &memberships::MembershipAudit, out: &mut Vec<Finding>) {
+    if let Some(e) = &m.error {
+        out.push(finding(
+            Severity::Warning,
+            "Users",
+            "memberships-unchecked",
+            format!("the memberships were not judged: {e}"),
+            Some("free space there (or point TMPDIR at a disk with room) and check again".into()),
+        ));
+    }
     let repair = "`backup-fix fix --repair-memberships` recomputes the ids from the names and drops the duplicates";
     let cases: [(
         &memberships::Rows,

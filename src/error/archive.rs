@@ -121,4 +121,3 @@ pub enum ArchiveError {
         detail: String,
     },
 }
-

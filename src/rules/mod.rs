@@ -523,10 +523,16 @@ impl RuleSet {
     }
 
     /// Jira rows: timestamps, zone markers, what later rows depend on.
-    fn jira_tag(&mut self, tag: &StartTag<'_>, edits: &mut Edits) -> Result<(), Error> {
+    fn jira_tag(
+        &mut self,
+        tag: &StartTag<'_>,
+        depth: usize,
+        edits: &mut Edits,
+    ) -> Result<(), Error> {
         let name = tag.name();
         match name {
-            b"Membership" if self.members.is_some() => {
+            // Rows only, as the first pass counts them.
+            b"Membership" if self.members.is_some() && depth == 1 => {
                 if let Some(m) = self.members.as_mut() {
                     m.row(tag, edits)?;
                 }
@@ -784,7 +790,7 @@ impl Rules for RuleSet {
         match self.observer.facts.product {
             _ if depth == 0 => {}
             Some(Product::Jira) => {
-                self.jira_tag(tag, edits)?;
+                self.jira_tag(tag, depth, edits)?;
                 if self.cfg.restrict_global_shares {
                     self.restrict_share(tag, edits);
                 }
