@@ -36,9 +36,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "archive")]
 pub mod archive;
 mod bytescan;
 pub mod chars;
+#[cfg(feature = "check")]
 pub mod check;
 mod decode;
 pub mod driver;
@@ -47,16 +49,25 @@ mod fixer;
 pub mod interrupt;
 mod location;
 pub mod output;
+#[cfg(feature = "check")]
 mod readahead;
 pub mod report;
 mod rules;
 mod sanitize;
 mod sink;
 mod spill;
+#[cfg(feature = "split")]
 pub mod split;
 pub mod stages;
+#[cfg(feature = "synth")]
 pub mod synth;
 mod xml;
+// The one zip layer under fix, check and split: each job uses part of it.
+#[cfg(feature = "archive")]
+#[cfg_attr(
+    not(all(feature = "check", feature = "split", feature = "synth")),
+    allow(dead_code)
+)]
 mod zip;
 
 pub use error::{Error, Malformed};

@@ -21,8 +21,9 @@ const MAX_TABLES: usize = 10_000;
 /// `AO_60DB71`; a name without one is its own prefix.
 pub(crate) fn ao_prefix(table: &str) -> &str {
     let mut parts = table.match_indices('_');
+    let ao = table.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("AO_"));
     match (parts.next(), parts.next()) {
-        (Some(_), Some((second, _))) if table.starts_with("AO_") => &table[..second],
+        (Some(_), Some((second, _))) if ao => &table[..second],
         _ => table,
     }
 }
@@ -97,11 +98,7 @@ impl AppDataSelector {
     /// Whether the table `name` is selected.
     pub fn matches(&self, name: &str) -> bool {
         if self.whole_app {
-            // `AO_` and six hex digits, then the end or `_`.
-            let n = name.as_bytes();
-            n.len() >= self.key.len()
-                && n[..self.key.len()].eq_ignore_ascii_case(self.key.as_bytes())
-                && n.get(self.key.len()).is_none_or(|&c| c == b'_')
+            ao_prefix(name).eq_ignore_ascii_case(&self.key)
         } else {
             name.eq_ignore_ascii_case(&self.key)
         }
@@ -327,5 +324,6 @@ mod tests {
         assert_eq!(ao_prefix("AO_60DB71_ISSUERANKING"), "AO_60DB71");
         assert_eq!(ao_prefix("AO_60DB71"), "AO_60DB71");
         assert_eq!(ao_prefix("PLAIN_TABLE"), "PLAIN_TABLE");
+        assert_eq!(ao_prefix("ao_60db71_sprint"), "ao_60db71");
     }
 }

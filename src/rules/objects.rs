@@ -85,12 +85,14 @@ impl ObjectReader {
     }
 
     /// Reads only the properties named in `keep`.
+    #[cfg(feature = "check")]
     pub(crate) fn keeping(mut self, keep: &'static [&'static str]) -> Self {
         self.keep = keep;
         self
     }
 
     /// The class and id of the object being read, and the property, if any.
+    #[cfg(feature = "check")]
     pub(crate) fn current(&self) -> Option<(&str, &str, Option<&str>)> {
         self.reading.as_ref().map(|r| {
             (
