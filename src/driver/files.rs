@@ -94,7 +94,9 @@ impl Progress {
 fn without_compression(c: Compression) -> io::Error {
     io::Error::new(
         io::ErrorKind::Unsupported,
-        format!("{c:?} compression: this build of backup-fix has no gzip or Zstandard support (the `compression` feature); decompress the file first"),
+        format!(
+            "{c:?} compression: this build of backup-fix has no gzip or Zstandard support (the `compression` feature); decompress the file first"
+        ),
     )
 }
 

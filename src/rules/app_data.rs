@@ -21,7 +21,9 @@ const MAX_TABLES: usize = 10_000;
 /// `AO_60DB71`; a name without one is its own prefix.
 pub(crate) fn ao_prefix(table: &str) -> &str {
     let mut parts = table.match_indices('_');
-    let ao = table.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("AO_"));
+    let ao = table
+        .get(..3)
+        .is_some_and(|p| p.eq_ignore_ascii_case("AO_"));
     match (parts.next(), parts.next()) {
         (Some(_), Some((second, _))) if ao => &table[..second],
         _ => table,
