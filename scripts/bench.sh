@@ -94,7 +94,7 @@ measure fix_huge "$HUGEF" "$BIN fix '$HUGEF' -o /dev/null --quiet"
 # check exits 1 when the import would fail: a verdict, not a failure.
 measure check "$CLEAN" "$BIN check '$CLEAN' > /dev/null; test \$? -le 1"
 if command -v java >/dev/null 2>&1; then
-    measure sax "$CLEAN" "java tests/support/SaxCheck.java '$CLEAN'"
+    measure sax "$CLEAN" "java tests/it/support/SaxCheck.java '$CLEAN'"
 fi
 MAPS="--map-url http://jira.corp:8080=https://acme.atlassian.net --map-url http://confluence.corp:8090=https://acme.atlassian.net/wiki"
 measure fix_tz "$CLEAN" "$BIN fix '$CLEAN' -o /dev/null --quiet --tz Europe/Berlin"

@@ -3,7 +3,7 @@
 //! split only when they alone exceed the limit, zips below `--min-size` are
 //! explained, projects are contiguous, and the union equals the tree.
 
-mod split_common;
+use crate::split_common;
 
 use backup_fix::split::{SplitOptions, plan, split};
 use proptest::prelude::*;

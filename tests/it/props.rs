@@ -1,7 +1,7 @@
 //! Property tests of the stream invariants: chunking invariance, idempotence,
 //! byte-exactness outside the removed characters, well-formed output.
 
-mod support;
+use crate::support;
 
 use backup_fix::{Error, MAX_NUL_RUN, Options, TzChoice, UrlMapping};
 use proptest::prelude::*;

@@ -4,8 +4,8 @@
 //! the zip), and `exportDescriptor.properties` says `timezoneId=UTC` after a
 //! time-zone conversion.
 
-mod archive_support;
-mod support;
+use crate::archive_support;
+use crate::support;
 
 use archive_support::*;
 use backup_fix::archive::{ArchiveOptions, ArchiveReport, fix_zip};

@@ -2,7 +2,7 @@
 //! the library (first pass, then the repair fed whole, split at every byte
 //! and byte by byte), on files and zips, and through the JDK SAX parser.
 
-mod support;
+use crate::support;
 
 use backup_fix::{Error, Fixer, Options, Report, scan_facts};
 use proptest::prelude::*;

@@ -1,8 +1,8 @@
 //! The `backup-fix` command: exit codes, messages, atomic output, streams,
 //! compression and reports.
 
-mod archive_support;
-mod support;
+use crate::archive_support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! come out well-formed and otherwise byte-identical; the well-formed ones
 //! come out unchanged; the JDK's SAX parser accepts every output.
 
-mod support;
+use crate::support;
 
 use backup_fix::CodePoint;
 use support::{corpus, fix_split, zip_entry};

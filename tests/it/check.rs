@@ -1,7 +1,7 @@
 //! `check`: one finding per fixture, the real corpus, and agreement with the
 //! JDK's SAX parser on broken files.
 
-mod support;
+use crate::support;
 
 use backup_fix::check::{CheckReport, Severity, check_xml_stream};
 use support::{Sax, finding_codes as codes, sax_bytes};

@@ -2,7 +2,7 @@
 //! missing ones are redone, and an interrupted run (an error mid-way, or
 //! the process killed) never leaves a zip that looks complete.
 
-mod split_common;
+use crate::split_common;
 
 use backup_fix::split::{SplitError, SplitOptions, ZipStatus, plan, split, verify_zip};
 use backup_fix::synth::MediaTreeSynth;

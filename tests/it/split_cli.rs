@@ -2,7 +2,7 @@
 //! run, exit codes, and splitting existing zips (generated, and the real
 //! Java-written corpus zips) by raw copy.
 
-mod split_common;
+use crate::split_common;
 
 use split_common::*;
 use std::fs;

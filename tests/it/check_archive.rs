@@ -4,8 +4,8 @@
 //! records against the files present, on fixtures (one finding each) and on
 //! the real corpus.
 
-mod archive_support;
-mod support;
+use crate::archive_support;
+use crate::support;
 
 use archive_support::{ACTIVEOBJECTS, ENTITIES, zip_of};
 use backup_fix::check::{

@@ -2,7 +2,7 @@
 //! attributes, text, CDATA and comments, by the exact matching rules, split
 //! anywhere across input chunks.
 
-mod support;
+use crate::support;
 
 use backup_fix::{Options, UrlMapping, fix_bytes, scan_facts};
 use support::{fix_every_split_with, sax_bytes};

@@ -2,15 +2,12 @@
 //! the JDK SAX parser as the strict-parser oracle.
 #![allow(dead_code)]
 
-#[path = "../unzip_oracle/mod.rs"]
-mod unzip_oracle;
-
+#[allow(unused_imports)] // not every test binary uses both
+pub use crate::unzip_oracle::{assert_unzip_t, oracle_missing};
 use backup_fix::{Error, Fixer, Options, Report};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-#[allow(unused_imports)] // not every test binary uses both
-pub use unzip_oracle::{assert_unzip_t, oracle_missing};
 
 /// Repairs `input` fed in the pieces that `cuts` (sorted offsets) delimit.
 pub fn fix_split(input: &[u8], cuts: &[usize]) -> Result<(Vec<u8>, Report), Error> {
@@ -130,7 +127,7 @@ pub fn sax(paths: &[&Path]) -> Option<Vec<Sax>> {
     if !java_available() {
         return None;
     }
-    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/SaxCheck.java");
+    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/SaxCheck.java");
     let out = Command::new("java")
         .arg(checker)
         .args(paths)

@@ -1,7 +1,7 @@
 //! `--tz`: server-local timestamps to UTC, with the exceptions real exports
 //! need, the zone statements made true, and daylight-saving cases as Java.
 
-mod support;
+use crate::support;
 
 use backup_fix::{Error, Options, TzChoice, fix_bytes, scan_facts};
 use support::{fix_every_split_with, sax_bytes};

@@ -1,7 +1,7 @@
 //! Confluence page links become internal links: fixtures built from the real
 //! 5.9 export (its pages, spaces and attachments) with hand-made page bodies.
 
-mod support;
+use crate::support;
 
 use backup_fix::{Fixer, Options, fix_bytes, scan_facts};
 use support::{Sax, corpus, sax_bytes, zip_entry};

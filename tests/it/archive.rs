@@ -4,8 +4,8 @@
 //! every XML entry is what the XML repair gives and the JDK SAX parser
 //! accepts it, and the output reads back with the zip crate and `unzip -t`.
 
-mod archive_support;
-mod support;
+use crate::archive_support;
+use crate::support;
 
 use archive_support::*;
 use backup_fix::archive::{ArchiveKind, ArchiveOptions};

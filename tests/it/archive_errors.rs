@@ -1,8 +1,7 @@
 //! Bad archives: each gives a clear, typed error naming the file and the
 //! entry, and leaves no output (nor a temporary file) behind.
 
-mod archive_support;
-mod support;
+use crate::archive_support;
 
 use archive_support::*;
 use backup_fix::Error;

@@ -2,7 +2,7 @@
 //! equal to the tree, the layout and grouping rules, oversize files,
 //! compression, safety rules, and the `unzip -t` oracle.
 
-mod split_common;
+use crate::split_common;
 
 use backup_fix::split::{
     Compress, Manifest, SplitError, SplitOptions, ZipStatus, plan, split, verify_zip,

@@ -3,8 +3,7 @@
 //! comparing the union of all zips with the tree byte for byte.
 #![allow(dead_code)]
 
-#[path = "../unzip_oracle/mod.rs"]
-mod unzip_oracle;
+use crate::unzip_oracle;
 
 use backup_fix::split::Manifest;
 use std::collections::BTreeMap;

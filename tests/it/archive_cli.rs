@@ -2,8 +2,7 @@
 //! the printed report, the JSON report, and exit codes scripts can trust.
 #![cfg(feature = "cli")]
 
-mod archive_support;
-mod support;
+use crate::archive_support;
 
 use archive_support::*;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Each repair rule of `fix` on small documents, fed whole, split at every
 //! byte, and byte by byte (all must agree).
 
-mod support;
+use crate::support;
 
 use backup_fix::{CodePoint, Error, Malformed};
 use support::{fix_err, fix_every_split};

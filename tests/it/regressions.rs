@@ -1,7 +1,7 @@
 //! Inputs the fuzz targets once found a divergence on: each must give the
 //! same output, report or error however it is split.
 
-mod support;
+use crate::support;
 
 #[test]
 fn fuzz_found_inputs_are_chunking_invariant() {

@@ -3,7 +3,7 @@
 //! oracle, for every split of the input, on a real Confluence `.pdata`
 //! inside its zip, through the CLI, and through the JDK SAX parser.
 
-mod support;
+use crate::support;
 
 use backup_fix::{AppDataSelector, Error, Options, Report};
 use proptest::prelude::*;

@@ -1,7 +1,7 @@
 //! `check --html`: the page a real browser builds holds the verdict, every
 //! finding and the domain table, and nothing from the backup becomes markup.
 
-mod support;
+use crate::support;
 
 use backup_fix::check::html::verdict_sentence;
 use backup_fix::check::{CheckReport, check_path};

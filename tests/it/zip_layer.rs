@@ -3,8 +3,7 @@
 //! with a note, directory entries kept, CP437 and Unicode-path names decoded
 //! alike, unsafe names refused), and `check` reports damaged data as damage.
 
-#[path = "unzip_oracle/mod.rs"]
-mod unzip_oracle;
+use crate::unzip_oracle;
 
 use backup_fix::Options;
 use backup_fix::archive::{ArchiveError, ArchiveOptions, fix_zip};
