@@ -212,8 +212,42 @@ const NOT_UNIFORM: i32 = i32::MIN;
 /// transition take the slow path for every value.
 pub(crate) struct ZoneConverter {
     tz: TimeZone,
-    /// (day number, offset in seconds or [`NOT_UNIFORM`]).
-    cache: Vec<(i64, i32)>,
+    cache: Vec<CachedDay>,
+}
+
+/// A local day's offset, with the dates before and after it, so that a hit
+/// converts with a few additions (no day-number arithmetic).
+#[derive(Clone, Copy, Debug)]
+struct CachedDay {
+    /// The day, as [`pack`] gives it; 0 for an empty slot.
+    date: u32,
+    /// Offset in seconds, or [`NOT_UNIFORM`].
+    offset: i32,
+    /// The day before and the day after, packed; 0 when out of range.
+    prev: u32,
+    next: u32,
+}
+
+/// A date as one number: year, month and day in bits 9.., 5..9 and 0..5.
+fn pack(year: i32, month: u8, day: u8) -> u32 {
+    ((year as u32) << 9) | (u32::from(month) << 5) | u32::from(day)
+}
+
+/// The date of a day number, packed, or 0 outside years 1-9999.
+fn pack_day(days: i64) -> u32 {
+    let (y, m, d) = civil_from_days(days);
+    if (1..=9999).contains(&y) {
+        pack(y as i32, m, d)
+    } else {
+        0
+    }
+}
+
+/// The cache slot of a packed date: consecutive days take different slots
+/// for about 39 years.
+fn slot(date: u32) -> usize {
+    let year = date >> 9;
+    (year as usize * 416 + (date & 0x1ff) as usize) % CACHE_SLOTS
 }
 
 /// The version of the bundled IANA time zone database.
@@ -227,7 +261,15 @@ impl ZoneConverter {
         let tz = TimeZoneDatabase::bundled().get(zone).ok()?;
         Some(Self {
             tz,
-            cache: vec![(i64::MIN, 0); CACHE_SLOTS],
+            cache: vec![
+                CachedDay {
+                    date: 0,
+                    offset: 0,
+                    prev: 0,
+                    next: 0,
+                };
+                CACHE_SLOTS
+            ],
         })
     }
 
@@ -260,21 +302,37 @@ impl ZoneConverter {
 
     /// Converts a local time to UTC.
     pub(crate) fn local_to_utc(&mut self, at: Civil) -> Option<(Civil, Mapping)> {
-        let key = at.day_number();
-        let slot = key.rem_euclid(CACHE_SLOTS as i64) as usize;
-        let offset = if self.cache[slot].0 == key {
-            self.cache[slot].1
-        } else {
-            let off = self.uniform_offset(at).unwrap_or(NOT_UNIFORM);
-            self.cache[slot] = (key, off);
-            off
-        };
-        if offset != NOT_UNIFORM {
-            let secs = key * 86_400
-                + i64::from(at.hour) * 3600
-                + i64::from(at.minute) * 60
-                + i64::from(at.second);
-            let utc = Civil::from_seconds(secs - i64::from(offset))?;
+        let date = pack(at.year, at.month, at.day);
+        let i = slot(date);
+        if self.cache[i].date != date {
+            let days = at.day_number();
+            self.cache[i] = CachedDay {
+                date,
+                offset: self.uniform_offset(at).unwrap_or(NOT_UNIFORM),
+                prev: pack_day(days - 1),
+                next: pack_day(days + 1),
+            };
+        }
+        let day = self.cache[i];
+        if day.offset != NOT_UNIFORM {
+            let sod = i32::from(at.hour) * 3600 + i32::from(at.minute) * 60 + i32::from(at.second)
+                - day.offset;
+            let (date, sod) = match sod {
+                0..86_400 => (day.date, sod),
+                ..0 => (day.prev, sod + 86_400),
+                _ => (day.next, sod - 86_400),
+            };
+            if date == 0 {
+                return None;
+            }
+            let utc = Civil {
+                year: (date >> 9) as i32,
+                month: ((date >> 5) & 0xf) as u8,
+                day: (date & 0x1f) as u8,
+                hour: (sod / 3600) as u8,
+                minute: (sod / 60 % 60) as u8,
+                second: (sod % 60) as u8,
+            };
             return Some((utc, Mapping::Normal));
         }
         // Slow path: a transition is near this day.

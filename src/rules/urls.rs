@@ -614,6 +614,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_scheme_separator_is_found_as_a_substring_search_finds_it() {
+        let cases: [&[u8]; 9] = [
+            b"<a href=\"http://x\"/>",
+            b"://",
+            b"a:/b//c://d",
+            b":/:/://",
+            b"x:///y",
+            b"//://",
+            b"12:30:00 /> http:/ https://h",
+            b"",
+            b"::://",
+        ];
+        for b in cases {
+            for from in 0..=b.len() {
+                let want = memchr::memmem::find(&b[from..], b"://").map(|k| from + k);
+                assert_eq!(
+                    scheme_separator_from(b, from),
+                    want,
+                    "{:?} from {from}",
+                    String::from_utf8_lossy(b)
+                );
+            }
+        }
+    }
+
+    #[test]
     fn host_bytes_are_ascii_letters_digits_dot_and_dash() {
         for b in 0u8..=0xFF {
             let want = b.is_ascii_alphanumeric() || b == b'.' || b == b'-';
