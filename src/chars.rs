@@ -2,13 +2,7 @@
 //! start or continue a name, and what counts as white space.
 
 /// True for code points XML 1.0 allows in a document (`Char` production).
-///
-/// ```
-/// use backup_fix::chars::is_xml_char;
-/// assert!(is_xml_char(0x9) && is_xml_char(0x1F600));
-/// assert!(!is_xml_char(0x1C) && !is_xml_char(0xFFFE) && !is_xml_char(0xD800));
-/// ```
-pub fn is_xml_char(cp: u32) -> bool {
+pub(crate) fn is_xml_char(cp: u32) -> bool {
     matches!(cp, 0x9 | 0xA | 0xD | 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
 }
 
@@ -56,7 +50,7 @@ pub(crate) static NAME_START: [bool; 256] = ascii_table(true);
 pub(crate) static NAME_CHAR: [bool; 256] = ascii_table(false);
 
 /// XML 1.0 (fifth edition) `NameStartChar`.
-pub fn is_name_start(c: char) -> bool {
+pub(crate) fn is_name_start(c: char) -> bool {
     matches!(c as u32,
         0x3A | 0x41..=0x5A | 0x5F | 0x61..=0x7A | 0xC0..=0xD6 | 0xD8..=0xF6 | 0xF8..=0x2FF
         | 0x370..=0x37D | 0x37F..=0x1FFF | 0x200C..=0x200D | 0x2070..=0x218F
@@ -65,7 +59,7 @@ pub fn is_name_start(c: char) -> bool {
 }
 
 /// XML 1.0 (fifth edition) `NameChar`.
-pub fn is_name_char(c: char) -> bool {
+pub(crate) fn is_name_char(c: char) -> bool {
     is_name_start(c)
         || matches!(c as u32, 0x2D | 0x2E | 0x30..=0x39 | 0xB7 | 0x300..=0x36F | 0x203F..=0x2040)
 }
@@ -95,6 +89,12 @@ pub(crate) fn describe_char(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xml_chars_are_the_char_production() {
+        assert!(is_xml_char(0x9) && is_xml_char(0x1F600));
+        assert!(!is_xml_char(0x1C) && !is_xml_char(0xFFFE) && !is_xml_char(0xD800));
+    }
 
     #[test]
     fn forbidden_controls_are_exactly_the_c0_set_minus_tab_lf_cr() {

@@ -39,7 +39,7 @@
 #[cfg(feature = "archive")]
 pub mod archive;
 mod bytescan;
-pub mod chars;
+mod chars;
 #[cfg(feature = "check")]
 pub mod check;
 mod decode;

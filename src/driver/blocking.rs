@@ -7,7 +7,7 @@ use crate::sink::IoSink;
 use std::io::{self, BufWriter, Read, Write};
 
 /// Size of the chunks the drivers read: 1 MiB.
-pub const CHUNK_SIZE: usize = 1 << 20;
+pub(crate) const CHUNK_SIZE: usize = 1 << 20;
 
 /// Repairs everything `input` yields into `output`.
 ///
@@ -44,7 +44,7 @@ pub fn fix_stream_with_progress<R: Read, W: Write>(
 
 /// Runs a prepared [`Fixer`] (e.g. one made with [`Fixer::with_facts`]) over
 /// `input` into `output`, calling `progress` with the input bytes read so far.
-pub fn run_fixer<R: Read, W: Write>(
+pub(crate) fn run_fixer<R: Read, W: Write>(
     mut fixer: Fixer,
     mut input: R,
     output: W,

@@ -8,5 +8,5 @@ pub(crate) mod files;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
-pub use blocking::{CHUNK_SIZE, fix_stream, fix_stream_with_progress, run_fixer};
+pub use blocking::{fix_stream, fix_stream_with_progress};
 pub use files::{Compression, Phase, Progress, fix_file};

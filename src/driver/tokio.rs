@@ -8,7 +8,7 @@
 //! fixer and comes back with its output, so other tasks keep running; I/O
 //! is awaited as usual. Works on the current-thread and multi-thread runtimes.
 
-use crate::driver::CHUNK_SIZE;
+use crate::driver::blocking::CHUNK_SIZE;
 use crate::driver::files::{self, Compression, Phase, Progress};
 use crate::error::Error;
 use crate::fixer::{Fixer, Options};

@@ -181,7 +181,8 @@ async fn the_repair_runs_off_the_executor_so_other_tasks_keep_running() {
     // executor thread, a current-thread runtime could not run the ticker
     // until the whole repair was done.
     let (xml, _) = synth_xml(8 << 20);
-    let chunks = xml.len().div_ceil(backup_fix::driver::CHUNK_SIZE) as u64;
+    // The driver reads 1 MiB chunks.
+    let chunks = xml.len().div_ceil(1 << 20) as u64;
     let ticks = Arc::new(AtomicU64::new(0));
     let running = Arc::new(AtomicU64::new(1));
     let ticker = {
