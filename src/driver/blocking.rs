@@ -1,5 +1,6 @@
 //! The blocking driver: `Read` in, `Write` out.
 
+use crate::driver::files::{Phase, Progress};
 use crate::error::Error;
 use crate::fixer::{Fixer, Options};
 use crate::report::Report;
@@ -32,14 +33,26 @@ pub fn fix_stream<R: Read, W: Write>(
     fix_stream_with_progress(input, output, options, &mut |_| {})
 }
 
-/// Like [`fix_stream`], calling `progress` with the number of input bytes read so far.
+/// Like [`fix_stream`], calling `progress` after each chunk with the input
+/// bytes read so far ([`Phase::Main`](crate::driver::Phase::Main); a stream
+/// has no known total), as every driver reports progress.
+///
+/// ```
+/// use backup_fix::driver::{Phase, fix_stream_with_progress};
+/// let mut seen = Vec::new();
+/// let mut out = Vec::new();
+/// fix_stream_with_progress(&b"<a>\x01</a>"[..], &mut out, &Default::default(), &mut |p| seen.push(p))?;
+/// assert_eq!(seen.last().map(|p| (p.phase, p.read, p.total)), Some((Phase::Main, 8, None)));
+/// # Ok::<(), backup_fix::Error>(())
+/// ```
 pub fn fix_stream_with_progress<R: Read, W: Write>(
     input: R,
     output: W,
     options: &Options,
-    progress: &mut dyn FnMut(u64),
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<Report, Error> {
-    run_fixer(Fixer::new(options.clone())?, input, output, progress)
+    let mut tick = |read| progress(Progress::new(Phase::Main, read, None));
+    run_fixer(Fixer::new(options.clone())?, input, output, &mut tick)
 }
 
 /// Runs a prepared [`Fixer`] (e.g. one made with [`Fixer::with_facts`]) over
