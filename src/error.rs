@@ -124,6 +124,23 @@ pub enum Error {
         /// What went wrong.
         cause: Box<Error>,
     },
+    /// The backup given for the attachments cross-check is not a Jira backup.
+    #[error(
+        "{}: not a Jira backup (its entities.xml is not Jira's entity-engine-xml); the attachments cross-check needs the Jira backup zip",
+        path.display()
+    )]
+    NotJiraBackup {
+        /// The backup given.
+        path: PathBuf,
+    },
+    /// The attachments (a Jira home, `data/attachments` or a media zip) could not be listed.
+    #[error("{}: {cause}", path.display())]
+    Attachments {
+        /// The attachments given.
+        path: PathBuf,
+        /// What went wrong.
+        cause: Box<crate::split::SplitError>,
+    },
     /// The output path names the input file.
     #[error(
         "{}: output would overwrite the input; choose another -o path (backup-fix never modifies its input)",

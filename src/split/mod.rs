@@ -46,6 +46,7 @@
 
 mod error;
 mod manifest;
+mod media;
 mod options;
 mod order;
 mod pack;
@@ -59,8 +60,10 @@ mod zipsource;
 
 pub use error::SplitError;
 pub use manifest::{Manifest, SourceKind, ZipReport, ZipStatus};
+pub use media::AttachmentsCheck;
 pub use options::{Compress, DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, SplitOptions};
 pub use pack::{PlannedZip, ProjectSpan};
+pub(crate) use run::{Listing, list_source};
 pub use run::{MANIFEST, Plan, ProgressFn, SplitProgress, ZipStep, plan, split};
 pub use verify::{ZipCheck, verify_zip};
 pub use walk::Skipped;

@@ -1,0 +1,76 @@
+//! `split --backup`: the files are checked against the backup's
+//! `FileAttachment` rows before packing (the same join as `check
+//! --attachments`), and `--only-referenced` / `--no-thumbnails` leave the
+//! unreferenced files or the thumbnails out of the entry list.
+
+use crate::check::{FileCount, Finding, MediaTable, listing_files, media_findings, media_join};
+use crate::split::error::SplitError;
+use crate::split::options::SplitOptions;
+use crate::split::run::Listing;
+use std::path::Path;
+
+/// What the cross-check with the backup found, and what was left out.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct AttachmentsCheck {
+    /// The backup checked against (`None`: only `--no-thumbnails`).
+    pub backup: Option<String>,
+    /// The findings, as `check --attachments` gives them.
+    pub findings: Vec<Finding>,
+    /// Files under `data/attachments` no row refers to (not counted without a backup).
+    pub orphans: FileCount,
+    /// Thumbnails.
+    pub thumbnails: FileCount,
+    /// Whether the orphans were left out (`--only-referenced`).
+    pub orphans_left_out: bool,
+    /// Whether the thumbnails were left out (`--no-thumbnails`).
+    pub thumbnails_left_out: bool,
+    /// Files and bytes left out of the zips (the bytes saved).
+    pub left_out: FileCount,
+}
+
+fn is_thumbnail(name: &str) -> bool {
+    name.rsplit('/').nth(1) == Some("thumbs")
+}
+
+/// Joins the files of `listed` with `table` (when a backup was given) and
+/// leaves out of the list what the options say.
+pub(crate) fn cross_check(
+    listed: &mut Listing,
+    table: Option<MediaTable>,
+    options: &SplitOptions,
+    scratch: &Path,
+) -> Result<AttachmentsCheck, SplitError> {
+    let io_err = |e| SplitError::io("checking the attachments in", scratch, e);
+    let with_backup = table.is_some();
+    let drop_orphans = options.only_referenced && with_backup;
+    let (files, mut findings) =
+        listing_files(listed, drop_orphans, options.no_thumbnails).map_err(io_err)?;
+    let table = table.unwrap_or_else(|| MediaTable::new(scratch));
+    let mut matched = media_join(table, files).map_err(io_err)?;
+    if with_backup {
+        findings.extend(media_findings(&matched));
+    }
+    if let Some(drop) = matched.drop.as_mut() {
+        listed.leave_out(drop, scratch, &|name| {
+            if is_thumbnail(name) {
+                "thumbnail, left out (--no-thumbnails)"
+            } else {
+                "no FileAttachment row in the backup refers to it, left out (--only-referenced)"
+            }
+        })?;
+    }
+    Ok(AttachmentsCheck {
+        backup: options.backup.as_ref().map(|b| b.display().to_string()),
+        findings,
+        orphans: if with_backup {
+            matched.orphans
+        } else {
+            FileCount::default()
+        },
+        thumbnails: matched.thumbnails,
+        orphans_left_out: drop_orphans,
+        thumbnails_left_out: options.no_thumbnails,
+        left_out: matched.dropped,
+    })
+}
