@@ -4,7 +4,7 @@
 //! Jira home's `export/` when `check` is given the home itself.
 
 use super::html::bytes;
-use super::jira_media::{ATTACHMENTS, MediaFiles, MediaTable, Matched, join};
+use super::jira_media::{ATTACHMENTS, Matched, MediaFiles, MediaTable, join};
 use super::{CheckOptions, CheckReport, Finding, Severity, finding};
 use crate::error::Error;
 use crate::report::plural;
@@ -69,8 +69,10 @@ impl MediaSlot {
 /// Reads a Jira backup (zip, unpacked directory or `entities.xml`) for its
 /// attachment rows, issues and project keys (`split --backup`).
 pub(crate) fn media_table_of(backup: &Path) -> Result<MediaTable, Error> {
-    let mut options = CheckOptions::default();
-    options.collect_media = true;
+    let options = CheckOptions {
+        collect_media: true,
+        ..CheckOptions::default()
+    };
     let report = super::check_backup(backup, &options, &mut |_| {})?;
     match report.media.take() {
         Some(t) if report.backup.product == Some(Product::Jira) => Ok(t),
@@ -119,10 +121,7 @@ pub(crate) fn resolve(path: &Path, options: &CheckOptions) -> Result<Resolved, E
     let mut notes = Vec::new();
     for entry in read.flatten() {
         let p = entry.path();
-        if !p
-            .extension()
-            .is_some_and(|x| x.eq_ignore_ascii_case("zip"))
-        {
+        if !p.extension().is_some_and(|x| x.eq_ignore_ascii_case("zip")) {
             continue;
         }
         let Ok(meta) = entry.metadata() else { continue };
@@ -132,7 +131,7 @@ pub(crate) fn resolve(path: &Path, options: &CheckOptions) -> Result<Resolved, E
         if failed_backup(&p, meta.len()) {
             notes.push(finding(
                 Severity::Warning,
-                "Attachments",
+                "Media",
                 "backup-failed-skipped",
                 format!(
                     "{} is a failed backup (0 bytes, with a .zip.failure.txt beside it): skipped",
@@ -148,12 +147,13 @@ pub(crate) fn resolve(path: &Path, options: &CheckOptions) -> Result<Resolved, E
     // Newest first; equal times by name (Jira names backups by date).
     zips.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
     let Some((_, newest, _)) = zips.first().cloned() else {
-        return Err(Error::from(crate::archive::ArchiveError::NoEntities { entries: 0 })
-            .in_file(&export));
+        return Err(
+            Error::from(crate::archive::ArchiveError::NoEntities { entries: 0 }).in_file(&export),
+        );
     };
     notes.push(finding(
         Severity::Pass,
-        "Attachments",
+        "Media",
         "jira-home-backup",
         format!(
             "Jira home: checked the newest backup, {} (of {} in export/)",
@@ -193,12 +193,14 @@ pub(crate) fn add_cross_check(
                     })?;
                 let (files, mut out) = listing_files(&listed, false, false)
                     .map_err(|e| Error::from(e).in_file(source))?;
-                let matched = join(table, files).map_err(|e| Error::from(e).in_file(source))?;
+                let matched = join(table, files)
+                    .and_then(|mut m| name_orphans(&listed, &mut m).map(|()| m))
+                    .map_err(|e| Error::from(e).in_file(source))?;
                 out.insert(
                     0,
                     finding(
                         Severity::Pass,
-                        "Attachments",
+                        "Media",
                         "attachments-source",
                         format!(
                             "attachments from {}: {} ({}) under {ATTACHMENTS}",
@@ -214,7 +216,7 @@ pub(crate) fn add_cross_check(
             }
             _ => report.findings.push(finding(
                 Severity::Warning,
-                "Attachments",
+                "Media",
                 "attachments-not-jira",
                 format!(
                     "--attachments {} was not checked: it applies to Jira backups, and this is not one",
@@ -253,13 +255,15 @@ pub(crate) fn listing_files(
     if f.non_utf8_count > 0 {
         out.push(Finding {
             severity: Severity::Warning,
-            section: "Attachments",
+            section: "Media",
             code: "attachment-names-not-utf8",
             message: format!(
                 "{} not valid UTF-8: not checked (and split refuses them)",
                 plural(f.non_utf8_count, "file name is", "file names are")
             ),
-            fix: Some("rename them to UTF-8 (e.g. convmv -f latin1 -t utf8 --notest -r DIR)".into()),
+            fix: Some(
+                "rename them to UTF-8 (e.g. convmv -f latin1 -t utf8 --notest -r DIR)".into(),
+            ),
             count: f.non_utf8_count,
             examples: f.non_utf8.clone(),
         });
@@ -267,11 +271,15 @@ pub(crate) fn listing_files(
     if f.unreadable_count > 0 {
         out.push(Finding {
             severity: Severity::Warning,
-            section: "Attachments",
+            section: "Media",
             code: "attachments-unreadable",
             message: format!(
                 "{} cannot be read: their files are counted as missing",
-                plural(f.unreadable_count, "file or directory", "files or directories")
+                plural(
+                    f.unreadable_count,
+                    "file or directory",
+                    "files or directories"
+                )
             ),
             fix: Some("fix their permissions, or run as a user who can read them".into()),
             count: f.unreadable_count,
@@ -281,16 +289,39 @@ pub(crate) fn listing_files(
     Ok((files, out))
 }
 
+/// Names the first orphans the join found by their place in the listing.
+pub(crate) fn name_orphans(listed: &Listing, m: &mut Matched) -> std::io::Result<()> {
+    if m.orphan_ordinals.is_empty() {
+        return Ok(());
+    }
+    let mut wanted = std::mem::take(&mut m.orphan_ordinals);
+    wanted.sort_unstable();
+    let mut ordinal = 0u64;
+    let mut found = Vec::new();
+    listed.for_each(&mut |name, size| {
+        if wanted.binary_search(&ordinal).is_ok() {
+            found.push(format!("{name} ({size} bytes)"));
+        }
+        ordinal += 1;
+    })?;
+    m.orphan_examples.extend(found);
+    Ok(())
+}
+
 /// The findings of a cross-check.
 pub(crate) fn findings(m: &Matched) -> Vec<Finding> {
     let mut out = Vec::new();
     if m.missing > 0 {
         let mut per: Vec<(&String, &u64)> = m.missing_by_project.iter().collect();
         per.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-        let shown: Vec<String> = per.iter().take(10).map(|(k, n)| format!("{k} {n}")).collect();
+        let shown: Vec<String> = per
+            .iter()
+            .take(10)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
         out.push(Finding {
             severity: Severity::Error,
-            section: "Attachments",
+            section: "Media",
             code: "attachment-file-missing",
             message: format!(
                 "{} no file (per project: {}{}): those attachments will be missing after the import",
@@ -306,11 +337,15 @@ pub(crate) fn findings(m: &Matched) -> Vec<Finding> {
     if m.mismatched > 0 {
         out.push(Finding {
             severity: Severity::Warning,
-            section: "Attachments",
+            section: "Media",
             code: "attachment-file-size-mismatch",
             message: format!(
                 "{} in size from its row's filesize: truncated, or another version",
-                plural(m.mismatched, "attachment file differs", "attachment files differ")
+                plural(
+                    m.mismatched,
+                    "attachment file differs",
+                    "attachment files differ"
+                )
             ),
             fix: Some("compare them with the files on the server before migrating".into()),
             count: m.mismatched,
@@ -320,7 +355,7 @@ pub(crate) fn findings(m: &Matched) -> Vec<Finding> {
     if m.unresolved.count > 0 {
         out.push(Finding {
             severity: Severity::Warning,
-            section: "Attachments",
+            section: "Media",
             code: "attachment-row-unresolved",
             message: format!(
                 "{} malformed (no id, no issue, a filesize that is not a number) or of an issue not in the backup: not fully checked",
@@ -334,7 +369,7 @@ pub(crate) fn findings(m: &Matched) -> Vec<Finding> {
     if m.orphans.files > 0 {
         out.push(Finding {
             severity: Severity::Warning,
-            section: "Attachments",
+            section: "Media",
             code: "attachment-file-orphaned",
             message: format!(
                 "{} ({}) in data/attachments no FileAttachment row refers to: uploading them costs time for nothing",
@@ -349,7 +384,7 @@ pub(crate) fn findings(m: &Matched) -> Vec<Finding> {
     if m.thumbnails.files > 0 {
         let mut f = finding(
             Severity::Pass,
-            "Attachments",
+            "Media",
             "attachment-thumbnails",
             format!(
                 "{} ({}): no row refers to them; the cloud makes its own",
@@ -364,7 +399,7 @@ pub(crate) fn findings(m: &Matched) -> Vec<Finding> {
     if m.missing == 0 && m.mismatched == 0 {
         let mut f = finding(
             Severity::Pass,
-            "Attachments",
+            "Media",
             "attachment-files",
             format!(
                 "{} ({} in all), each where its row says and of its size",

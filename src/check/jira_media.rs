@@ -122,11 +122,9 @@ impl MediaTable {
                 if let (Some(p), Some((prefix, _))) = (project, parsed) {
                     self.project_key(p, prefix.to_owned());
                 }
-                let pushed = self.issues.push([
-                    id,
-                    project.unwrap_or(NONE),
-                    number.unwrap_or(NONE),
-                ]);
+                let pushed =
+                    self.issues
+                        .push([id, project.unwrap_or(NONE), number.unwrap_or(NONE)]);
                 self.keep(pushed);
             }
             b"Project" => {
@@ -361,6 +359,9 @@ pub(crate) struct Matched {
     /// Files no row refers to, and the first of them.
     pub(crate) orphans: FileCount,
     pub(crate) orphan_examples: Vec<String>,
+    /// Listing ordinals of the first orphans found by the join (their names
+    /// are looked up afterwards, see [`Matched::orphan_examples`]).
+    pub(crate) orphan_ordinals: Vec<u64>,
     /// Thumbnails.
     pub(crate) thumbnails: FileCount,
     /// All files under `data/attachments/`.
@@ -456,9 +457,8 @@ pub(crate) fn join(table: MediaTable, files: MediaFiles) -> io::Result<Matched> 
     let mut group_id = NONE;
     let orphan = |f: &File7, out: &mut Matched, drop: &mut SortedRuns<1>| -> io::Result<()> {
         out.orphans.add(f.size);
-        if out.orphan_examples.len() < EXAMPLES {
-            out.orphan_examples
-                .push(format!("attachment id {} ({} bytes)", f.id, f.size));
+        if out.orphan_examples.len() + out.orphan_ordinals.len() < EXAMPLES {
+            out.orphan_ordinals.push(f.ordinal);
         }
         if files.drop_orphans {
             out.dropped.add(f.size);
@@ -518,7 +518,9 @@ pub(crate) fn join(table: MediaTable, files: MediaFiles) -> io::Result<Matched> 
             }
             None => {
                 out.missing += 1;
-                let label = key.clone().unwrap_or_else(|| format!("[project {project}]"));
+                let label = key
+                    .clone()
+                    .unwrap_or_else(|| format!("[project {project}]"));
                 if out.missing_by_project.contains_key(&label)
                     || out.missing_by_project.len() < MAX_PROJECTS
                 {
@@ -530,11 +532,10 @@ pub(crate) fn join(table: MediaTable, files: MediaFiles) -> io::Result<Matched> 
                 }
                 if out.missing_examples.len() < EXAMPLES {
                     let expected = match &key {
-                        Some(k) => format!(
-                            "{ATTACHMENTS}{k}/{}/{k}-{number}/{id}",
-                            bucket(number)
-                        ),
-                        None => format!("issue {issue_id}'s project {project} is not in the backup"),
+                        Some(k) => format!("{ATTACHMENTS}{k}/{}/{k}-{number}/{id}", bucket(number)),
+                        None => {
+                            format!("issue {issue_id}'s project {project} is not in the backup")
+                        }
                     };
                     out.missing_examples.push(format!(
                         "{} attachment {id} ({:?}; {expected})",
@@ -621,7 +622,10 @@ mod tests {
                 id: 7
             }
         );
-        assert_eq!(place("ABC/10000/ABC-12/thumbs/_thumb_1.png"), Place::Thumbnail);
+        assert_eq!(
+            place("ABC/10000/ABC-12/thumbs/_thumb_1.png"),
+            Place::Thumbnail
+        );
         assert_eq!(place("ABC/ABC-1/10100_Grüße.txt"), Place::Other);
         assert_eq!(place("loose.txt"), Place::Other);
         assert_eq!(bucket(1), 10000);
@@ -643,17 +647,38 @@ mod tests {
                 files.drop = SortedRuns::new(dir.path(), 2);
             }
             // Attachments come before issues and projects, as in a backup.
-            feed(&mut t, r#"<FileAttachment id="1" issue="100" filesize="10" filename="项目.xlsx"/>"#);
-            feed(&mut t, r#"<FileAttachment id="2" issue="100" filesize="20" filename="b"/>"#);
-            feed(&mut t, r#"<FileAttachment id="3" issue="101" filesize="30" filename="old"/>"#);
-            feed(&mut t, r#"<FileAttachment id="4" issue="102" filesize="abc" filename="bad"/>"#);
-            feed(&mut t, r#"<FileAttachment id="5" issue="999" filesize="1" filename="x"/>"#);
-            feed(&mut t, r#"<FileAttachment issue="100" filesize="1" filename="noid"/>"#);
+            feed(
+                &mut t,
+                r#"<FileAttachment id="1" issue="100" filesize="10" filename="项目.xlsx"/>"#,
+            );
+            feed(
+                &mut t,
+                r#"<FileAttachment id="2" issue="100" filesize="20" filename="b"/>"#,
+            );
+            feed(
+                &mut t,
+                r#"<FileAttachment id="3" issue="101" filesize="30" filename="old"/>"#,
+            );
+            feed(
+                &mut t,
+                r#"<FileAttachment id="4" issue="102" filesize="abc" filename="bad"/>"#,
+            );
+            feed(
+                &mut t,
+                r#"<FileAttachment id="5" issue="999" filesize="1" filename="x"/>"#,
+            );
+            feed(
+                &mut t,
+                r#"<FileAttachment issue="100" filesize="1" filename="noid"/>"#,
+            );
             feed(&mut t, r#"<Issue id="100" project="10" number="12"/>"#);
             feed(&mut t, r#"<Issue id="101" key="OLD-3" project="10"/>"#);
             feed(&mut t, r#"<Issue id="102" project="10" number="10001"/>"#);
             feed(&mut t, r#"<Project id="10" key="NEW"/>"#);
-            feed(&mut t, r#"<ProjectKey id="1" projectId="10" projectKey="OLD"/>"#);
+            feed(
+                &mut t,
+                r#"<ProjectKey id="1" projectId="10" projectKey="OLD"/>"#,
+            );
             let mut ordinal = 0;
             let mut add = |f: &mut MediaFiles, name: &str, size| {
                 f.add(name, size, ordinal);
@@ -664,7 +689,11 @@ mod tests {
             // 2 is missing; 3 lies in the old key's bucket-less folder.
             add(&mut files, "data/attachments/OLD/OLD-3/3", 31);
             add(&mut files, "data/attachments/NEW/20000/NEW-10001/4", 4);
-            add(&mut files, "data/attachments/NEW/10000/NEW-12/thumbs/_thumb_1.png", 7);
+            add(
+                &mut files,
+                "data/attachments/NEW/10000/NEW-12/thumbs/_thumb_1.png",
+                7,
+            );
             add(&mut files, "data/attachments/NEW/10000/NEW-12/77", 100);
             // A file with a row's id but in another issue's folder.
             add(&mut files, "data/attachments/NEW/10000/NEW-13/2", 20);
@@ -678,7 +707,13 @@ mod tests {
                 m.missing_examples
             );
             assert!(m.mismatched_examples[0].contains("says 30 bytes, the file has 31"));
-            assert_eq!(m.orphans, FileCount { files: 2, bytes: 120 });
+            assert_eq!(
+                m.orphans,
+                FileCount {
+                    files: 2,
+                    bytes: 120
+                }
+            );
             assert_eq!(m.thumbnails, FileCount { files: 1, bytes: 7 });
             assert_eq!(m.files.files, 6);
             let mut drop = m.drop.unwrap();
@@ -687,7 +722,13 @@ mod tests {
                 dropped.push(o);
             }
             assert_eq!(dropped, [4, 5, 6]);
-            assert_eq!(m.dropped, FileCount { files: 3, bytes: 127 });
+            assert_eq!(
+                m.dropped,
+                FileCount {
+                    files: 3,
+                    bytes: 127
+                }
+            );
         }
     }
 }

@@ -32,9 +32,11 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-pub(crate) use jira_home::{findings as media_findings, listing_files, media_table_of};
-pub(crate) use jira_media::{MediaTable, join as media_join};
+pub(crate) use jira_home::{
+    findings as media_findings, listing_files, media_table_of, name_orphans,
+};
 pub use jira_media::FileCount;
+pub(crate) use jira_media::{MediaTable, join as media_join};
 pub use size::{AppData, MoveSize, OTHERS};
 pub use users::{GroupSummary, UserSummary};
 

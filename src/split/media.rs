@@ -3,7 +3,9 @@
 //! --attachments`), and `--only-referenced` / `--no-thumbnails` leave the
 //! unreferenced files or the thumbnails out of the entry list.
 
-use crate::check::{FileCount, Finding, MediaTable, listing_files, media_findings, media_join};
+use crate::check::{
+    FileCount, Finding, MediaTable, listing_files, media_findings, media_join, name_orphans,
+};
 use crate::split::error::SplitError;
 use crate::split::options::SplitOptions;
 use crate::split::run::Listing;
@@ -47,7 +49,9 @@ pub(crate) fn cross_check(
     let (files, mut findings) =
         listing_files(listed, drop_orphans, options.no_thumbnails).map_err(io_err)?;
     let table = table.unwrap_or_else(|| MediaTable::new(scratch));
-    let mut matched = media_join(table, files).map_err(io_err)?;
+    let mut matched = media_join(table, files)
+        .and_then(|mut m| name_orphans(listed, &mut m).map(|()| m))
+        .map_err(io_err)?;
     if with_backup {
         findings.extend(media_findings(&matched));
     }
