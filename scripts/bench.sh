@@ -423,8 +423,8 @@ cargo build --release --quiet --all-features --example gen_jira_home
 GENH=$TARGET/release/examples/gen_jira_home
 XHOME="$DIR/xcheck-home-$XFILES"
 if [[ ! -d "$XHOME" ]]; then
-    # About 1.9 files (an attachment, most with a thumbnail) per attachment asked for.
-    "$GENH" "$XHOME" $(( XFILES * 10 / 19 )) 50 0 > /dev/null
+    # About 1.8 files (an attachment, most with a thumbnail) per attachment asked for.
+    "$GENH" "$XHOME" $(( XFILES * 10 / 18 )) 50 0 > /dev/null
 fi
 XBACKUP=$(find "$XHOME/export" -name '*.zip' | head -n 1)
 XN=$(find "$XHOME/data" "$XHOME/logos" -type f | wc -l)

@@ -133,6 +133,17 @@ pub enum Error {
         /// The backup given.
         path: PathBuf,
     },
+    /// A Jira home given to `check` holds no usable backup zip in `export/`.
+    #[error(
+        "{}: no usable backup zip in this Jira home's export folder ({failed} failed backups skipped); give the backup zip itself, with --attachments for the home",
+        export.display()
+    )]
+    NoBackupInHome {
+        /// The home's `export/` folder.
+        export: PathBuf,
+        /// Failed (0-byte) backups skipped.
+        failed: usize,
+    },
     /// The attachments (a Jira home, `data/attachments` or a media zip) could not be listed.
     #[error("{}: {cause}", path.display())]
     Attachments {

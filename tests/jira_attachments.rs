@@ -230,6 +230,22 @@ fn a_failed_backup_is_skipped_and_said() {
 }
 
 #[test]
+fn a_jira_home_without_a_usable_backup_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    put(&dir.path().join("data/attachments/P/10000/P-1/1"), b"x");
+    put(&dir.path().join("export/b.zip"), b"");
+    put(&dir.path().join("export/b.zip.failure.txt"), b"failed");
+    let e = check_path_with(dir.path(), &CheckOptions::default(), &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(e, backup_fix::Error::NoBackupInHome { failed: 1, .. }),
+        "{e}"
+    );
+    let out = cli().arg("check").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no usable backup zip"));
+}
+
+#[test]
 fn malformed_rows_and_odd_names_give_findings_not_panics() {
     let dir = tempfile::tempdir().unwrap();
     let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<entity-engine-xml>\n\

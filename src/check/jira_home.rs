@@ -147,9 +147,10 @@ pub(crate) fn resolve(path: &Path, options: &CheckOptions) -> Result<Resolved, E
     // Newest first; equal times by name (Jira names backups by date).
     zips.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
     let Some((_, newest, _)) = zips.first().cloned() else {
-        return Err(
-            Error::from(crate::archive::ArchiveError::NoEntities { entries: 0 }).in_file(&export),
-        );
+        return Err(Error::NoBackupInHome {
+            failed: notes.len(),
+            export,
+        });
     };
     notes.push(finding(
         Severity::Pass,
