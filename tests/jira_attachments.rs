@@ -101,6 +101,12 @@ fn a_jira_home_is_checked_with_its_newest_backup_and_its_attachments() {
     );
     let sizes = find(&r, "attachment-file-size-mismatch");
     assert_eq!((sizes.severity, sizes.count), (Severity::Warning, 3));
+    // Filenames are any Unicode text, shown as the row has them.
+    assert!(
+        sizes.examples[0].contains("项目预算明细表.xlsx"),
+        "{:?}",
+        sizes.examples
+    );
     let orphans = find(&r, "attachment-file-orphaned");
     assert_eq!(orphans.count, stats.orphans);
     assert!(
