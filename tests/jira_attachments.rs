@@ -447,3 +447,90 @@ fn cli_exit_codes_follow_the_findings() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("left out"));
 }
+
+mod arbitrary {
+    //! Arbitrary rows and file names: the cross-check never panics, and
+    //! every file under data/attachments is counted once.
+
+    use super::{CheckOptions, check_path_with, find, put};
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9]{1,3}",
+            "[0-9a-zA-Z\\-]{0,6}",
+            Just("18446744073709551615".to_owned()),
+            Just("99999999999999999999999".to_owned()),
+        ]
+    }
+
+    fn row() -> impl Strategy<Value = String> {
+        let attr = |name: &'static str| {
+            proptest::option::of(value())
+                .prop_map(move |v| v.map_or_else(String::new, |v| format!(" {name}=\"{v}\"")))
+        };
+        prop_oneof![
+            (
+                attr("id"),
+                attr("issue"),
+                attr("filesize"),
+                attr("filename")
+            )
+                .prop_map(|(a, b, c, d)| format!("<FileAttachment{a}{b}{c}{d}/>")),
+            (attr("id"), attr("project"), attr("number"), attr("key"))
+                .prop_map(|(a, b, c, d)| format!("<Issue{a}{b}{c}{d}/>")),
+            (attr("id"), attr("key")).prop_map(|(a, b)| format!("<Project{a}{b}/>")),
+            (attr("projectId"), attr("projectKey"))
+                .prop_map(|(a, b)| format!("<ProjectKey{a}{b}/>")),
+        ]
+    }
+
+    fn name() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                "[A-Z]{1,3}",
+                "[0-9]{1,5}",
+                "[A-Z]{1,2}-[0-9]{1,3}",
+                Just("thumbs".to_owned())
+            ],
+            1..5,
+        )
+        .prop_map(|parts| parts.join("/"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_rows_and_names_give_findings(
+            rows in proptest::collection::vec(row(), 0..30),
+            names in proptest::collection::btree_set(name(), 1..12),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let xml = format!(
+                "<entity-engine-xml>\n{}\n</entity-engine-xml>\n",
+                rows.join("\n")
+            );
+            let entities = dir.path().join("entities.xml");
+            std::fs::write(&entities, xml).unwrap();
+            let att = dir.path().join("home/data/attachments");
+            let mut files = 0u64;
+            for n in &names {
+                // A name that is a prefix of another is a directory: skip it.
+                if names.iter().any(|m| m != n && m.starts_with(&format!("{n}/"))) {
+                    continue;
+                }
+                put(&att.join(n), b"data");
+                files += 1;
+            }
+            let options = CheckOptions::default().attachments(dir.path().join("home"));
+            let r = check_path_with(&entities, &options, &mut |_| {}).unwrap();
+            let source = find(&r, "attachments-source");
+            prop_assert!(
+                source.message.contains(&format!("{files} file")),
+                "{} for {files} files",
+                source.message
+            );
+        }
+    }
+}

@@ -145,7 +145,8 @@ impl Auditor {
     fn attachment(&mut self, size: Option<u64>) {
         self.attachment_records += 1;
         if let Some(size) = size {
-            *self.attachment_bytes.get_or_insert(0) += size;
+            let sum = self.attachment_bytes.get_or_insert(0);
+            *sum = sum.saturating_add(size);
         }
     }
 

@@ -202,6 +202,11 @@ impl FileCount {
         self.files += 1;
         self.bytes = self.bytes.saturating_add(bytes);
     }
+
+    fn merge(&mut self, other: FileCount) {
+        self.files += other.files;
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
 }
 
 /// What a stored name under `data/attachments/` is.
@@ -415,12 +420,10 @@ pub(crate) fn join(table: MediaTable, files: MediaFiles) -> io::Result<Matched> 
     };
     let mut drop = files.drop;
     if files.drop_thumbnails {
-        out.dropped.files += out.thumbnails.files;
-        out.dropped.bytes += out.thumbnails.bytes;
+        out.dropped.merge(out.thumbnails);
     }
     if files.drop_orphans {
-        out.dropped.files += out.orphans.files;
-        out.dropped.bytes += out.orphans.bytes;
+        out.dropped.merge(out.orphans);
     }
     let key_hashes: FnvMap<u64, Vec<u64>> = table
         .projects
