@@ -67,6 +67,18 @@ fn thumbnails(home: &Path) -> (u64, u64) {
     (t.len() as u64, t.iter().sum())
 }
 
+/// The media findings of two checks count the same.
+fn assert_same_counts(a: &CheckReport, b: &CheckReport) {
+    for code in [
+        "attachment-file-missing",
+        "attachment-file-size-mismatch",
+        "attachment-file-orphaned",
+        "attachment-thumbnails",
+    ] {
+        assert_eq!(find(a, code).count, find(b, code).count, "{code}");
+    }
+}
+
 fn check_with(backup: &Path, attachments: Option<&Path>) -> CheckReport {
     let mut options = CheckOptions::default();
     if let Some(a) = attachments {
@@ -193,14 +205,23 @@ fn a_media_zip_from_split_is_checked_like_the_tree() {
     assert_eq!(zips.len(), 1);
     let tree = check_with(&stats.backup, Some(dir.path()));
     let zipped = check_with(&stats.backup, Some(&zips[0]));
-    for code in [
-        "attachment-file-missing",
-        "attachment-file-size-mismatch",
-        "attachment-file-orphaned",
-        "attachment-thumbnails",
-    ] {
-        assert_eq!(find(&tree, code).count, find(&zipped, code).count, "{code}");
-    }
+    assert_same_counts(&tree, &zipped);
+}
+
+#[test]
+fn the_output_directory_of_split_is_checked_zip_by_zip() {
+    let (dir, stats) = home(&synth());
+    let out = tempfile::tempdir().unwrap();
+    let options = SplitOptions::default()
+        .max_size(256 << 10)
+        .min_size(128 << 10)
+        .allow_oversize(true)
+        .sync(false);
+    split(dir.path(), out.path(), &options, &|_| {}).unwrap();
+    assert!(zips_in(out.path()).len() > 2);
+    let tree = check_with(&stats.backup, Some(dir.path()));
+    let zipped = check_with(&stats.backup, Some(out.path()));
+    assert_same_counts(&tree, &zipped);
 }
 
 #[test]

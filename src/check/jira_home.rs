@@ -186,12 +186,7 @@ pub(crate) fn add_cross_check(
     if let Some(source) = attachments {
         match table {
             Some(table) if report.backup.product == Some(Product::Jira) => {
-                let scratch = std::env::temp_dir();
-                let listed = crate::split::list_source(source, &scratch, true, &|_| {})
-                    .map_err(|e| Error::Attachments {
-                        path: source.to_path_buf(),
-                        cause: Box::new(e),
-                    })?;
+                let listed = list_all(source)?;
                 let (files, mut out) = listing_files(&listed, false, false)
                     .map_err(|e| Error::from(e).in_file(source))?;
                 let matched = join(table, files)
@@ -236,23 +231,72 @@ pub(crate) fn add_cross_check(
 /// The files of an entry list, and findings on what the listing could not
 /// read (names that are not UTF-8, unreadable directories).
 pub(crate) fn listing_files(
-    listed: &Listing,
+    listed: &[Listing],
     drop_orphans: bool,
     drop_thumbnails: bool,
 ) -> std::io::Result<(MediaFiles, Vec<Finding>)> {
     let scratch = listed
-        .list
-        .path()
-        .parent()
+        .first()
+        .and_then(|l| l.list.path().parent())
         .map_or_else(std::env::temp_dir, Path::to_path_buf);
     let mut files = MediaFiles::new(&scratch, drop_orphans, drop_thumbnails);
     let mut ordinal = 0u64;
-    listed.for_each(&mut |name, size| {
-        files.add(name, size, ordinal);
-        ordinal += 1;
-    })?;
-    let f = &listed.findings;
     let mut out = Vec::new();
+    for l in listed {
+        l.for_each(&mut |name, size| {
+            files.add(name, size, ordinal);
+            ordinal += 1;
+        })?;
+        listing_findings(l, &mut out);
+    }
+    Ok((files, out))
+}
+
+/// The media zips `split` wrote into `dir` (a `manifest.json` beside
+/// `media-NNN.zip` files), in order; empty for any other path.
+fn split_output(dir: &Path) -> Vec<PathBuf> {
+    if !dir.join(crate::split::MANIFEST).is_file() {
+        return Vec::new();
+    }
+    let mut zips: Vec<PathBuf> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("media-") && n.ends_with(".zip"))
+        })
+        .collect();
+    zips.sort();
+    zips
+}
+
+/// Lists the attachments: a Jira home, `data/attachments`, a media zip, or
+/// the output directory of `split` (each of its zips).
+fn list_all(source: &Path) -> Result<Vec<Listing>, Error> {
+    let scratch = std::env::temp_dir();
+    let zips = split_output(source);
+    let sources = if zips.is_empty() {
+        vec![source.to_path_buf()]
+    } else {
+        zips
+    };
+    sources
+        .iter()
+        .map(|s| {
+            crate::split::list_source(s, &scratch, true, &|_| {}).map_err(|e| Error::Attachments {
+                path: s.clone(),
+                cause: Box::new(e),
+            })
+        })
+        .collect()
+}
+
+/// Findings on what one listing could not read.
+fn listing_findings(listed: &Listing, out: &mut Vec<Finding>) {
+    let f = &listed.findings;
     if f.non_utf8_count > 0 {
         out.push(Finding {
             severity: Severity::Warning,
@@ -287,11 +331,10 @@ pub(crate) fn listing_files(
             examples: f.unreadable.clone(),
         });
     }
-    Ok((files, out))
 }
 
 /// Names the first orphans the join found by their place in the listing.
-pub(crate) fn name_orphans(listed: &Listing, m: &mut Matched) -> std::io::Result<()> {
+pub(crate) fn name_orphans(listed: &[Listing], m: &mut Matched) -> std::io::Result<()> {
     if m.orphan_ordinals.is_empty() {
         return Ok(());
     }
@@ -299,12 +342,14 @@ pub(crate) fn name_orphans(listed: &Listing, m: &mut Matched) -> std::io::Result
     wanted.sort_unstable();
     let mut ordinal = 0u64;
     let mut found = Vec::new();
-    listed.for_each(&mut |name, size| {
-        if wanted.binary_search(&ordinal).is_ok() {
-            found.push(format!("{name} ({size} bytes)"));
-        }
-        ordinal += 1;
-    })?;
+    for l in listed {
+        l.for_each(&mut |name, size| {
+            if wanted.binary_search(&ordinal).is_ok() {
+                found.push(format!("{name} ({size} bytes)"));
+            }
+            ordinal += 1;
+        })?;
+    }
     m.orphan_examples.extend(found);
     Ok(())
 }

@@ -105,7 +105,7 @@ pub struct CheckOptions {
     pub max_tag_size: usize,
     /// Jira: the attachments to check the backup's `FileAttachment` rows
     /// against (`--attachments`): a Jira home, its `data/attachments`
-    /// directory, or a media zip.
+    /// directory, a media zip, or the output directory of `split`.
     pub attachments: Option<std::path::PathBuf>,
     /// Keep the attachment rows for a cross-check.
     pub(crate) collect_media: bool,

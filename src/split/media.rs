@@ -46,11 +46,15 @@ pub(crate) fn cross_check(
     let io_err = |e| SplitError::io("checking the attachments in", scratch, e);
     let with_backup = table.is_some();
     let drop_orphans = options.only_referenced && with_backup;
-    let (files, mut findings) =
-        listing_files(listed, drop_orphans, options.no_thumbnails).map_err(io_err)?;
+    let (files, mut findings) = listing_files(
+        std::slice::from_ref(listed),
+        drop_orphans,
+        options.no_thumbnails,
+    )
+    .map_err(io_err)?;
     let table = table.unwrap_or_else(|| MediaTable::new(scratch));
     let mut matched = media_join(table, files)
-        .and_then(|mut m| name_orphans(listed, &mut m).map(|()| m))
+        .and_then(|mut m| name_orphans(std::slice::from_ref(listed), &mut m).map(|()| m))
         .map_err(io_err)?;
     if with_backup {
         findings.extend(media_findings(&matched));

@@ -18,7 +18,8 @@ pub(crate) struct CheckArgs {
     /// data/attachments), or an XML file (optionally .gz or .zst); `-` reads standard input.
     input: PathBuf,
     /// Jira: check the backup's attachment rows against these files: a Jira
-    /// home, its data/attachments directory, or a media zip.
+    /// home, its data/attachments directory, a media zip, or the output
+    /// directory of split (all its zips).
     #[arg(long, value_name = "JIRA_HOME|DIR|MEDIA.zip")]
     attachments: Option<PathBuf>,
     /// Print the report as JSON instead of the screen.
