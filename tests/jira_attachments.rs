@@ -133,6 +133,17 @@ fn a_jira_home_is_checked_with_its_newest_backup_and_its_attachments() {
     assert_eq!(find(&r, "attachment-thumbnails").count, thumbs);
     assert!(r.blocks_import());
     assert!(!has(&r, "attachment-row-unresolved"), "{r}");
+    // The size of the move counts the home's attachment bytes per project.
+    let folders: Vec<&str> = r
+        .size
+        .attachment_files
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert!(
+        folders.contains(&"PAA") && folders.contains(&"LEG"),
+        "{folders:?}"
+    );
 }
 
 #[test]

@@ -209,6 +209,10 @@ pub(crate) fn add_cross_check(
                 );
                 out.extend(findings(&matched));
                 report.findings.extend(out);
+                // The HTML page's chart of attachment bytes per project.
+                if report.size.attachment_files.is_empty() {
+                    report.size.attachment_files = matched.folders.sorted();
+                }
             }
             _ => report.findings.push(finding(
                 Severity::Warning,

@@ -269,6 +269,8 @@ pub(crate) struct MediaFiles {
     other_examples: Vec<String>,
     /// All files under `data/attachments/`.
     pub(crate) all: FileCount,
+    /// Their bytes per project folder (bounded, as the other size tables).
+    folders: crate::check::size::Counts,
     failed: Option<io::Error>,
 }
 
@@ -285,6 +287,7 @@ impl MediaFiles {
             others: FileCount::default(),
             other_examples: Vec::new(),
             all: FileCount::default(),
+            folders: crate::check::size::Counts::default(),
             failed: None,
         }
     }
@@ -305,6 +308,9 @@ impl MediaFiles {
             return;
         }
         self.all.add(size);
+        if let Some(folder) = crate::check::size::attachment_folder(name) {
+            self.folders.add(folder, size);
+        }
         match place(rel) {
             Place::Thumbnail => {
                 self.thumbnails.add(size);
@@ -371,6 +377,8 @@ pub(crate) struct Matched {
     pub(crate) thumbnails: FileCount,
     /// All files under `data/attachments/`.
     pub(crate) files: FileCount,
+    /// Their bytes per project folder.
+    pub(crate) folders: crate::check::size::Counts,
     /// The ordinals of the files to leave out, ascending (see [`MediaFiles::new`]).
     pub(crate) drop: Option<crate::spill::Sorted<1>>,
     /// Bytes of the files left out.
@@ -414,6 +422,7 @@ pub(crate) fn join(table: MediaTable, files: MediaFiles) -> io::Result<Matched> 
         unresolved: table.malformed,
         thumbnails: files.thumbnails,
         files: files.all,
+        folders: files.folders,
         orphans: files.others,
         orphan_examples: files.other_examples,
         ..Matched::default()
