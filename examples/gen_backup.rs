@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example gen_backup -- --size 500MiB [--defects] [--huge-cdata 1GiB] \
-//!     [--scatter 50] [--shape mixed|rows] -o entities.xml
+//!     [--scatter 50] [--shape mixed|rows|memberships] -o entities.xml
 //! ```
 //!
 //! `--scatter N` puts a raw forbidden control character after every N bytes

@@ -5,10 +5,11 @@
 use crate::decode::Decoder;
 use crate::error::Error;
 use crate::report::{DEFAULT_LOCATIONS_KEPT, Report};
+use crate::rules::app_data::AppDataSelector;
 use crate::rules::urls::UrlMapping;
 use crate::rules::{BackupFacts, RuleSet, RulesConfig, TzChoice};
 use crate::sink::{Counting, Sink};
-use crate::xml::drop::{DropMode, Gate};
+use crate::xml::drop::{DropState, Gate};
 use crate::xml::rules::{NoRules, Rules};
 use crate::xml::scanner::{Limits, XmlStage};
 use std::io::Read;
@@ -50,6 +51,10 @@ pub struct Options {
     /// duplicate an earlier one (`--repair-memberships`). Needs the users
     /// and groups from a first pass ([`scan_facts`]).
     pub repair_memberships: bool,
+    /// Active Objects tables to leave out of `activeobjects.xml` and
+    /// Confluence's `.pdata`, definitions and data alike
+    /// (`--drop-app-data`, repeatable): an app's prefix or one table.
+    pub drop_app_data: Vec<AppDataSelector>,
 }
 
 impl Default for Options {
@@ -64,6 +69,7 @@ impl Default for Options {
             restrict_global_shares: false,
             confluence_links: true,
             repair_memberships: false,
+            drop_app_data: Vec::new(),
         }
     }
 }
@@ -127,6 +133,12 @@ impl Options {
         self
     }
 
+    /// Adds an app or table to leave out ([`Options::drop_app_data`]).
+    pub fn drop_app_data(mut self, selector: AppDataSelector) -> Self {
+        self.drop_app_data.push(selector);
+        self
+    }
+
     /// Whether Confluence page links will be converted, which needs the
     /// export's page index from a first pass.
     pub fn needs_page_index(&self) -> bool {
@@ -148,6 +160,7 @@ impl Options {
             restrict_global_shares: self.restrict_global_shares,
             confluence_links: self.confluence_links,
             repair_memberships: self.repair_memberships,
+            drop_app_data: self.drop_app_data.clone(),
             keep: self.locations_kept,
         }
     }
@@ -181,14 +194,19 @@ macro_rules! with_stage {
 /// otherwise. A macro, so that both stay statically dispatched.
 macro_rules! gated {
     ($fixer:ident, $sink:expr, $out:ident => $body:expr) => {
+        gated!($fixer, $sink, $out => $body; then |_gate| {})
+    };
+    ($fixer:ident, $sink:expr, $out:ident => $body:expr; then $end:expr) => {
         if $fixer.drops {
             let mut gate = Gate {
                 out: $sink,
-                mode: $fixer.drop_mode,
+                state: &mut $fixer.drop_state,
             };
             let $out = &mut gate;
             let r = $body;
-            $fixer.drop_mode = gate.mode;
+            if r.is_ok() {
+                ($end)(&mut gate);
+            }
             r
         } else {
             let $out = $sink;
@@ -228,7 +246,7 @@ pub struct Fixer {
     /// Whether the rules may drop elements: output then goes through a gate
     /// (see [`crate::xml::drop`]), whose state is kept here between chunks.
     drops: bool,
-    drop_mode: DropMode,
+    drop_state: DropState,
 }
 
 impl Fixer {
@@ -266,7 +284,7 @@ impl Fixer {
             engine,
             state: State::Running,
             drops,
-            drop_mode: DropMode::Pass,
+            drop_state: DropState::default(),
         })
     }
 
@@ -314,7 +332,7 @@ impl Fixer {
             with_stage!(&mut self.engine, xml => decoder
                 .finish(&mut **xml, out)
                 .and_then(|()| xml.finish(out)))
-        });
+        }; then |gate: &mut Gate<'_, _>| gate.finish());
         with_stage!(&mut self.engine, xml => xml.report.output_bytes += counting.count);
         r?;
         Ok(self.report())
@@ -381,9 +399,12 @@ pub(crate) fn scan_facts_from<R: Read>(
         index: options
             .needs_page_index()
             .then(crate::rules::confluence_links::IndexBuilder::default),
-        members: options
-            .repair_memberships
-            .then(crate::rules::memberships::MemberIndexBuilder::default),
+        members: options.repair_memberships.then(|| {
+            crate::rules::memberships::MemberIndexBuilder::new(
+                &std::env::temp_dir(),
+                options.locations_kept,
+            )
+        }),
         ..FactsOnly::default()
     };
     let mut stage = XmlStage::new(facts_only, options.limits());
@@ -422,7 +443,8 @@ pub(crate) fn scan_facts_from<R: Read>(
         facts.pages = crate::rules::facts::Shared(Some(std::sync::Arc::new(index.finish())));
     }
     if let Some(members) = stage.rules.members.take() {
-        facts.members = crate::rules::facts::Shared(Some(std::sync::Arc::new(members.finish())));
+        let (index, _) = members.finish()?;
+        facts.members = crate::rules::facts::Shared(Some(std::sync::Arc::new(index)));
     }
     Ok(facts)
 }

@@ -15,6 +15,7 @@ use std::fmt;
 /// line they are one less per removed character; offsets are exact, also
 /// inside a tag that lost characters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[non_exhaustive]
 pub struct Location {
     /// 1-based line number.
     pub line: u64,

@@ -3,7 +3,7 @@
 
 use crate::location::Location;
 use crate::rules::{
-    BackupFacts, ConfluenceLinkReport, LinkReport, MembershipReport, TimestampReport,
+    AppDataReport, BackupFacts, ConfluenceLinkReport, LinkReport, MembershipReport, TimestampReport,
 };
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -46,6 +46,7 @@ impl Serialize for CodePoint {
 
 /// How often one kind of change happened, and where it happened first.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Tally {
     /// Number of occurrences.
     pub count: u64,
@@ -129,6 +130,8 @@ pub struct Report {
     pub global_shares_restricted: BTreeMap<String, u64>,
     /// What `--repair-memberships` did, when asked.
     pub memberships: Option<MembershipReport>,
+    /// What `--drop-app-data` did, when asked.
+    pub app_data: Option<AppDataReport>,
     /// What the backup states about itself.
     pub backup: BackupFacts,
 }
@@ -166,6 +169,10 @@ impl Report {
                 .memberships
                 .as_ref()
                 .map_or(0, |m| m.ids_changed + m.rows_dropped.count)
+            + self
+                .app_data
+                .as_ref()
+                .map_or(0, AppDataReport::elements_dropped)
     }
 
     /// True when the output is byte-for-byte the input.
@@ -178,11 +185,15 @@ impl fmt::Display for Report {
     /// A short human summary, one line per kind of change.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_unchanged() {
-            return writeln!(
+            writeln!(
                 f,
                 "no changes needed: {} bytes copied unchanged",
                 self.input_bytes
-            );
+            )?;
+            if let Some(a) = &self.app_data {
+                write_app_data(f, a)?;
+            }
+            return Ok(());
         }
         writeln!(
             f,
@@ -314,8 +325,55 @@ impl fmt::Display for Report {
                 )?;
             }
         }
+        if let Some(a) = &self.app_data {
+            write_app_data(f, a)?;
+        }
         Ok(())
     }
+}
+
+/// The `--drop-app-data` lines of a report.
+fn write_app_data(f: &mut fmt::Formatter<'_>, a: &AppDataReport) -> fmt::Result {
+    if !a.app_data {
+        return writeln!(
+            f,
+            "  --drop-app-data: this file is not app data (activeobjects.xml, a .pdata): nothing dropped"
+        );
+    }
+    let tables = a.tables.len() as u64 + a.more_tables;
+    if tables > 0 {
+        writeln!(
+            f,
+            "  app data dropped: {} with {}",
+            plural(tables, "table", "tables"),
+            plural(a.rows_dropped(), "row", "rows")
+        )?;
+        for (name, t) in a.tables.iter().take(20) {
+            let what = match (t.definition, t.data_blocks) {
+                (true, 0) => "definition".to_string(),
+                (false, n) => plural(n, "data block", "data blocks"),
+                (true, n) => format!("definition and {}", plural(n, "data block", "data blocks")),
+            };
+            writeln!(f, "    {name}: {what}, {}", plural(t.rows, "row", "rows"))?;
+        }
+        if a.tables.len() > 20 {
+            writeln!(f, "    ... and {} more", tables - 20)?;
+        }
+    }
+    for s in &a.unmatched {
+        writeln!(
+            f,
+            "  --drop-app-data {s}: no table in this file matched (backup-fix check lists the prefixes)"
+        )?;
+    }
+    for k in &a.foreign_keys_left {
+        writeln!(
+            f,
+            "  warning: kept table {} has a foreign key to dropped table {}: restoring it fails; drop it too, or keep {}",
+            k.from_table, k.to_table, k.to_table
+        )?;
+    }
+    Ok(())
 }
 
 /// ` (first ids 1, 2)`, or nothing when there are none.

@@ -9,12 +9,14 @@ use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Bytes held in memory before the rest goes to a temporary file.
+#[cfg(feature = "archive")]
 pub(crate) const IN_MEMORY: usize = 4 << 20;
 
 /// Bytes collected in order, in memory or spilled to a temporary file.
 /// The default is an empty placeholder, to move a collected one out with
 /// `mem::take`.
 #[derive(Default)]
+#[cfg(feature = "archive")]
 pub(crate) struct Spill {
     mem: Vec<u8>,
     file: Option<BufWriter<File>>,
@@ -23,6 +25,7 @@ pub(crate) struct Spill {
     len: u64,
 }
 
+#[cfg(feature = "archive")]
 impl Spill {
     /// Collects up to `limit` bytes in memory; beyond that, everything goes
     /// to an anonymous file in `dir` (removed by the system once closed).
@@ -195,12 +198,14 @@ impl<const N: usize> Sorted<N> {
 
 /// Strings kept in a temporary file until an example needs one: each
 /// [`Texts::push`] gives the place to read it back from.
+#[cfg(feature = "check")]
 pub(crate) struct Texts {
     file: Option<BufWriter<File>>,
     len: u64,
     dir: PathBuf,
 }
 
+#[cfg(feature = "check")]
 impl Texts {
     /// No strings yet; the file is made in `dir` with the first.
     pub(crate) fn new(dir: &Path) -> Self {
@@ -235,8 +240,10 @@ impl Texts {
 }
 
 /// The strings of [`Texts`], read back by place.
+#[cfg(feature = "check")]
 pub(crate) struct TextReader(Option<File>);
 
+#[cfg(feature = "check")]
 impl TextReader {
     /// The string at `at` of `len` bytes (lossily decoded).
     pub(crate) fn get(&mut self, at: u64, len: u64) -> io::Result<String> {
@@ -252,8 +259,10 @@ impl TextReader {
 
 /// 64-bit hashes collected to find the repeated ones, in bounded memory
 /// (see [`SortedRuns`]).
+#[cfg(feature = "archive")]
 pub(crate) struct HashRuns(SortedRuns<1>);
 
+#[cfg(feature = "archive")]
 impl HashRuns {
     /// Holds up to `limit` hashes in memory; beyond, sorted runs go to `dir`.
     pub(crate) fn new(dir: &Path, limit: usize) -> Self {

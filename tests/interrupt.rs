@@ -4,7 +4,12 @@
 //! process-wide, so these checks run one after another in their own test
 //! binary, and the command's own handler is tested by signalling it.
 
+#[path = "it/archive_support/mod.rs"]
 mod archive_support;
+#[path = "it/support/mod.rs"]
+mod support;
+#[path = "it/unzip_oracle/mod.rs"]
+mod unzip_oracle;
 
 use archive_support::{ACTIVEOBJECTS, ENTITIES, zip_of};
 use backup_fix::archive::{ArchiveOptions, fix_zip};

@@ -1,8 +1,8 @@
 //! Output, report and error do not depend on how the input is split, with
-//! and without the rules (timestamps, links, shares).
+//! and without the rules (timestamps, links, shares, dropping app tables).
 #![no_main]
 
-use backup_fix::{Fixer, Options, Report, TzChoice, UrlMapping};
+use backup_fix::{AppDataSelector, Fixer, Options, Report, TzChoice, UrlMapping};
 use libfuzzer_sys::fuzz_target;
 
 fn run(data: &[u8], cuts: &[usize], options: &Options) -> Result<(Vec<u8>, Report), String> {
@@ -32,6 +32,10 @@ fuzz_target!(|input: &[u8]| {
             .map_url(UrlMapping::parse("http://a.b:8080=https://c.d").expect("mapping"))
             .map_url(UrlMapping::parse("http://a.b:8080/x=https://e.f/y").expect("mapping"))
             .restrict_global_shares(true);
+    }
+    if step & 0x40 != 0 {
+        // Drops elements (and their lines) through the engine's gate.
+        options = options.drop_app_data(AppDataSelector::parse("AO_AAAAAA").expect("selector"));
     }
     let step = usize::from(step % 17) + 1;
     let cuts: Vec<usize> = (step..data.len()).step_by(step).collect();

@@ -110,6 +110,7 @@ pub(crate) struct Survey {
     /// The folder (with its trailing slash) whose content moves to the root.
     pub moved_from: Option<String>,
     /// Directory entries for the archive's root, left out.
+    #[cfg_attr(not(feature = "check"), allow(dead_code))]
     pub root_entries: u64,
     /// Uncompressed bytes of the XML entries.
     pub xml_bytes: u64,

@@ -425,13 +425,20 @@ fn build_report(
     input_bytes: u64,
 ) -> ArchiveReport {
     let counts = outcome.counts;
-    let xml = outcome
+    let asked_to_drop_app_data = outcome.xml.iter().any(|(_, r, _)| r.app_data.is_some());
+    let xml: Vec<XmlEntryReport> = outcome
         .xml
         .into_iter()
-        .map(|(name, report, compressed_bytes)| XmlEntryReport {
-            name,
-            report,
-            compressed_bytes,
+        .map(|(name, mut report, compressed_bytes)| {
+            // `--drop-app-data` is reported on the app data entries only.
+            if report.app_data.as_ref().is_some_and(|a| !a.app_data) {
+                report.app_data = None;
+            }
+            XmlEntryReport {
+                name,
+                report,
+                compressed_bytes,
+            }
         })
         .collect();
     let sniffed = outcome.sniffed;
@@ -452,6 +459,12 @@ fn build_report(
     if kind == ArchiveKind::Unknown {
         warnings.push(
             "entities.xml is neither a Jira (<entity-engine-xml>) nor a Confluence (<hibernate-generic>) export; it was repaired as plain XML"
+                .to_owned(),
+        );
+    }
+    if asked_to_drop_app_data && xml.iter().all(|x| x.report.app_data.is_none()) {
+        warnings.push(
+            "--drop-app-data: the backup holds no app data (no activeobjects.xml, no .pdata): nothing was dropped"
                 .to_owned(),
         );
     }

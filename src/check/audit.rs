@@ -4,6 +4,7 @@
 //! Confluence its spaces, attachment records and short links.
 
 use crate::check::attachments::{AttachmentRecord, Ledger};
+use crate::check::guards::IssueGuards;
 use crate::check::limits::LimitsAudit;
 use crate::check::memberships::MembershipAudit;
 use crate::check::size::{Apps, Counts, MoveSize};
@@ -62,6 +63,8 @@ pub(crate) struct Auditor {
     pub(crate) memberships_audit: MembershipAudit,
     /// Jira's texts and project keys against the cloud's limits.
     pub(crate) limits: LimitsAudit,
+    /// Jira's comments, worklogs, attachments and links per issue.
+    pub(crate) guards: IssueGuards,
     /// Members of the groups the report names (not migrated, renamed), by lower-case name.
     pub(crate) group_members: BTreeMap<String, u64>,
     /// Global shares per entity type.
@@ -105,6 +108,7 @@ impl Default for Auditor {
             users: UserTable::default(),
             memberships_audit: MembershipAudit::default(),
             limits: LimitsAudit::default(),
+            guards: IssueGuards::default(),
             group_members: BTreeMap::new(),
             global_shares: BTreeMap::new(),
             objects: ObjectReader::new(CLASSES, &["body"]).keeping(PROPERTIES),
@@ -127,12 +131,6 @@ impl Default for Auditor {
             ao_table: None,
         }
     }
-}
-
-fn attr(tag: &StartTag<'_>, name: &[u8]) -> Option<String> {
-    tag.attributes()
-        .find(|(n, _)| *n == name)
-        .map(|(_, r)| crate::rules::facts::unescape(&tag.value(r)))
 }
 
 fn watched(name: &str) -> bool {
@@ -165,29 +163,33 @@ impl Auditor {
         }
         self.limits.row(tag);
         self.media.row(tag);
+        self.guards.row(tag);
         self.entities.add(&String::from_utf8_lossy(tag.name()), 1);
         match tag.name() {
             b"Issue" => {
-                let project = attr(tag, b"project").unwrap_or_default();
+                let project = tag.attr_text(b"project").unwrap_or_default();
                 self.contained.add(&project, 1);
             }
             b"Project" => {
-                let id = attr(tag, b"id").and_then(|i| i.trim().parse().ok());
-                self.container_key(id, attr(tag, b"key"));
+                let id = tag.attr_text(b"id").and_then(|i| i.trim().parse().ok());
+                self.container_key(id, tag.attr_text(b"key"));
             }
             b"FileAttachment" => {
-                let size = attr(tag, b"filesize").and_then(|s| s.trim().parse().ok());
+                let size = tag
+                    .attr_text(b"filesize")
+                    .and_then(|s| s.trim().parse().ok());
                 self.attachment(size);
             }
             b"User" => {
-                let name = attr(tag, b"userName").unwrap_or_default();
-                let email = attr(tag, b"emailAddress").unwrap_or_default();
+                let name = tag.attr_text(b"userName").unwrap_or_default();
+                let email = tag.attr_text(b"emailAddress").unwrap_or_default();
                 self.users.add(&name, &email);
             }
             b"Membership" => {
-                if attr(tag, b"membershipType").as_deref() == Some("GROUP_USER")
-                    && let Some(group) =
-                        attr(tag, b"lowerParentName").or_else(|| attr(tag, b"parentName"))
+                if tag.attr_text(b"membershipType").as_deref() == Some("GROUP_USER")
+                    && let Some(group) = tag
+                        .attr_text(b"lowerParentName")
+                        .or_else(|| tag.attr_text(b"parentName"))
                     && watched(&group)
                 {
                     *self
@@ -197,14 +199,16 @@ impl Auditor {
                 }
             }
             b"Group" => {
-                if let Some(group) = attr(tag, b"groupName").filter(|g| watched(g)) {
+                if let Some(group) = tag.attr_text(b"groupName").filter(|g| watched(g)) {
                     self.group_members
                         .entry(group.to_ascii_lowercase())
                         .or_default();
                 }
             }
-            b"SharePermissions" if attr(tag, b"type").as_deref() == Some("global") => {
-                let entity = attr(tag, b"entityType").unwrap_or_else(|| "unknown".into());
+            b"SharePermissions" if tag.attr_text(b"type").as_deref() == Some("global") => {
+                let entity = tag
+                    .attr_text(b"entityType")
+                    .unwrap_or_else(|| "unknown".into());
                 *self.global_shares.entry(entity).or_default() += 1;
             }
             _ => {}
@@ -213,7 +217,7 @@ impl Auditor {
 
     fn confluence_tag(&mut self, tag: &StartTag<'_>) {
         if self.depth == 1 && tag.name() == b"object" {
-            let class = attr(tag, b"class").unwrap_or_default();
+            let class = tag.attr_text(b"class").unwrap_or_default();
             self.entities.add(&class, 1);
         }
         self.objects.start_tag(tag, self.depth);
@@ -299,6 +303,7 @@ impl Auditor {
     /// Resolves what needed the whole file (group names, file sizes).
     pub(crate) fn finish(&mut self) {
         self.memberships_audit.finish();
+        self.guards.finish();
         for (group, n) in &self.memberships {
             if let Some(name) = self.group_names.get(group).filter(|n| watched(n)) {
                 *self
@@ -359,7 +364,7 @@ impl Auditor {
     fn ao_tag(&mut self, tag: &StartTag<'_>) {
         match (self.depth, tag.name()) {
             (1, b"data") => {
-                let table = attr(tag, b"tableName").unwrap_or_default();
+                let table = tag.attr_text(b"tableName").unwrap_or_default();
                 self.apps.table(&table);
                 self.ao_table = Some(table);
             }

@@ -500,7 +500,7 @@ fn apps(r: &CheckReport) -> Markup {
                         }
                     }
                 }
-                p.note { "Apps without a cloud version or migration path leave their data behind: check each prefix's app." }
+                p.note { "Apps without a cloud version or migration path leave their data behind: check each prefix's app. To leave an app's tables out of the backup: " code { "backup-fix fix BACKUP.zip -o FIXED.zip --drop-app-data PREFIX" } "." }
             }
         }
     }

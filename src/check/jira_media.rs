@@ -37,7 +37,7 @@ fn hash(key: &str) -> u64 {
 fn attr(tag: &StartTag<'_>, name: &[u8]) -> Option<String> {
     tag.attributes()
         .find(|(n, _)| *n == name)
-        .map(|(_, r)| crate::rules::facts::unescape(&tag.value(r)))
+        .map(|(_, r)| crate::xml::rules::unescape(&tag.value(r)))
 }
 
 fn num(tag: &StartTag<'_>, name: &[u8]) -> Option<u64> {

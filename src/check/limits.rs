@@ -103,7 +103,7 @@ impl LimitsAudit {
         if tag.name() == b"Project"
             && let Some((_, range)) = tag.attributes().find(|(n, _)| *n == b"key")
         {
-            let key = crate::rules::facts::unescape(&tag.value(range));
+            let key = crate::xml::rules::unescape(&tag.value(range));
             if key.chars().count() > MAX_PROJECT_KEY {
                 let id = String::from_utf8_lossy(&self.row_id).into_owned();
                 self.long_keys.add(|| format!("Project id={id} key={key}"));

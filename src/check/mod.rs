@@ -10,6 +10,7 @@
 mod archive;
 mod attachments;
 mod audit;
+mod guards;
 pub mod html;
 mod jira_home;
 mod jira_media;
@@ -64,6 +65,7 @@ impl fmt::Display for Severity {
 
 /// One line of the pre-flight screen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Finding {
     /// Pass, warning or error.
     pub severity: Severity,
@@ -137,6 +139,7 @@ impl CheckOptions {
 
 /// The verdict on one XML file.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct XmlFileCheck {
     /// The file (or archive entry).
     pub name: String,
@@ -257,7 +260,7 @@ impl fmt::Display for CheckReport {
                 .collect();
             writeln!(
                 f,
-                "  app data by prefix (an app with no cloud version: remove its data on the server): {}{}",
+                "  app data by prefix (to leave out an app with no cloud version: backup-fix fix BACKUP --drop-app-data PREFIX): {}{}",
                 shown.join(", "),
                 if self.size.apps.len() > 15 {
                     ", ..."
@@ -491,6 +494,43 @@ fn limit_findings(l: &limits::LimitsAudit, out: &mut Vec<Finding>) {
     }
 }
 
+/// Issues over the cloud's per-issue guards.
+fn guard_findings(g: &guards::IssueGuards, out: &mut Vec<Finding>) {
+    if let Some(e) = &g.error {
+        out.push(finding(
+            Severity::Warning,
+            "Limits",
+            "issue-guards-unchecked",
+            format!("comments, worklogs, attachments and links per issue were not counted: {e}"),
+            Some("free space there (or point TMPDIR at a disk with room) and check again".into()),
+        ));
+        return;
+    }
+    for what in guards::Guarded::ALL {
+        let rows = &g.over[what as usize];
+        if rows.count == 0 {
+            continue;
+        }
+        out.push(Finding {
+            severity: Severity::Warning,
+            section: "Limits",
+            code: what.code(),
+            message: format!(
+                "{} more than {} {}, the cloud's limit per issue; no more can be added there",
+                plural(rows.count, "issue has", "issues have"),
+                what.limit(),
+                what.noun()
+            ),
+            fix: Some(format!(
+                "reduce the {} of these issues on the server before exporting (for example move old ones into a new issue), or expect the cloud to refuse new ones there",
+                what.noun()
+            )),
+            count: rows.count,
+            examples: rows.examples.clone(),
+        });
+    }
+}
+
 fn jira_version(build: &str) -> Option<(u32, u32, u32)> {
     let v = build.split(['#', ' ', '-']).next()?;
     let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
@@ -548,6 +588,15 @@ fn finding(
 
 /// The findings about memberships and users within directories.
 fn membership_findings(m: &memberships::MembershipAudit, out: &mut Vec<Finding>) {
+    if let Some(e) = &m.error {
+        out.push(finding(
+            Severity::Warning,
+            "Users",
+            "memberships-unchecked",
+            format!("the memberships were not judged: {e}"),
+            Some("free space there (or point TMPDIR at a disk with room) and check again".into()),
+        ));
+    }
     let repair = "`backup-fix fix --repair-memberships` recomputes the ids from the names and drops the duplicates";
     let cases: [(
         &memberships::Rows,
@@ -797,6 +846,7 @@ fn findings_of(files: &[XmlFileCheck], a: &Auditor) -> Vec<Finding> {
             version_findings(build, &mut out);
         }
         limit_findings(&a.limits, &mut out);
+        guard_findings(&a.guards, &mut out);
         if let Some(z) = facts.zone.as_ref().filter(|z| !is_utc(&z.value)) {
             out.push(finding(
                 Severity::Pass,

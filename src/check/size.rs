@@ -3,6 +3,7 @@
 //! Objects tables) by prefix; each table keeps at most a fixed number of
 //! names and counts the rest together.
 
+use crate::rules::app_data::ao_prefix;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -86,16 +87,6 @@ pub struct MoveSize {
     pub apps: Vec<AppData>,
 }
 
-/// The app prefix of an Active Objects table name: `AO_60DB71_ISSUE` gives
-/// `AO_60DB71`; a name without one is its own prefix.
-pub(crate) fn ao_prefix(table: &str) -> &str {
-    let mut parts = table.match_indices('_');
-    match (parts.next(), parts.next()) {
-        (Some(_), Some((second, _))) if table.starts_with("AO_") => &table[..second],
-        _ => table,
-    }
-}
-
 /// Where an attachment file's bytes are counted: `data/attachments/KEY/...`
 /// (Jira) gives `KEY`, any other path its first folder (`attachments`).
 pub(crate) fn attachment_folder(path: &str) -> Option<&str> {
@@ -154,10 +145,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn prefixes_and_folders_are_read_from_names() {
-        assert_eq!(ao_prefix("AO_60DB71_ISSUERANKING"), "AO_60DB71");
-        assert_eq!(ao_prefix("AO_60DB71"), "AO_60DB71");
-        assert_eq!(ao_prefix("PLAIN_TABLE"), "PLAIN_TABLE");
+    fn folders_are_read_from_paths() {
         assert_eq!(
             attachment_folder("data/attachments/ABC/10000/1"),
             Some("ABC")

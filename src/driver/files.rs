@@ -89,6 +89,17 @@ impl Progress {
     }
 }
 
+/// The error for a compressed file in a build without the `compression` feature.
+#[cfg(not(feature = "compression"))]
+fn without_compression(c: Compression) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!(
+            "{c:?} compression: this build of backup-fix has no gzip or Zstandard support (the `compression` feature); decompress the file first"
+        ),
+    )
+}
+
 /// Remembers that an error came from the input side.
 struct Blame<R> {
     inner: R,
@@ -110,12 +121,12 @@ fn is_std(path: &Path) -> bool {
 }
 
 /// True for an existing output that is not a regular file or directory.
-fn is_special_file(path: &Path) -> bool {
+pub(crate) fn is_special_file(path: &Path) -> bool {
     fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// Refuses an output path that names the input (by path or by inode).
-fn refuse_same_file(input: &Path, output: &Path) -> Result<(), Error> {
+pub(crate) fn refuse_same_file(input: &Path, output: &Path) -> Result<(), Error> {
     let same = || Error::OutputIsInput {
         path: output.to_path_buf(),
     };
@@ -158,11 +169,15 @@ pub(crate) fn open_decoded(input: &Path) -> Result<Opened, Error> {
         .fill_buf()
         .map_err(|e| Error::from(e).in_file(input))?;
     let decoded: Box<dyn Read> = match Compression::sniff(head) {
+        #[cfg(feature = "compression")]
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+        #[cfg(feature = "compression")]
         Compression::Zstd => Box::new(
             zstd::Decoder::with_buffer(buffered).map_err(|e| Error::from(e).in_file(input))?,
         ),
         Compression::None => Box::new(buffered),
+        #[cfg(not(feature = "compression"))]
+        c => return Err(Error::from(without_compression(c)).in_file(input)),
     };
     Ok((decoded, total, read))
 }
@@ -266,12 +281,14 @@ pub fn fix_file(
     let out_err = |e: io::Error| Error::from(e).in_file(output);
     let file = pending.file();
     let report = match Compression::from_path(output) {
+        #[cfg(feature = "compression")]
         Compression::Gzip => {
             let mut enc = flate2::write::GzEncoder::new(&*file, flate2::Compression::new(6));
             let r = run_fixer(fixer, source, &mut enc, &mut tick).map_err(blame)?;
             enc.finish().map_err(out_err)?;
             r
         }
+        #[cfg(feature = "compression")]
         Compression::Zstd => {
             let mut enc = zstd::Encoder::new(&*file, 3).map_err(out_err)?;
             let r = run_fixer(fixer, source, &mut enc, &mut tick).map_err(blame)?;
@@ -279,6 +296,8 @@ pub fn fix_file(
             r
         }
         Compression::None => run_fixer(fixer, source, &*file, &mut tick).map_err(blame)?,
+        #[cfg(not(feature = "compression"))]
+        c => return Err(out_err(without_compression(c))),
     };
     progress(Progress::new(Phase::Syncing, 0, None));
     pending.commit().map_err(out_err)?;

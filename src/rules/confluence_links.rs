@@ -460,7 +460,7 @@ impl StorageLinks {
             && self.no_convert == 0
             && let Some(href) = attribute(t, b"href")
         {
-            let url = crate::rules::facts::unescape(href.as_bytes());
+            let url = crate::xml::rules::unescape(href.as_bytes());
             match self.resolve(&url, index) {
                 Some(target @ (Target::Page { .. } | Target::Attachment { .. })) => {
                     let start = out.len();
@@ -529,7 +529,7 @@ impl StorageLinks {
                     .rposition(|c| !matches!(c, b'.' | b',' | b';' | b':' | b'!' | b'?' | b')'))
                     .map_or(0, |p| p + 1);
             let raw = &t[start..end];
-            let url = crate::rules::facts::unescape(raw);
+            let url = crate::xml::rules::unescape(raw);
             if start > 0 && t[start - 1].is_ascii_alphanumeric() {
                 search = end;
                 continue;

@@ -6,7 +6,7 @@
 use crate::rules::confluence_links::PageIndex;
 use crate::rules::jira;
 use crate::rules::memberships::MemberIndex;
-use crate::xml::rules::StartTag;
+use crate::xml::rules::{StartTag, unescape};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -154,27 +154,8 @@ pub(crate) struct FactsObserver {
     text: Vec<u8>,
 }
 
-fn attr<'a>(tag: &StartTag<'a>, name: &[u8]) -> Option<std::borrow::Cow<'a, [u8]>> {
-    tag.attributes()
-        .find(|(n, _)| *n == name)
-        .map(|(_, r)| tag.value(r))
-}
-
 fn parse_id(v: &[u8]) -> Option<u64> {
     std::str::from_utf8(v).ok()?.parse().ok()
-}
-
-/// Undoes the five predefined entities (enough for URLs and zone names).
-pub(crate) fn unescape(v: &[u8]) -> String {
-    if memchr::memchr(b'&', v).is_none() {
-        return String::from_utf8_lossy(v).into_owned();
-    }
-    String::from_utf8_lossy(v)
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 impl FactsObserver {
@@ -214,23 +195,24 @@ impl FactsObserver {
         }
         match (self.facts.product, name) {
             (Some(Product::Jira), b"OSPropertyEntry") => {
-                let kind = match attr(tag, b"propertyKey").as_deref() {
+                let kind = match tag.attr(b"propertyKey").as_deref() {
                     Some(jira::ZONE_PROPERTY) => Property::Zone,
                     Some(jira::BASE_URL_PROPERTY) => Property::BaseUrl,
                     _ => return,
                 };
-                if let Some(id) = attr(tag, b"id").and_then(|v| parse_id(&v)) {
+                if let Some(id) = tag.attr(b"id").and_then(|v| parse_id(&v)) {
                     self.properties.insert(id, kind);
                 }
             }
             (Some(Product::Jira), b"OSPropertyString") => {
-                let Some(kind) = attr(tag, b"id")
+                let Some(kind) = tag
+                    .attr(b"id")
                     .and_then(|v| parse_id(&v))
                     .and_then(|id| self.properties.get(&id).copied())
                 else {
                     return;
                 };
-                let Some(value) = attr(tag, b"value").map(|v| unescape(&v)) else {
+                let Some(value) = tag.attr(b"value").map(|v| unescape(&v)) else {
                     return;
                 };
                 let (slot, source) = match kind {
@@ -243,12 +225,11 @@ impl FactsObserver {
                 });
             }
             (Some(Product::Confluence), b"object") => {
-                self.in_bandana =
-                    attr(tag, b"class").as_deref() == Some(b"ConfluenceBandanaRecord");
+                self.in_bandana = tag.attr(b"class").as_deref() == Some(b"ConfluenceBandanaRecord");
                 self.settings_record = false;
             }
             (Some(Product::Confluence), b"property") if self.in_bandana => {
-                self.watch = match attr(tag, b"name").as_deref() {
+                self.watch = match tag.attr(b"name").as_deref() {
                     Some(b"key") => Watch::BandanaKey,
                     Some(b"value") if self.settings_record && self.facts.base_url.is_none() => {
                         Watch::BandanaValue

@@ -3,6 +3,7 @@
 //! global shares restricted to logged-in users, and the facts a backup states
 //! about itself. [`RuleSet`] plugs them into the scanner's hooks.
 
+pub(crate) mod app_data;
 pub(crate) mod confluence_links;
 pub(crate) mod facts;
 pub(crate) mod fnv;
@@ -14,6 +15,7 @@ pub(crate) mod urls;
 
 use crate::error::Error;
 use crate::report::Report;
+use crate::rules::app_data::{AppDataDrop, AppDataSelector};
 use crate::rules::confluence_links::{PageIndex, StorageLinks};
 use crate::rules::facts::{FactsObserver, Product, Watch};
 use crate::rules::fnv::FnvMap;
@@ -26,6 +28,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+pub use app_data::{AppDataReport, DroppedTable, ForeignKeyLeft};
 pub use confluence_links::ConfluenceLinkReport;
 pub use facts::{BackupFacts, Stated};
 pub use memberships::{MembershipReport, RowIds};
@@ -130,6 +133,8 @@ pub(crate) struct RulesConfig {
     pub(crate) confluence_links: bool,
     /// Recompute `<Membership>` ids and drop duplicate rows (`--repair-memberships`).
     pub(crate) repair_memberships: bool,
+    /// App tables to leave out (`--drop-app-data`).
+    pub(crate) drop_app_data: Vec<AppDataSelector>,
     pub(crate) keep: usize,
 }
 
@@ -140,6 +145,7 @@ impl RulesConfig {
             || self.cloud_url.is_some()
             || self.restrict_global_shares
             || self.repair_memberships
+            || !self.drop_app_data.is_empty()
     }
 }
 
@@ -195,6 +201,8 @@ pub(crate) struct RuleSet {
     pub(crate) shares: BTreeMap<String, u64>,
     /// `--repair-memberships`.
     members: Option<MembershipRepair>,
+    /// `--drop-app-data`.
+    app_data: Option<AppDataDrop>,
 }
 
 /// Which count of a [`FieldPlan`].
@@ -227,12 +235,6 @@ struct FieldPlan {
 struct EntityPlan {
     name: Vec<u8>,
     fields: Vec<FieldPlan>,
-}
-
-fn attr_value<'a>(tag: &StartTag<'a>, name: &[u8]) -> Option<std::borrow::Cow<'a, [u8]>> {
-    tag.attributes()
-        .find(|(n, _)| *n == name)
-        .map(|(_, r)| tag.value(r))
 }
 
 fn parse_id(v: &[u8]) -> Option<u64> {
@@ -277,7 +279,11 @@ impl RuleSet {
             shifted: Vec::new(),
             shares: BTreeMap::new(),
             members: None,
+            app_data: None,
         };
+        if !set.cfg.drop_app_data.is_empty() {
+            set.app_data = Some(AppDataDrop::new(set.cfg.drop_app_data.clone()));
+        }
         if set.cfg.repair_memberships {
             let index = set.observer.facts.members.0.clone();
             set.members = Some(MembershipRepair::new(index, set.cfg.keep));
@@ -517,24 +523,32 @@ impl RuleSet {
     }
 
     /// Jira rows: timestamps, zone markers, what later rows depend on.
-    fn jira_tag(&mut self, tag: &StartTag<'_>, edits: &mut Edits) -> Result<(), Error> {
+    fn jira_tag(
+        &mut self,
+        tag: &StartTag<'_>,
+        depth: usize,
+        edits: &mut Edits,
+    ) -> Result<(), Error> {
         let name = tag.name();
         match name {
-            b"Membership" if self.members.is_some() => {
+            // Rows only, as the first pass counts them.
+            b"Membership" if self.members.is_some() && depth == 1 => {
                 if let Some(m) = self.members.as_mut() {
                     m.row(tag, edits)?;
                 }
             }
             b"CustomField" => {
-                if attr_value(tag, b"customfieldtypekey").is_some_and(|k| jira::is_datepicker(&k))
-                    && let Some(id) = attr_value(tag, b"id").and_then(|v| parse_id(&v))
+                if tag
+                    .attr(b"customfieldtypekey")
+                    .is_some_and(|k| jira::is_datepicker(&k))
+                    && let Some(id) = tag.attr(b"id").and_then(|v| parse_id(&v))
                 {
                     self.datepickers.insert(id);
                 }
             }
             b"OSPropertyEntry" => {
-                if attr_value(tag, b"propertyKey").as_deref() == Some(jira::ZONE_PROPERTY)
-                    && let Some(id) = attr_value(tag, b"id").and_then(|v| parse_id(&v))
+                if tag.attr(b"propertyKey").as_deref() == Some(jira::ZONE_PROPERTY)
+                    && let Some(id) = tag.attr(b"id").and_then(|v| parse_id(&v))
                 {
                     self.zone_properties.insert(id);
                 }
@@ -544,7 +558,7 @@ impl RuleSet {
         if self.cfg.tz.is_none() {
             return Ok(());
         }
-        let row_id = || attr_value(tag, b"id").map(|v| lossy(&v));
+        let row_id = || tag.attr(b"id").map(|v| lossy(&v));
         let mut entity = None;
         for (i, (field, range)) in tag.attributes().enumerate() {
             // Removing references only shortens a value: anything shorter than
@@ -564,7 +578,8 @@ impl RuleSet {
             if name == b"OSPropertyString"
                 && field == b"value"
                 && !self.zone_properties.is_empty()
-                && attr_value(tag, b"id")
+                && tag
+                    .attr(b"id")
                     .and_then(|v| parse_id(&v))
                     .is_some_and(|i| self.zone_properties.contains(&i))
             {
@@ -592,7 +607,8 @@ impl RuleSet {
             let keep = match self.entities[e].fields[f].rule {
                 FieldRule::Instant => None,
                 FieldRule::Keep(keep) => Some(keep),
-                FieldRule::DependsOnCustomField => attr_value(tag, b"customfield")
+                FieldRule::DependsOnCustomField => tag
+                    .attr(b"customfield")
                     .and_then(|v| parse_id(&v))
                     .is_some_and(|c| self.datepickers.contains(&c))
                     .then_some(jira::Keep::DateOnly),
@@ -616,14 +632,12 @@ impl RuleSet {
     fn confluence_tag(&mut self, tag: &StartTag<'_>) {
         match tag.name() {
             b"object" if self.depth == 2 => {
-                self.object_class = attr_value(tag, b"class")
-                    .map(|v| lossy(&v))
-                    .unwrap_or_default();
+                self.object_class = tag.attr(b"class").map(|v| lossy(&v)).unwrap_or_default();
                 self.object_id.clear();
             }
             b"id" if self.depth == 3 => self.reading_id = true,
             b"property" => {
-                let name = attr_value(tag, b"name").map(|v| lossy(&v));
+                let name = tag.attr(b"name").map(|v| lossy(&v));
                 if self.depth == 3
                     && self.object_class == "BodyContent"
                     && name.as_deref() == Some("body")
@@ -678,7 +692,8 @@ impl RuleSet {
         }
         for (field, range) in tag.attributes() {
             if field == b"type" && &*tag.value(range.clone()) == b"global" {
-                let entity = attr_value(tag, b"entityType")
+                let entity = tag
+                    .attr(b"entityType")
                     .map(|v| lossy(&v))
                     .unwrap_or_else(|| "SharePermissions".into());
                 *self.shares.entry(entity).or_default() += 1;
@@ -752,7 +767,7 @@ impl Rules for RuleSet {
     const SEES_TEXT: bool = true;
 
     fn drops(&self) -> bool {
-        self.members.is_some()
+        self.members.is_some() || self.app_data.is_some()
     }
 
     fn start_tag(&mut self, tag: &StartTag<'_>, edits: &mut Edits) -> Result<(), Error> {
@@ -766,16 +781,26 @@ impl Rules for RuleSet {
         }
         if depth == 0 {
             self.require_facts(tag.offset)?;
+            if self.observer.facts.product == Some(Product::ActiveObjects)
+                && let Some(drop) = self.app_data.as_mut()
+            {
+                drop.app_data_root();
+            }
         }
         match self.observer.facts.product {
             _ if depth == 0 => {}
             Some(Product::Jira) => {
-                self.jira_tag(tag, edits)?;
+                self.jira_tag(tag, depth, edits)?;
                 if self.cfg.restrict_global_shares {
                     self.restrict_share(tag, edits);
                 }
             }
             Some(Product::Confluence) => self.confluence_tag(tag),
+            Some(Product::ActiveObjects) => {
+                if let Some(drop) = self.app_data.as_mut() {
+                    drop.tag(tag, depth, edits);
+                }
+            }
             _ => {}
         }
         if let Some(links) = self.links.as_mut()
@@ -914,6 +939,7 @@ pub(crate) fn add_to_report(set: &RuleSet, report: &mut Report) {
     });
     report.global_shares_restricted = set.shares.clone();
     report.memberships = set.members.as_ref().map(|m| m.report.clone());
+    report.app_data = set.app_data.as_ref().map(AppDataDrop::finish_report);
     report.backup = set.facts().clone();
     // The users and groups were for the repair, not for the report.
     report.backup.members = facts::Shared::default();

@@ -58,20 +58,6 @@ struct Reading {
     in_id: bool,
 }
 
-fn attr(tag: &StartTag<'_>, name: &[u8]) -> Option<String> {
-    tag.attributes()
-        .find(|(n, _)| *n == name)
-        .map(|(_, r)| crate::rules::facts::unescape(&tag.value(r)))
-}
-
-/// An attribute's value as written (entities not undone: for comparing
-/// with plain names).
-fn raw_attr<'t>(tag: &'t StartTag<'_>, name: &[u8]) -> Option<std::borrow::Cow<'t, [u8]>> {
-    tag.attributes()
-        .find(|(n, _)| *n == name)
-        .map(|(_, r)| tag.value(r))
-}
-
 /// Reads the objects of the given classes; depths count open elements, the
 /// root (`<hibernate-generic>`) being at depth 0.
 #[derive(Debug)]
@@ -99,12 +85,14 @@ impl ObjectReader {
     }
 
     /// Reads only the properties named in `keep`.
+    #[cfg(feature = "check")]
     pub(crate) fn keeping(mut self, keep: &'static [&'static str]) -> Self {
         self.keep = keep;
         self
     }
 
     /// The class and id of the object being read, and the property, if any.
+    #[cfg(feature = "check")]
     pub(crate) fn current(&self) -> Option<(&str, &str, Option<&str>)> {
         self.reading.as_ref().map(|r| {
             (
@@ -120,7 +108,7 @@ impl ObjectReader {
         match (tag.name(), depth) {
             (b"object", 1) => {
                 // Compared as bytes: most objects are of classes not asked for.
-                let class = raw_attr(tag, b"class");
+                let class = tag.attr(b"class");
                 self.reading = self
                     .classes
                     .iter()
@@ -147,9 +135,9 @@ impl ObjectReader {
             (b"property", 2) => {
                 if let Some(r) = self.reading.as_mut() {
                     r.property = if self.keep.is_empty() {
-                        attr(tag, b"name")
+                        tag.attr_text(b"name")
                     } else {
-                        let name = raw_attr(tag, b"name");
+                        let name = tag.attr(b"name");
                         self.keep
                             .iter()
                             .find(|k| name.as_deref() == Some(k.as_bytes()))
@@ -160,7 +148,7 @@ impl ObjectReader {
             }
             (b"collection", 2) => {
                 if let Some(r) = self.reading.as_mut() {
-                    r.collection = attr(tag, b"name");
+                    r.collection = tag.attr_text(b"name");
                 }
             }
             _ => {}

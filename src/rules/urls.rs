@@ -180,6 +180,7 @@ impl UrlMapping {
 
 /// What link remapping did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct LinkReport {
     /// Rewrites per mapping, in the order the mappings were given.
     pub mappings: Vec<MappingCount>,

@@ -137,6 +137,7 @@ pub struct Manifest {
     pub warnings: Vec<String>,
     /// The files checked against the backup (`--backup`) and what was left
     /// out (`--only-referenced`, `--no-thumbnails`).
+    #[cfg(feature = "check")]
     pub attachments: Option<crate::split::media::AttachmentsCheck>,
 }
 

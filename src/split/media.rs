@@ -8,7 +8,8 @@ use crate::check::{
 };
 use crate::split::error::SplitError;
 use crate::split::options::SplitOptions;
-use crate::split::run::Listing;
+use crate::split::run::{Listing, ProgressFn, list_source};
+use std::io;
 use std::path::Path;
 
 /// What the cross-check with the backup found, and what was left out.
@@ -33,6 +34,53 @@ pub struct AttachmentsCheck {
 
 fn is_thumbnail(name: &str) -> bool {
     name.rsplit('/').nth(1) == Some("thumbs")
+}
+
+/// Lists SOURCE and, when asked (`--backup`, `--no-thumbnails`), checks it
+/// against the backup, which is read on a thread of its own while the tree
+/// is walked; leaves out of the list what the options say.
+pub(crate) fn list_and_check(
+    source: &Path,
+    scratch: &Path,
+    options: &SplitOptions,
+    progress: ProgressFn<'_>,
+) -> Result<(Listing, Option<AttachmentsCheck>), SplitError> {
+    // The backup's rows are read while the tree is walked.
+    let (listed, backup) = std::thread::scope(|s| {
+        let backup = options
+            .backup
+            .as_deref()
+            .map(|b| s.spawn(|| crate::check::media_table_of(b)));
+        let listed = list_source(source, scratch, options.skip_unreadable, progress);
+        let backup = backup.map(|h| {
+            h.join().unwrap_or_else(|_| {
+                Err(crate::Error::Io(io::Error::other(
+                    "the backup's check thread panicked",
+                )))
+            })
+        });
+        (listed, backup)
+    });
+    let mut listed = listed?;
+    let backup = match backup {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            return Err(SplitError::Backup {
+                path: options.backup.clone().unwrap_or_default(),
+                cause: Box::new(e),
+            });
+        }
+        None => None,
+    };
+    if let Some(e) = listed.findings.fatal(options.skip_unreadable) {
+        return Err(e);
+    }
+    let attachments = if backup.is_some() || options.no_thumbnails {
+        Some(cross_check(&mut listed, backup, options, scratch)?)
+    } else {
+        None
+    };
+    Ok((listed, attachments))
 }
 
 /// Joins the files of `listed` with `table` (when a backup was given) and

@@ -143,6 +143,12 @@ impl SplitOptions {
 
     /// Checks that the options make sense together.
     pub fn validate(&self) -> Result<(), SplitError> {
+        #[cfg(not(feature = "check"))]
+        if self.backup.is_some() || self.only_referenced || self.no_thumbnails {
+            return Err(SplitError::InvalidOptions(
+                "--backup, --only-referenced and --no-thumbnails need backup-fix built with the check feature".into(),
+            ));
+        }
         if self.only_referenced && self.backup.is_none() {
             return Err(SplitError::InvalidOptions(
                 "--only-referenced needs --backup BACKUP.zip: only the backup's FileAttachment rows say which files are referred to".into(),

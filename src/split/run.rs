@@ -89,6 +89,7 @@ pub struct Plan {
     zips: Vec<PlannedZip>,
     findings: Findings,
     warnings: Vec<String>,
+    #[cfg(feature = "check")]
     attachments: Option<crate::split::media::AttachmentsCheck>,
 }
 
@@ -142,6 +143,7 @@ impl Plan {
             skipped: self.findings.skipped.clone(),
             skipped_count: self.findings.skipped_count,
             warnings,
+            #[cfg(feature = "check")]
             attachments: self.attachments.clone(),
         }
     }
@@ -234,45 +236,16 @@ pub fn plan(
 ) -> Result<Plan, SplitError> {
     options.validate()?;
     let scratch = scratch.map_or_else(std::env::temp_dir, Path::to_path_buf);
-    // The backup's rows are read while the tree is walked.
-    let (listed, backup) = std::thread::scope(|s| {
-        let backup = options
-            .backup
-            .as_deref()
-            .map(|b| s.spawn(|| crate::check::media_table_of(b)));
-        let listed = list_source(source, &scratch, options.skip_unreadable, progress);
-        let backup = backup.map(|h| {
-            h.join().unwrap_or_else(|_| {
-                Err(crate::Error::Io(io::Error::other(
-                    "the backup's check thread panicked",
-                )))
-            })
-        });
-        (listed, backup)
-    });
-    let mut listed = listed?;
-    let backup = match backup {
-        Some(Ok(t)) => Some(t),
-        Some(Err(e)) => {
-            return Err(SplitError::Backup {
-                path: options.backup.clone().unwrap_or_default(),
-                cause: Box::new(e),
-            });
+    #[cfg(feature = "check")]
+    let (listed, attachments) =
+        crate::split::media::list_and_check(source, &scratch, options, progress)?;
+    #[cfg(not(feature = "check"))]
+    let listed = {
+        let listed = list_source(source, &scratch, options.skip_unreadable, progress)?;
+        if let Some(e) = listed.findings.fatal(options.skip_unreadable) {
+            return Err(e);
         }
-        None => None,
-    };
-    if let Some(e) = listed.findings.fatal(options.skip_unreadable) {
-        return Err(e);
-    }
-    let attachments = if backup.is_some() || options.no_thumbnails {
-        Some(crate::split::media::cross_check(
-            &mut listed,
-            backup,
-            options,
-            &scratch,
-        )?)
-    } else {
-        None
+        listed
     };
     let Listing {
         kind,
@@ -308,11 +281,13 @@ pub fn plan(
         zips: packed.zips,
         findings,
         warnings,
+        #[cfg(feature = "check")]
         attachments,
     })
 }
 
 /// SOURCE's entries, listed in the stable order into a temporary file.
+#[cfg_attr(not(feature = "check"), allow(dead_code))]
 pub(crate) struct Listing {
     /// What SOURCE is.
     pub(crate) kind: SourceKind,
@@ -327,6 +302,7 @@ pub(crate) struct Listing {
     pub(crate) findings: Findings,
 }
 
+#[cfg_attr(not(feature = "check"), allow(dead_code))]
 impl Listing {
     /// Calls `f` with the stored name and size of every record, in order.
     pub(crate) fn for_each(&self, f: &mut dyn FnMut(&str, u64)) -> io::Result<()> {

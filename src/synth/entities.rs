@@ -34,6 +34,11 @@ pub enum Shape {
     /// property entries, worklogs without text) and few long CDATA bodies:
     /// one comment in 200 has a body of 8-40 kB, the rest none.
     Rows,
+    /// Users, groups and memberships only, as a Data Center 8.22+ export
+    /// writes them: one user in 5 with a stale `childId`, one row in 10 with
+    /// a stale `parentId`, one row in 50 written twice; ten groups per user.
+    /// For the memory of `check` and `fix --repair-memberships`.
+    Memberships,
 }
 
 impl std::str::FromStr for Shape {
@@ -43,7 +48,10 @@ impl std::str::FromStr for Shape {
         match s {
             "mixed" => Ok(Self::Mixed),
             "rows" => Ok(Self::Rows),
-            other => Err(format!("unknown shape {other:?}: use mixed or rows")),
+            "memberships" => Ok(Self::Memberships),
+            other => Err(format!(
+                "unknown shape {other:?}: use mixed, rows or memberships"
+            )),
         }
     }
 }
@@ -280,6 +288,10 @@ impl JiraSynth {
         let sections = match self.shape {
             Shape::Mixed => SECTIONS,
             Shape::Rows => ROW_SECTIONS,
+            Shape::Memberships => {
+                self.memberships(&mut o)?;
+                &[]
+            }
         };
         let total: u64 = sections.iter().map(|s| s.1).sum();
         let body_budget = self.target_bytes.saturating_sub(o.stats.bytes + 64);
@@ -303,6 +315,54 @@ impl JiraSynth {
         o.fmt(format_args!("<!-- {rows} entities written -->\n"))?;
         o.w.flush()?;
         Ok(o.stats)
+    }
+
+    /// [`Shape::Memberships`]: groups, then memberships (about 230 bytes
+    /// each, ten per user), then the users.
+    fn memberships<W: Write>(&self, o: &mut Out<W>) -> io::Result<()> {
+        const GROUPS: u64 = 20;
+        let users = (self.target_bytes / 2_500).max(10);
+        for g in 0..GROUPS {
+            o.fmt(format_args!(
+                "    <Group id=\"{}\" groupName=\"Team-{g}\" lowerGroupName=\"team-{g}\" active=\"1\" directoryId=\"1\"/>\n",
+                10000 + g
+            ))?;
+            o.stats.rows += 1;
+        }
+        let mut id = 10000u64;
+        for u in 0..users {
+            // A user whose rows all carry another user's id, as after 8.22.
+            let stale_child = o.rng.below(5) == 0;
+            for k in 0..10 {
+                let g = (u + k * 7) % GROUPS;
+                let parent = if o.rng.below(10) == 0 {
+                    10000 + (g + 1) % GROUPS
+                } else {
+                    10000 + g
+                };
+                let child = if stale_child {
+                    20000 + (u + 1) % users
+                } else {
+                    20000 + u
+                };
+                let copies = if o.rng.below(50) == 0 { 2 } else { 1 };
+                for _ in 0..copies {
+                    o.fmt(format_args!(
+                        "    <Membership id=\"{id}\" parentId=\"{parent}\" childId=\"{child}\" membershipType=\"GROUP_USER\" parentName=\"Team-{g}\" lowerParentName=\"team-{g}\" childName=\"user{u}\" lowerChildName=\"user{u}\" directoryId=\"1\"/>\n"
+                    ))?;
+                    o.stats.rows += 1;
+                    id += 1;
+                }
+            }
+        }
+        for u in 0..users {
+            o.fmt(format_args!(
+                "    <User id=\"{}\" directoryId=\"1\" userName=\"user{u}\" lowerUserName=\"user{u}\" active=\"1\" emailAddress=\"user{u}@acme.com\"/>\n",
+                20000 + u
+            ))?;
+            o.stats.rows += 1;
+        }
+        Ok(())
     }
 
     fn row<W: Write>(&self, o: &mut Out<W>, name: &str, id: u64) -> io::Result<()> {

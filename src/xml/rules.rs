@@ -50,6 +50,20 @@ impl<'a> StartTag<'a> {
             .map(|a| (&self.raw[a.name.clone()], a.value.clone()))
     }
 
+    /// The raw (still escaped) value of attribute `name`, without removed
+    /// references; `None` when the tag has no such attribute.
+    pub(crate) fn attr(&self, name: &[u8]) -> Option<Cow<'a, [u8]>> {
+        self.attributes()
+            .find(|(n, _)| *n == name)
+            .map(|(_, r)| self.value(r))
+    }
+
+    /// The value of attribute `name` as text, with the predefined entities
+    /// undone (see [`unescape`]).
+    pub(crate) fn attr_text(&self, name: &[u8]) -> Option<String> {
+        self.attr(name).map(|v| unescape(&v))
+    }
+
     /// The raw (still escaped) value of a range, without removed references.
     #[allow(dead_code)]
     pub(crate) fn value(&self, range: Range<usize>) -> Cow<'a, [u8]> {
@@ -73,6 +87,20 @@ impl<'a> StartTag<'a> {
         v.extend_from_slice(&self.raw[from..range.end]);
         Cow::Owned(v)
     }
+}
+
+/// Undoes the five predefined entities (enough for names, URLs and zone
+/// names; character references are left as written).
+pub(crate) fn unescape(v: &[u8]) -> String {
+    if memchr::memchr(b'&', v).is_none() {
+        return String::from_utf8_lossy(v).into_owned();
+    }
+    String::from_utf8_lossy(v)
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 /// Replacements of byte ranges of one start tag (in practice: attribute

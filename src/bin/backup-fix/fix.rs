@@ -7,7 +7,7 @@ use crate::{parse_size, took};
 use anyhow::Context;
 use backup_fix::driver::{Progress, fix_file};
 use backup_fix::output::PendingFile;
-use backup_fix::{Error, Options, Report, TzChoice, UrlMapping};
+use backup_fix::{AppDataSelector, Error, Options, Report, TzChoice, UrlMapping};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -57,6 +57,12 @@ pub(crate) struct FixArgs {
     /// the input twice, so not from standard input.
     #[arg(long)]
     repair_memberships: bool,
+    /// Leave an app's tables out of activeobjects.xml and .pdata files
+    /// (definitions and data): an Active Objects prefix such as AO_60DB71
+    /// (all the app's tables) or one table such as AO_60DB71_SPRINT.
+    /// Repeatable. `backup-fix check` lists the prefixes a backup holds.
+    #[arg(long = "drop-app-data", value_name = "PREFIX|TABLE", value_parser = parse_app_data)]
+    drop_app_data: Vec<AppDataSelector>,
     /// With --map-url or --cloud-url, what to do with Confluence page links
     /// (short links, page and attachment URLs to the old server): `convert`
     /// them into internal links (the default), or `keep` them as URLs.
@@ -77,6 +83,15 @@ pub(crate) struct FixArgs {
 
 fn parse_tz(s: &str) -> Result<TzChoice, String> {
     TzChoice::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_app_data(s: &str) -> Result<AppDataSelector, String> {
+    AppDataSelector::parse(s).map_err(|e| match e {
+        Error::BadAppDataSelector { why, .. } => {
+            format!("{why}; give an app's prefix such as AO_60DB71 or one table such as AO_60DB71_SPRINT")
+        }
+        other => other.to_string(),
+    })
 }
 
 fn parse_mapping(s: &str) -> Result<UrlMapping, String> {
@@ -108,6 +123,7 @@ impl FixArgs {
         options.tz = self.tz.clone();
         options.map_urls = self.map_url.clone();
         options.cloud_url = self.cloud_url.clone();
+        options.drop_app_data = self.drop_app_data.clone();
         Ok(options)
     }
 }
