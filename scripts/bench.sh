@@ -415,3 +415,85 @@ else
     echo "SKIPPED: many-entries benchmark (zip and unzip are not installed)"
 fi
 # ---- end of issue 11 section ----------------------------------------------------------
+
+# ---- issue 14: attachments checked against the backup ---------------------------------
+# A generated Jira home of BENCH_XCHECK_FILES files (default 300,000; 3,000 when
+# BENCH_SIZE is below 500MiB, the smoke run) of ~1 KiB (about half attachments, half
+# thumbnails, 8 projects, a renamed project, the old layout), with a matching backup in
+# export/ (every 50th row left out: orphans). split with and without --backup (the
+# cross-check; goal: at most 1.10x), and check --attachments (goal: peak RSS < 64 MiB).
+# Medians of BENCH_RUNS rounds (at least 5 outside the smoke run), the commands taking
+# turns, each run's output deleted between runs, outside the timing.
+XFILES="${BENCH_XCHECK_FILES:-300000}"
+XRUNS="$RUNS"
+if [[ -z "${BENCH_XCHECK_FILES:-}" ]] && (( SIZE_BYTES < (500 << 20) )); then XFILES=3000; elif (( XRUNS < 5 )); then XRUNS=5; fi
+cargo build --release --quiet --all-features --example gen_jira_home
+GENH=$TARGET/release/examples/gen_jira_home
+XHOME="$DIR/xcheck-home-$XFILES"
+if [[ ! -d "$XHOME" ]]; then
+    # About 1.8 files (an attachment, most with a thumbnail) per attachment asked for.
+    "$GENH" "$XHOME" $(( XFILES * 10 / 18 )) 50 0 > /dev/null
+fi
+XBACKUP=$(find "$XHOME/export" -name '*.zip' | head -n 1)
+XN=$(find "$XHOME/data" "$XHOME/logos" -type f | wc -l)
+find "$XHOME" -type f -exec cat {} + > /dev/null # warm the page cache
+XOUT="$DIR/xcheck-out"
+# xmeasure KEY COMMAND [KEY COMMAND ...]: the commands run in turn, XRUNS rounds after
+# one discarded warm-up round (so none of them pays alone for a cold cache or for
+# writeback); per command the median wall time, and the largest peak RSS.
+# Each COMMAND writes to $XOUT, which is emptied before every run, outside the timing.
+xmeasure() {
+    local -a keys=() cmds=()
+    while (( $# >= 2 )); do keys+=("$1"); cmds+=("$2"); shift 2; done
+    declare -A times=() peak=()
+    local round k
+    for round in $(seq 0 "$XRUNS"); do
+        for k in "${!keys[@]}"; do
+            local key="${keys[$k]}"
+            [[ "${SECS[$key]:-}" == fail ]] && continue
+            rm -rf "$XOUT"
+            if ! /usr/bin/time -f '%e %M' -o "$TIMEFILE" bash -c "${cmds[$k]}" > /dev/null 2> "$ERRFILE"; then
+                echo "FAILED: ${cmds[$k]}: $(tail -n 1 "$ERRFILE" | cut -c 1-160)" >&2
+                SECS[$key]="fail"; continue
+            fi
+            (( round == 0 )) && continue
+            local t m
+            read -r t m < <(tail -n 1 "$TIMEFILE")
+            times[$key]+="$t "
+            (( m > ${peak[$key]:-0} )) && peak[$key]="$m"
+        done
+    done
+    rm -rf "$XOUT"
+    for key in "${keys[@]}"; do
+        [[ "${SECS[$key]:-}" == fail ]] && continue
+        SECS[$key]=$(printf '%s\n' ${times[$key]} | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+        RSS[$key]="${peak[$key]}"
+    done
+}
+XARGS="--max-size 4GiB --min-size 0 --no-sync -q"
+xmeasure x_split "$BIN split '$XHOME' -o '$XOUT' $XARGS" \
+    x_split_b "$BIN split '$XHOME' -o '$XOUT' $XARGS --backup '$XBACKUP'" \
+    x_split_or "$BIN split '$XHOME' -o '$XOUT' $XARGS --backup '$XBACKUP' --only-referenced --no-thumbnails" \
+    x_check "$BIN check '$XBACKUP' --attachments '$XHOME' > /dev/null; test \$? -le 1"
+xrow() { # xrow KEY LABEL: time, files per second, peak RSS
+    local k="$1"
+    [[ -n "${SECS[$k]:-}" ]] || return 0
+    if [[ "${SECS[$k]}" == fail ]]; then printf '%-52s %s\n' "$2" "FAILED"; return; fi
+    awk -v l="$2" -v s="${SECS[$k]}" -v n="$XN" -v r="${RSS[$k]}" \
+        'BEGIN { t = (s > 0 ? s : 0.01); printf "%-52s %8.2f s %9.0f files/s %7.1f MiB\n", l, s, n / t, r / 1024 }'
+}
+echo
+echo "== attachments cross-check: Jira home of $XN files, backup $(stat -c %s "$XBACKUP") bytes, median of $XRUNS (peak RSS: the largest)"
+printf '%-52s %10s %15s %11s\n' "command" "time" "files/s" "peak RSS"
+xrow x_split "backup-fix split --no-sync"
+xrow x_split_b "backup-fix split --no-sync --backup (cross-check)"
+xrow x_split_or "  ... --only-referenced --no-thumbnails"
+xrow x_check "backup-fix check --attachments"
+if [[ "${SECS[x_split]:-fail}" != fail && "${SECS[x_split_b]:-fail}" != fail ]]; then
+    awk -v a="${SECS[x_split_b]}" -v b="${SECS[x_split]}" \
+        'BEGIN { if (b <= 0) b = 0.01; r = a / b; printf "  %-58s %6.2fx %s\n", "split --backup vs split (goal <= 1.10x)", r, (b < 0.5 ? "(too short to judge: smoke run)" : (r <= 1.10 ? "(met)" : "(MISSED)")) }'
+fi
+if [[ "${SECS[x_check]:-fail}" != fail ]]; then
+    awk -v r="${RSS[x_check]}" 'BEGIN { m = r / 1024; printf "  %-58s %6.1f MiB %s\n", "check --attachments peak RSS (goal < 64 MiB)", m, (m < 64 ? "(met)" : "(MISSED)") }'
+fi
+# ---- end of issue 14 section ----------------------------------------------------------

@@ -196,6 +196,67 @@ impl<const N: usize> Sorted<N> {
     }
 }
 
+/// Strings kept in a temporary file until an example needs one: each
+/// [`Texts::push`] gives the place to read it back from.
+#[cfg(feature = "check")]
+pub(crate) struct Texts {
+    file: Option<BufWriter<File>>,
+    len: u64,
+    dir: PathBuf,
+}
+
+#[cfg(feature = "check")]
+impl Texts {
+    /// No strings yet; the file is made in `dir` with the first.
+    pub(crate) fn new(dir: &Path) -> Self {
+        Self {
+            file: None,
+            len: 0,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// Appends `text`; returns where it is (offset, length).
+    pub(crate) fn push(&mut self, text: &str) -> io::Result<(u64, u64)> {
+        let at = self.len;
+        let f = match &mut self.file {
+            Some(f) => f,
+            None => self
+                .file
+                .insert(BufWriter::new(tempfile::tempfile_in(&self.dir)?)),
+        };
+        f.write_all(text.as_bytes())?;
+        self.len += text.len() as u64;
+        Ok((at, text.len() as u64))
+    }
+
+    /// Ends the writing; the strings can then be read back.
+    pub(crate) fn into_reader(self) -> io::Result<TextReader> {
+        Ok(TextReader(match self.file {
+            Some(w) => Some(w.into_inner().map_err(io::IntoInnerError::into_error)?),
+            None => None,
+        }))
+    }
+}
+
+/// The strings of [`Texts`], read back by place.
+#[cfg(feature = "check")]
+pub(crate) struct TextReader(Option<File>);
+
+#[cfg(feature = "check")]
+impl TextReader {
+    /// The string at `at` of `len` bytes (lossily decoded).
+    pub(crate) fn get(&mut self, at: u64, len: u64) -> io::Result<String> {
+        let Some(f) = self.0.as_mut() else {
+            return Ok(String::new());
+        };
+        f.seek(SeekFrom::Start(at))?;
+        let mut b = vec![0u8; usize::try_from(len).unwrap_or(0)];
+        f.read_exact(&mut b)?;
+        Ok(String::from_utf8_lossy(&b).into_owned())
+    }
+}
+
 /// 64-bit hashes collected to find the repeated ones, in bounded memory
 /// (see [`SortedRuns`]).
 #[cfg(feature = "archive")]

@@ -6,9 +6,8 @@
 //! examples are kept; titles wait in a temporary file until an example
 //! needs one.
 
-use crate::spill::SortedRuns;
-use std::fs::File;
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use crate::spill::{SortedRuns, Texts};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// Records held in memory before a sorted run goes to disk, per table.
@@ -44,8 +43,7 @@ pub(crate) struct Ledger {
     wanted: SortedRuns<2>,
     /// [property id, size] of every `FILESIZE` property.
     sizes: SortedRuns<2>,
-    titles: Option<BufWriter<File>>,
-    titles_len: u64,
+    titles: Texts,
     count: u64,
     dir: PathBuf,
     failed: Option<io::Error>,
@@ -72,8 +70,7 @@ impl Ledger {
             records: SortedRuns::new(dir, IN_MEMORY),
             wanted: SortedRuns::new(dir, IN_MEMORY * 2),
             sizes: SortedRuns::new(dir, IN_MEMORY * 2),
-            titles: None,
-            titles_len: 0,
+            titles: Texts::new(dir),
             count: 0,
             dir: dir.to_path_buf(),
             failed: None,
@@ -95,19 +92,9 @@ impl Ledger {
     pub(crate) fn record(&mut self, r: AttachmentRecord) {
         let ordinal = self.count;
         self.count += 1;
-        let at = self.titles_len;
-        let title = r.title.as_bytes();
-        let written = (|| -> io::Result<()> {
-            if self.titles.is_none() {
-                self.titles = Some(BufWriter::new(tempfile::tempfile_in(&self.dir)?));
-            }
-            if let Some(t) = self.titles.as_mut() {
-                t.write_all(title)?;
-            }
-            Ok(())
-        })();
-        self.keep(written);
-        self.titles_len += title.len() as u64;
+        let written = self.titles.push(&r.title);
+        let (at, title_len) = *written.as_ref().unwrap_or(&(0, 0));
+        self.keep(written.map(|_| ()));
         if r.size.is_none() {
             for p in &r.properties {
                 let pushed = self.wanted.push([*p, ordinal]);
@@ -122,7 +109,7 @@ impl Ledger {
             r.size.unwrap_or(NONE),
             u64::from(r.deleted),
             at,
-            title.len() as u64,
+            title_len,
         ];
         let pushed = self.records.push(row);
         self.keep(pushed);
@@ -230,19 +217,8 @@ pub(crate) fn join(ledger: Ledger, files: Files) -> io::Result<Matched> {
         }
     }
     // 3. Records against files.
-    let mut titles = match ledger.titles {
-        Some(w) => Some(w.into_inner().map_err(io::IntoInnerError::into_error)?),
-        None => None,
-    };
-    let mut title = |at: u64, len: u64| -> io::Result<String> {
-        let Some(f) = titles.as_mut() else {
-            return Ok(String::new());
-        };
-        f.seek(SeekFrom::Start(at))?;
-        let mut b = vec![0u8; usize::try_from(len).unwrap_or(0)];
-        f.read_exact(&mut b)?;
-        Ok(String::from_utf8_lossy(&b).into_owned())
-    };
+    let mut titles = ledger.titles.into_reader()?;
+    let mut title = |at: u64, len: u64| titles.get(at, len);
     let mut out = Matched::default();
     let mut keyed = keyed.into_sorted()?;
     let mut listing = files.files.into_sorted()?;

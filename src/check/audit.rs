@@ -76,6 +76,8 @@ pub(crate) struct Auditor {
     pub(crate) spaces: Vec<String>,
     /// Attachment records and their size properties, spilled to disk when many.
     pub(crate) attachments: Ledger,
+    /// Jira: attachment rows, issues and project keys, when collected.
+    pub(crate) media: crate::check::jira_home::MediaSlot,
     /// Short links (`/x/...`) in page bodies, and where.
     pub(crate) short_links: u64,
     in_body: bool,
@@ -114,6 +116,7 @@ impl Default for Auditor {
             memberships: FnvMap::default(),
             spaces: Vec::new(),
             attachments: Ledger::default(),
+            media: Default::default(),
             short_links: 0,
             in_body: false,
             body_tail: Vec::new(),
@@ -140,7 +143,8 @@ impl Auditor {
     fn attachment(&mut self, size: Option<u64>) {
         self.attachment_records += 1;
         if let Some(size) = size {
-            *self.attachment_bytes.get_or_insert(0) += size;
+            let sum = self.attachment_bytes.get_or_insert(0);
+            *sum = sum.saturating_add(size);
         }
     }
 
@@ -158,6 +162,7 @@ impl Auditor {
             self.memberships_audit.row(tag);
         }
         self.limits.row(tag);
+        self.media.row(tag);
         self.guards.row(tag);
         self.entities.add(&String::from_utf8_lossy(tag.name()), 1);
         match tag.name() {

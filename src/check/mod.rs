@@ -12,6 +12,8 @@ mod attachments;
 mod audit;
 mod guards;
 pub mod html;
+mod jira_home;
+mod jira_media;
 mod limits;
 mod memberships;
 mod size;
@@ -31,6 +33,11 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
+pub(crate) use jira_home::{
+    findings as media_findings, listing_files, media_table_of, name_orphans,
+};
+pub use jira_media::FileCount;
+pub(crate) use jira_media::{MediaTable, join as media_join};
 pub use size::{AppData, MoveSize, OTHERS};
 pub use users::{GroupSummary, UserSummary};
 
@@ -98,12 +105,20 @@ pub struct CheckOptions {
     /// Largest single tag held in memory, as [`Options::max_tag_size`](crate::Options::max_tag_size)
     /// for `fix` (`--max-tag-size`).
     pub max_tag_size: usize,
+    /// Jira: the attachments to check the backup's `FileAttachment` rows
+    /// against (`--attachments`): a Jira home, its `data/attachments`
+    /// directory, a media zip, or the output directory of `split`.
+    pub attachments: Option<std::path::PathBuf>,
+    /// Keep the attachment rows for a cross-check.
+    pub(crate) collect_media: bool,
 }
 
 impl Default for CheckOptions {
     fn default() -> Self {
         Self {
             max_tag_size: crate::DEFAULT_MAX_TAG_SIZE,
+            attachments: None,
+            collect_media: false,
         }
     }
 }
@@ -112,6 +127,12 @@ impl CheckOptions {
     /// Sets [`CheckOptions::max_tag_size`].
     pub fn max_tag_size(mut self, bytes: usize) -> Self {
         self.max_tag_size = bytes;
+        self
+    }
+
+    /// Sets [`CheckOptions::attachments`].
+    pub fn attachments(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.attachments = Some(path.into());
         self
     }
 }
@@ -159,6 +180,9 @@ pub struct CheckReport {
     pub groups: Vec<GroupSummary>,
     /// How big the move is.
     pub size: MoveSize,
+    /// The attachment rows, for a cross-check with the files.
+    #[serde(skip)]
+    pub(crate) media: jira_home::MediaSlot,
 }
 
 impl CheckReport {
@@ -320,7 +344,11 @@ fn check_xml<R: Read>(
         max_token: options.max_tag_size,
         keep: 1,
     };
-    let mut stage = XmlStage::new(Auditor::default(), limits);
+    let mut auditor = Auditor::default();
+    if options.collect_media {
+        auditor.media = jira_home::MediaSlot::collecting();
+    }
+    let mut stage = XmlStage::new(auditor, limits);
     let mut buf = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
     let mut fatal: Option<Error> = None;
@@ -1002,6 +1030,7 @@ fn assemble(
         spaces: audit.spaces.clone(),
         groups: users::group_summaries(&audit.group_members),
         size: audit.move_size(),
+        media: audit.media.clone(),
         files,
         findings,
     }
@@ -1057,7 +1086,35 @@ pub fn check_path_with_progress(
 /// let report = check_path_with("backup.zip".as_ref(), &options, &mut |_| {})?;
 /// # Ok::<(), backup_fix::Error>(())
 /// ```
+///
+/// With [`CheckOptions::attachments`] (or when `path` is a Jira home: a
+/// folder with `export/` and `data/`, whose newest backup zip in `export/`
+/// and `data/attachments` are then used), the backup's `FileAttachment`
+/// rows are checked against the files: missing, of another size, referred
+/// to by no row, thumbnails (section `Attachments`).
+///
+/// ```no_run
+/// use backup_fix::check::{CheckOptions, check_path_with};
+/// let options = CheckOptions::default().attachments("/var/atlassian/application-data/jira");
+/// let report = check_path_with("jira-backup.zip".as_ref(), &options, &mut |_| {})?;
+/// let missing = report.findings.iter().find(|f| f.code == "attachment-file-missing");
+/// # Ok::<(), backup_fix::Error>(())
+/// ```
 pub fn check_path_with(
+    path: &Path,
+    options: &CheckOptions,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<CheckReport, Error> {
+    let resolved = jira_home::resolve(path, options)?;
+    let mut options = options.clone();
+    options.collect_media |= resolved.attachments.is_some();
+    let mut report = check_backup(&resolved.backup, &options, on_progress)?;
+    jira_home::add_cross_check(&mut report, resolved.attachments.as_deref(), resolved.notes)?;
+    Ok(report)
+}
+
+/// Checks the backup at `path` (see [`check_path_with`]), without the attachments.
+fn check_backup(
     path: &Path,
     options: &CheckOptions,
     on_progress: &mut dyn FnMut(Progress),

@@ -138,6 +138,37 @@ pub enum Error {
         /// What went wrong.
         cause: Box<Error>,
     },
+    /// The backup given for the attachments cross-check is not a Jira backup.
+    #[cfg(feature = "check")]
+    #[error(
+        "{}: not a Jira backup (its entities.xml is not Jira's entity-engine-xml); the attachments cross-check needs the Jira backup zip",
+        path.display()
+    )]
+    NotJiraBackup {
+        /// The backup given.
+        path: PathBuf,
+    },
+    /// A Jira home given to `check` holds no usable backup zip in `export/`.
+    #[cfg(feature = "check")]
+    #[error(
+        "{}: no usable backup zip in this Jira home's export folder ({failed} failed backups skipped); give the backup zip itself, with --attachments for the home",
+        export.display()
+    )]
+    NoBackupInHome {
+        /// The home's `export/` folder.
+        export: PathBuf,
+        /// Failed (0-byte) backups skipped.
+        failed: usize,
+    },
+    /// The attachments (a Jira home, `data/attachments` or a media zip) could not be listed.
+    #[cfg(feature = "check")]
+    #[error("{}: {cause}", path.display())]
+    Attachments {
+        /// The attachments given.
+        path: PathBuf,
+        /// What went wrong.
+        cause: Box<crate::split::SplitError>,
+    },
     /// The output path names the input file.
     #[error(
         "{}: output would overwrite the input; choose another -o path (backup-fix never modifies its input)",

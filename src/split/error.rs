@@ -73,6 +73,14 @@ pub enum SplitError {
     /// Options that contradict each other.
     #[error("{0}")]
     InvalidOptions(String),
+    /// The backup given with `--backup` could not be read for the cross-check.
+    #[error("--backup {}: {cause}", path.display())]
+    Backup {
+        /// The backup given.
+        path: PathBuf,
+        /// What went wrong.
+        cause: Box<crate::Error>,
+    },
     /// Files too large for a zip of at most `max_size` bytes.
     #[error(
         "{} larger than --max-size ({max_size} bytes with its zip headers): {}; raise --max-size, or pass --allow-oversize to put each alone in its own zip",

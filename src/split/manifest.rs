@@ -135,6 +135,10 @@ pub struct Manifest {
     pub skipped_count: u64,
     /// Things to know (zips below `--min-size`, split issues, oversize zips, ...).
     pub warnings: Vec<String>,
+    /// The files checked against the backup (`--backup`) and what was left
+    /// out (`--only-referenced`, `--no-thumbnails`).
+    #[cfg(feature = "check")]
+    pub attachments: Option<crate::split::media::AttachmentsCheck>,
 }
 
 impl Manifest {

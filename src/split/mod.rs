@@ -46,6 +46,8 @@
 
 mod error;
 mod manifest;
+#[cfg(feature = "check")]
+mod media;
 mod options;
 mod order;
 mod pack;
@@ -59,8 +61,12 @@ mod zipsource;
 
 pub use error::SplitError;
 pub use manifest::{Manifest, SourceKind, ZipReport, ZipStatus};
+#[cfg(feature = "check")]
+pub use media::AttachmentsCheck;
 pub use options::{Compress, DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, SplitOptions};
 pub use pack::{PlannedZip, ProjectSpan};
+#[cfg(feature = "check")]
+pub(crate) use run::{Listing, list_source};
 pub use run::{MANIFEST, Plan, ProgressFn, SplitProgress, ZipStep, plan, split};
 pub use verify::{ZipCheck, verify_zip};
 pub use walk::Skipped;

@@ -2,6 +2,7 @@
 //! for oversize and unreadable files.
 
 use crate::split::error::SplitError;
+use std::path::PathBuf;
 
 /// Default largest zip: 4 GiB.
 pub const DEFAULT_MAX_SIZE: u64 = 4 << 30;
@@ -52,6 +53,14 @@ pub struct SplitOptions {
     pub jobs: usize,
     /// Flush each zip to disk (fsync) before giving it its final name.
     pub sync: bool,
+    /// The Jira backup whose `FileAttachment` rows the files are checked
+    /// against before packing (`--backup`); the result is in the manifest.
+    pub backup: Option<PathBuf>,
+    /// Leave out files under `data/attachments` that no row refers to
+    /// (`--only-referenced`; needs [`backup`](Self::backup)).
+    pub only_referenced: bool,
+    /// Leave out thumbnails (`thumbs/...`, `--no-thumbnails`).
+    pub no_thumbnails: bool,
 }
 
 impl Default for SplitOptions {
@@ -64,6 +73,9 @@ impl Default for SplitOptions {
             skip_unreadable: false,
             jobs: 0,
             sync: true,
+            backup: None,
+            only_referenced: false,
+            no_thumbnails: false,
         }
     }
 }
@@ -111,8 +123,37 @@ impl SplitOptions {
         self
     }
 
+    /// Sets [`backup`](Self::backup).
+    pub fn backup(mut self, path: impl Into<PathBuf>) -> Self {
+        self.backup = Some(path.into());
+        self
+    }
+
+    /// Sets [`only_referenced`](Self::only_referenced).
+    pub fn only_referenced(mut self, yes: bool) -> Self {
+        self.only_referenced = yes;
+        self
+    }
+
+    /// Sets [`no_thumbnails`](Self::no_thumbnails).
+    pub fn no_thumbnails(mut self, yes: bool) -> Self {
+        self.no_thumbnails = yes;
+        self
+    }
+
     /// Checks that the options make sense together.
     pub fn validate(&self) -> Result<(), SplitError> {
+        #[cfg(not(feature = "check"))]
+        if self.backup.is_some() || self.only_referenced || self.no_thumbnails {
+            return Err(SplitError::InvalidOptions(
+                "--backup, --only-referenced and --no-thumbnails need backup-fix built with the check feature".into(),
+            ));
+        }
+        if self.only_referenced && self.backup.is_none() {
+            return Err(SplitError::InvalidOptions(
+                "--only-referenced needs --backup BACKUP.zip: only the backup's FileAttachment rows say which files are referred to".into(),
+            ));
+        }
         if self.min_size > self.max_size {
             return Err(SplitError::InvalidOptions(format!(
                 "--min-size ({} bytes) is larger than --max-size ({} bytes); lower --min-size or raise --max-size",

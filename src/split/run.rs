@@ -89,6 +89,8 @@ pub struct Plan {
     zips: Vec<PlannedZip>,
     findings: Findings,
     warnings: Vec<String>,
+    #[cfg(feature = "check")]
+    attachments: Option<crate::split::media::AttachmentsCheck>,
 }
 
 impl std::fmt::Debug for Plan {
@@ -141,6 +143,8 @@ impl Plan {
             skipped: self.findings.skipped.clone(),
             skipped_count: self.findings.skipped_count,
             warnings,
+            #[cfg(feature = "check")]
+            attachments: self.attachments.clone(),
         }
     }
 }
@@ -231,33 +235,26 @@ pub fn plan(
     progress: ProgressFn<'_>,
 ) -> Result<Plan, SplitError> {
     options.validate()?;
-    let (kind, data) = detect(source)?;
     let scratch = scratch.map_or_else(std::env::temp_dir, Path::to_path_buf);
-    let list = tempfile::Builder::new()
-        .prefix(".backup-fix-split-")
-        .suffix(".list")
-        .tempfile_in(&scratch)
-        .map_err(|e| SplitError::io("creating a temporary file in", &scratch, e))?;
-    let file = list
-        .reopen()
-        .map_err(|e| SplitError::io("creating a temporary file in", &scratch, e))?;
-    let mut writer = ListWriter::new(file, list.path());
-    let mut findings = Findings::default();
-    let mut tick = |entries, bytes| progress(SplitProgress::Scanning { entries, bytes });
-    match &data {
-        SourceData::Tree(tree) => tree.walk(
-            &mut writer,
-            &mut findings,
-            options.skip_unreadable,
-            &mut tick,
-        )?,
-        SourceData::Zip(path) => scan_zip(path, &mut writer, &scratch, &mut findings, &mut tick)?,
-    }
-    if let Some(e) = findings.fatal(options.skip_unreadable) {
-        return Err(e);
-    }
-    let count = writer.count();
-    let totals = writer.finish()?;
+    #[cfg(feature = "check")]
+    let (listed, attachments) =
+        crate::split::media::list_and_check(source, &scratch, options, progress)?;
+    #[cfg(not(feature = "check"))]
+    let listed = {
+        let listed = list_source(source, &scratch, options.skip_unreadable, progress)?;
+        if let Some(e) = listed.findings.fatal(options.skip_unreadable) {
+            return Err(e);
+        }
+        listed
+    };
+    let Listing {
+        kind,
+        data,
+        list,
+        count,
+        totals,
+        findings,
+    } = listed;
     if count == 0 {
         return Err(SplitError::NothingToSplit {
             path: source.to_path_buf(),
@@ -284,6 +281,109 @@ pub fn plan(
         zips: packed.zips,
         findings,
         warnings,
+        #[cfg(feature = "check")]
+        attachments,
+    })
+}
+
+/// SOURCE's entries, listed in the stable order into a temporary file.
+#[cfg_attr(not(feature = "check"), allow(dead_code))]
+pub(crate) struct Listing {
+    /// What SOURCE is.
+    pub(crate) kind: SourceKind,
+    data: SourceData,
+    /// The entry list.
+    pub(crate) list: tempfile::NamedTempFile,
+    /// Records in it.
+    pub(crate) count: u64,
+    /// Per-project totals of the list.
+    pub(crate) totals: Vec<crate::split::record::ProjectTotal>,
+    /// What was skipped or could not be read (not yet judged).
+    pub(crate) findings: Findings,
+}
+
+#[cfg_attr(not(feature = "check"), allow(dead_code))]
+impl Listing {
+    /// Calls `f` with the stored name and size of every record, in order.
+    pub(crate) fn for_each(&self, f: &mut dyn FnMut(&str, u64)) -> io::Result<()> {
+        let mut reader = ListReader::open(self.list.path(), 0).map_err(io::Error::other)?;
+        while let Some(rec) = reader.next_record().map_err(io::Error::other)? {
+            f(&rec.name, rec.size);
+        }
+        Ok(())
+    }
+
+    /// Rewrites the list without the records whose ordinals `drop` gives
+    /// (ascending), noting each in the findings with `reason`.
+    pub(crate) fn leave_out(
+        &mut self,
+        drop: &mut crate::spill::Sorted<1>,
+        scratch: &Path,
+        reason: &dyn Fn(&str) -> &'static str,
+    ) -> Result<(), SplitError> {
+        let (list, mut writer) = new_list(scratch)?;
+        let mut reader = ListReader::open(self.list.path(), 0)?;
+        let read_err = |e| SplitError::io("reading the entry list", self.list.path(), e);
+        let mut next = drop.next_record().map_err(read_err)?;
+        let mut ordinal = 0u64;
+        while let Some(rec) = reader.next_record()? {
+            if next == Some([ordinal]) {
+                self.findings.skip(rec.name.clone(), reason(&rec.name));
+                next = drop.next_record().map_err(read_err)?;
+            } else {
+                writer.push(&rec)?;
+            }
+            ordinal += 1;
+        }
+        self.count = writer.count();
+        self.totals = writer.finish()?;
+        self.list = list;
+        Ok(())
+    }
+}
+
+/// A new, empty entry list in `scratch`.
+fn new_list(scratch: &Path) -> Result<(tempfile::NamedTempFile, ListWriter), SplitError> {
+    let err = |e| SplitError::io("creating a temporary file in", scratch, e);
+    let list = tempfile::Builder::new()
+        .prefix(".backup-fix-split-")
+        .suffix(".list")
+        .tempfile_in(scratch)
+        .map_err(err)?;
+    let file = list.reopen().map_err(err)?;
+    let writer = ListWriter::new(file, list.path());
+    Ok((list, writer))
+}
+
+/// Lists SOURCE (a Jira home, a `data/attachments` directory or a media
+/// zip) into an entry list in `scratch`: the one walk of the tree (or read
+/// of the zip's directory) that `split` plans from and `check --attachments`
+/// joins with the backup.
+pub(crate) fn list_source(
+    source: &Path,
+    scratch: &Path,
+    skip_unreadable: bool,
+    progress: ProgressFn<'_>,
+) -> Result<Listing, SplitError> {
+    let (kind, data) = detect(source)?;
+    let (list, mut writer) = new_list(scratch)?;
+    let mut findings = Findings::default();
+    let mut tick = |entries, bytes| progress(SplitProgress::Scanning { entries, bytes });
+    match &data {
+        SourceData::Tree(tree) => {
+            tree.walk(&mut writer, &mut findings, skip_unreadable, &mut tick)?
+        }
+        SourceData::Zip(path) => scan_zip(path, &mut writer, scratch, &mut findings, &mut tick)?,
+    }
+    let count = writer.count();
+    let totals = writer.finish()?;
+    Ok(Listing {
+        kind,
+        data,
+        list,
+        count,
+        totals,
+        findings,
     })
 }
 

@@ -28,6 +28,9 @@ pub struct MediaTreeSynth {
     pub thumbnails: bool,
     /// Add a bucket-less project, legacy non-ASCII file names, empty directories.
     pub oddities: bool,
+    /// Add a project `LEG` in Jira 6.x's layout (`LEG/LEG-<n>/<id>`, no
+    /// bucket), whose files are attachments like the others.
+    pub old_layout: bool,
     /// Seed of the pseudo-random choices and content.
     pub seed: u64,
 }
@@ -42,6 +45,7 @@ impl Default for MediaTreeSynth {
             large_file: 0,
             thumbnails: true,
             oddities: false,
+            old_layout: false,
             seed: 7,
         }
     }
@@ -60,6 +64,16 @@ pub struct MediaTreeStats {
     pub issues: u64,
     /// Bytes of each project's attachments, by key, in generation order.
     pub project_bytes: Vec<(String, u64)>,
+}
+
+/// One attachment file as written: its project key (the folder), issue
+/// number, id and size.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Written<'a> {
+    pub(crate) key: &'a str,
+    pub(crate) issue: u64,
+    pub(crate) id: u64,
+    pub(crate) size: u64,
 }
 
 const TEXT: &[u8] = b"2021-07-13 10:37:40,123 INFO [http-nio-8080-exec-7] com.atlassian.jira.web: request served in 12 ms for user admin (ticket PROJ-42)\n";
@@ -112,6 +126,16 @@ impl MediaTreeSynth {
 
     /// Writes a Jira home under `home` (which must not exist or be empty).
     pub fn write_home(&self, home: &Path) -> io::Result<MediaTreeStats> {
+        self.write_home_noting(home, &mut |_| {})
+    }
+
+    /// [`write_home`](Self::write_home), telling `note` of every attachment
+    /// file written (thumbnails and legacy names excepted).
+    pub(crate) fn write_home_noting(
+        &self,
+        home: &Path,
+        note: &mut dyn FnMut(Written<'_>),
+    ) -> io::Result<MediaTreeStats> {
         let mut rng = Rng::new(self.seed.max(1));
         let mut stats = MediaTreeStats::default();
         let att = home.join("data").join("attachments");
@@ -169,6 +193,12 @@ impl MediaTreeSynth {
                     let id = next_id;
                     next_id += 1;
                     self.write_file(&mut rng, &dir.join(id.to_string()), size, text, &mut stats)?;
+                    note(Written {
+                        key: &key,
+                        issue,
+                        id,
+                        size,
+                    });
                     used += size;
                     if self.thumbnails && !text {
                         let thumbs = dir.join("thumbs");
@@ -194,9 +224,36 @@ impl MediaTreeSynth {
                         false,
                         &mut stats,
                     )?;
+                    note(Written {
+                        key: &key,
+                        issue,
+                        id,
+                        size: self.large_file,
+                    });
                 }
             }
             stats.project_bytes.push((key, stats.bytes - before));
+        }
+        if self.old_layout {
+            let before = stats.bytes;
+            for issue in 1..=3u64 {
+                let dir = att.join("LEG").join(format!("LEG-{issue}"));
+                fs::create_dir_all(&dir)?;
+                stats.issues += 1;
+                let id = next_id;
+                next_id += 1;
+                let size = 100 + rng.below(5000);
+                self.write_file(&mut rng, &dir.join(id.to_string()), size, true, &mut stats)?;
+                note(Written {
+                    key: "LEG",
+                    issue,
+                    id,
+                    size,
+                });
+            }
+            stats
+                .project_bytes
+                .push(("LEG".into(), stats.bytes - before));
         }
         if self.oddities {
             self.write_oddities(&mut rng, &att, &mut stats, &mut next_id)?;

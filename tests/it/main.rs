@@ -19,6 +19,7 @@ mod confluence_links;
 mod corpus;
 mod fix_rules;
 mod html_report;
+mod jira_attachments;
 mod links;
 mod memberships;
 mod props;

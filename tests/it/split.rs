@@ -33,6 +33,7 @@ fn generated_home(dir: &Path) -> backup_fix::synth::MediaTreeStats {
         large_file: 1500 << 10,
         thumbnails: true,
         oddities: true,
+        old_layout: false,
         seed: 11,
     }
     .write_home(dir)

@@ -14,8 +14,14 @@ use std::path::PathBuf;
 #[derive(Args)]
 pub(crate) struct CheckArgs {
     /// The backup to check: a Jira or Confluence zip, an unpacked export
-    /// directory, or an XML file (optionally .gz or .zst); `-` reads standard input.
+    /// directory, a Jira home (its newest backup in export/, with
+    /// data/attachments), or an XML file (optionally .gz or .zst); `-` reads standard input.
     input: PathBuf,
+    /// Jira: check the backup's attachment rows against these files: a Jira
+    /// home, its data/attachments directory, a media zip, or the output
+    /// directory of split (all its zips).
+    #[arg(long, value_name = "JIRA_HOME|DIR|MEDIA.zip")]
+    attachments: Option<PathBuf>,
     /// Print the report as JSON instead of the screen.
     #[arg(long)]
     json: bool,
@@ -35,7 +41,10 @@ pub(crate) struct CheckArgs {
 pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<bool> {
     let display = Display::new(args.quiet, "checking");
     let max_tag_size = usize::try_from(args.max_tag_size).context("--max-tag-size is too large")?;
-    let options = CheckOptions::default().max_tag_size(max_tag_size);
+    let mut options = CheckOptions::default().max_tag_size(max_tag_size);
+    if let Some(a) = &args.attachments {
+        options = options.attachments(a);
+    }
     // Made before any work, so a path that cannot be written fails at once.
     let html = match &args.html {
         Some(path) => Some(

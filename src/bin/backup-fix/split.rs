@@ -58,6 +58,16 @@ pub(crate) struct SplitArgs {
     /// Do not flush each zip to disk before naming it (faster; less safe on power loss).
     #[arg(long)]
     no_sync: bool,
+    /// Check the files against this Jira backup's attachment rows before
+    /// packing (missing, wrong size, unreferenced, thumbnails; in the manifest).
+    #[arg(long, value_name = "BACKUP.zip")]
+    backup: Option<PathBuf>,
+    /// Leave out files no attachment row refers to (needs --backup).
+    #[arg(long)]
+    only_referenced: bool,
+    /// Leave out thumbnails (thumbs/...; the cloud makes its own).
+    #[arg(long)]
+    no_thumbnails: bool,
     /// Print the manifest as JSON on standard output instead of the table.
     #[arg(long)]
     json: bool,
@@ -82,7 +92,13 @@ pub(crate) fn run(args: &SplitArgs) -> anyhow::Result<()> {
         .allow_oversize(args.allow_oversize)
         .skip_unreadable(args.skip_unreadable)
         .jobs(args.jobs)
-        .sync(!args.no_sync);
+        .sync(!args.no_sync)
+        .only_referenced(args.only_referenced)
+        .no_thumbnails(args.no_thumbnails);
+    let options = match &args.backup {
+        Some(b) => options.backup(b),
+        None => options,
+    };
     if let Err(e) = options.validate() {
         crate::Cli::command()
             .error(clap::error::ErrorKind::ArgumentConflict, e.to_string())
@@ -123,6 +139,30 @@ pub(crate) fn run(args: &SplitArgs) -> anyhow::Result<()> {
         }
         if manifest.skipped_count > 10 {
             eprintln!("  ... (all are listed in {MANIFEST})");
+        }
+    }
+    if let Some(a) = &manifest.attachments {
+        for f in &a.findings {
+            eprintln!("backup-fix: {} {}", f.severity, f.message);
+            if !f.examples.is_empty() {
+                eprintln!("  e.g. {}", f.examples.join(", "));
+            }
+        }
+        if a.left_out.files > 0 {
+            eprintln!(
+                "backup-fix: left out {} ({} saved): {}",
+                plural(a.left_out.files, "file", "files"),
+                HumanBytes(a.left_out.bytes),
+                [
+                    (a.orphans_left_out, "no row refers to them"),
+                    (a.thumbnails_left_out, "thumbnails")
+                ]
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, what)| *what)
+                .collect::<Vec<_>>()
+                .join(", ")
+            );
         }
     }
     if !args.json {
