@@ -34,14 +34,8 @@ fn hash(key: &str) -> u64 {
     BuildHasherDefault::<Fnv>::default().hash_one(key.as_bytes())
 }
 
-fn attr(tag: &StartTag<'_>, name: &[u8]) -> Option<String> {
-    tag.attributes()
-        .find(|(n, _)| *n == name)
-        .map(|(_, r)| crate::xml::rules::unescape(&tag.value(r)))
-}
-
 fn num(tag: &StartTag<'_>, name: &[u8]) -> Option<u64> {
-    attr(tag, name).and_then(|v| v.trim().parse().ok())
+    tag.attr_text(name).and_then(|v| v.trim().parse().ok())
 }
 
 /// The number of an issue key (`ABC-12` -> (`ABC`, 12)).
@@ -116,7 +110,7 @@ impl MediaTable {
             b"Issue" => {
                 let Some(id) = num(tag, b"id") else { return };
                 let project = num(tag, b"project");
-                let key = attr(tag, b"key");
+                let key = tag.attr_text(b"key");
                 let parsed = key.as_deref().and_then(split_key);
                 let number = num(tag, b"number").or(parsed.map(|(_, n)| n));
                 if let (Some(p), Some((prefix, _))) = (project, parsed) {
@@ -130,18 +124,18 @@ impl MediaTable {
             b"Project" => {
                 let Some(id) = num(tag, b"id") else { return };
                 // The current key first: it names the folder of new files.
-                let current = attr(tag, b"key").or_else(|| attr(tag, b"pkey"));
+                let current = tag.attr_text(b"key").or_else(|| tag.attr_text(b"pkey"));
                 let keys = self.projects.entry(id).or_default();
                 if let Some(k) = current {
                     keys.retain(|x| *x != k);
                     keys.insert(0, k);
                 }
-                if let Some(k) = attr(tag, b"originalkey") {
+                if let Some(k) = tag.attr_text(b"originalkey") {
                     self.project_key(id, k);
                 }
             }
             b"ProjectKey" => {
-                if let (Some(p), Some(k)) = (num(tag, b"projectId"), attr(tag, b"projectKey")) {
+                if let (Some(p), Some(k)) = (num(tag, b"projectId"), tag.attr_text(b"projectKey")) {
                     self.project_key(p, k);
                 }
             }
@@ -151,10 +145,10 @@ impl MediaTable {
 
     fn attachment(&mut self, tag: &StartTag<'_>) {
         self.count += 1;
-        let id = attr(tag, b"id");
+        let id = tag.attr_text(b"id");
         let issue = num(tag, b"issue");
-        let size = attr(tag, b"filesize");
-        let name = attr(tag, b"filename").unwrap_or_default();
+        let size = tag.attr_text(b"filesize");
+        let name = tag.attr_text(b"filename").unwrap_or_default();
         let Some(id) = id.as_deref().and_then(|i| i.trim().parse::<u64>().ok()) else {
             self.malformed.add(|| {
                 format!(
