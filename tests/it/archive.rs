@@ -286,7 +286,7 @@ fn an_existing_output_is_replaced_only_on_success() {
 
 /// A real zip64 round trip: an entities.xml over 4 GiB (one huge CDATA
 /// section, so the zips stay small). Slow (about a minute): run with
-/// `cargo test --release --test archive -- --ignored`.
+/// `cargo test --release --test it archive:: -- --ignored`.
 #[test]
 #[ignore]
 fn an_entity_file_over_4_gib_round_trips_with_zip64() {
