@@ -2,18 +2,20 @@
 //! per-issue guards: 5,000 comments, 5,000 worklogs, 2,000 attachments and
 //! 2,000 issue links (Atlassian's Jira Cloud migration guide and limits).
 //!
-//! Bounded however many issues there are: each comment, worklog, attachment
-//! and link end is one 8-byte key (issue id and kind) in sorted runs that
-//! spill to disk past 8 MiB; runs of equal keys are counted at the end.
+//! Bounded however many issues there are: each (issue id, kind) is counted
+//! in a map of at most 256K keys; when it fills, its counts go to sorted
+//! runs on disk and the map starts again, and the runs' counts of one key
+//! are added up at the end. A backup of fewer issues never touches the disk.
 
 use crate::check::memberships::Rows;
+use crate::rules::fnv::FnvMap;
 use crate::spill::SortedRuns;
 use crate::xml::rules::StartTag;
 use std::io;
 use std::path::Path;
 
-/// Keys held in memory before a sorted run goes to disk (8 MiB).
-const IN_MEMORY: usize = 1 << 20;
+/// Keys counted in memory before the counts go to a sorted run on disk.
+const IN_MEMORY: usize = 256 << 10;
 
 /// What the cloud guards per issue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,8 +69,12 @@ const MAX_ID: u64 = 1 << 62;
 
 /// The per-issue counts.
 pub(crate) struct IssueGuards {
-    /// The keys (`None` once counted).
-    keys: Option<SortedRuns<1>>,
+    /// Rows per (issue id << 2 | kind), up to `limit` keys.
+    counts: FnvMap<u64, u64>,
+    limit: usize,
+    /// Counts spilled when the map was full: [key, count].
+    runs: Option<SortedRuns<2>>,
+    dir: std::path::PathBuf,
     failed: Option<io::Error>,
     /// Issues over each guard, in the order of [`Guarded::ALL`] (after
     /// [`IssueGuards::finish`]).
@@ -91,13 +97,14 @@ impl Default for IssueGuards {
     }
 }
 
+/// A decimal issue id, as written (spaces around it allowed).
 fn id(v: &[u8]) -> Option<u64> {
-    std::str::from_utf8(v)
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-        .filter(|&i| i < MAX_ID)
+    let v = v.trim_ascii();
+    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = v.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+    (n < MAX_ID).then_some(n)
 }
 
 impl IssueGuards {
@@ -109,7 +116,10 @@ impl IssueGuards {
     /// Counts holding `in_memory` keys before a run goes to `dir`.
     fn holding(dir: &Path, in_memory: usize) -> Self {
         Self {
-            keys: Some(SortedRuns::new(dir, in_memory)),
+            counts: FnvMap::default(),
+            limit: in_memory.max(1),
+            runs: None,
+            dir: dir.to_path_buf(),
             failed: None,
             over: Default::default(),
             error: None,
@@ -117,48 +127,64 @@ impl IssueGuards {
     }
 
     fn push(&mut self, issue: Option<u64>, what: Guarded) {
-        if let Some(issue) = issue
-            && self.failed.is_none()
-            && let Some(keys) = self.keys.as_mut()
-            && let Err(e) = keys.push([issue << 2 | what as u64])
-        {
-            self.failed = Some(e);
-        }
-    }
-
-    /// A Jira row (an element at depth 1).
-    pub(crate) fn row(&mut self, tag: &StartTag<'_>) {
-        match tag.name() {
-            b"Action" if tag.attr(b"type").as_deref() == Some(b"comment") => {
-                self.push(tag.attr(b"issue").and_then(|v| id(&v)), Guarded::Comments);
-            }
-            b"Worklog" => self.push(tag.attr(b"issue").and_then(|v| id(&v)), Guarded::Worklogs),
-            b"FileAttachment" => {
-                self.push(
-                    tag.attr(b"issue").and_then(|v| id(&v)),
-                    Guarded::Attachments,
-                );
-            }
-            b"IssueLink" => {
-                let source = tag.attr(b"source").and_then(|v| id(&v));
-                let destination = tag.attr(b"destination").and_then(|v| id(&v));
-                self.push(source, Guarded::Links);
-                if destination != source {
-                    self.push(destination, Guarded::Links);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Counts the runs of equal keys: the issues over each guard.
-    pub(crate) fn finish(&mut self) {
-        let Some(keys) = self.keys.take() else {
+        let Some(issue) = issue else {
             return;
         };
+        *self.counts.entry(issue << 2 | what as u64).or_default() += 1;
+        if self.counts.len() >= self.limit
+            && let Err(e) = self.spill()
+        {
+            self.failed.get_or_insert(e);
+            self.counts.clear();
+        }
+    }
+
+    /// Moves the map's counts to a sorted run.
+    fn spill(&mut self) -> io::Result<()> {
+        let runs = self
+            .runs
+            .get_or_insert_with(|| SortedRuns::new(&self.dir, self.limit));
+        for (k, n) in self.counts.drain() {
+            runs.push([k, n])?;
+        }
+        Ok(())
+    }
+
+    /// A Jira row (an element at depth 1): its attributes are read once.
+    pub(crate) fn row(&mut self, tag: &StartTag<'_>) {
+        let what = match tag.name() {
+            b"Action" => Guarded::Comments,
+            b"Worklog" => Guarded::Worklogs,
+            b"FileAttachment" => Guarded::Attachments,
+            b"IssueLink" => Guarded::Links,
+            _ => return,
+        };
+        let (mut issue, mut other, mut counted) = (None, None, what != Guarded::Comments);
+        for (name, range) in tag.attributes() {
+            match (what, name) {
+                (Guarded::Links, b"source") => issue = id(&tag.value(range)),
+                (Guarded::Links, b"destination") => other = id(&tag.value(range)),
+                (Guarded::Links, _) => {}
+                (_, b"issue") => issue = id(&tag.value(range)),
+                (Guarded::Comments, b"type") => counted = &*tag.value(range) == b"comment",
+                _ => {}
+            }
+        }
+        if !counted {
+            return;
+        }
+        self.push(issue, what);
+        // A link of an issue to itself counts once.
+        if other != issue {
+            self.push(other, what);
+        }
+    }
+
+    /// The issues over each guard, from the counts.
+    pub(crate) fn finish(&mut self) {
         let result = match self.failed.take() {
             Some(e) => Err(e),
-            None => self.count(keys),
+            None => self.count(),
         };
         if let Err(e) = result {
             self.error = Some(format!(
@@ -168,28 +194,46 @@ impl IssueGuards {
         }
     }
 
-    fn count(&mut self, keys: SortedRuns<1>) -> io::Result<()> {
-        let mut sorted = keys.into_sorted()?;
-        let mut run: Option<(u64, u64)> = None;
-        loop {
-            let next = sorted.next_record()?.map(|[k]| k);
-            match (run, next) {
-                (Some((k, n)), Some(key)) if k == key => run = Some((k, n + 1)),
-                _ => {
-                    if let Some((k, n)) = run {
-                        let what = Guarded::ALL[(k & 3) as usize];
-                        if n > what.limit() {
-                            self.over[what as usize]
-                                .add(|| format!("issue id={}: {n} {}", k >> 2, what.noun()));
-                        }
+    fn count(&mut self) -> io::Result<()> {
+        // Over the limit, in issue order.
+        let mut over: Vec<(u64, u64)> = Vec::new();
+        let mut judge = |k: u64, n: u64| {
+            if n > Guarded::ALL[(k & 3) as usize].limit() {
+                over.push((k, n));
+            }
+        };
+        if self.runs.is_none() {
+            for (&k, &n) in &self.counts {
+                judge(k, n);
+            }
+            over.sort_unstable();
+        } else {
+            self.spill()?;
+            let Some(runs) = self.runs.take() else {
+                return Ok(());
+            };
+            let mut sorted = runs.into_sorted()?;
+            let mut run: Option<(u64, u64)> = None;
+            while let Some([k, n]) = sorted.next_record()? {
+                run = match run {
+                    Some((key, total)) if key == k => Some((key, total + n)),
+                    Some((key, total)) => {
+                        judge(key, total);
+                        Some((k, n))
                     }
-                    match next {
-                        Some(key) => run = Some((key, 1)),
-                        None => return Ok(()),
-                    }
-                }
+                    None => Some((k, n)),
+                };
+            }
+            if let Some((key, total)) = run {
+                judge(key, total);
             }
         }
+        self.counts = FnvMap::default();
+        for (k, n) in over {
+            let what = Guarded::ALL[(k & 3) as usize];
+            self.over[what as usize].add(|| format!("issue id={}: {n} {}", k >> 2, what.noun()));
+        }
+        Ok(())
     }
 }
 
@@ -223,15 +267,21 @@ mod tests {
     #[test]
     fn counts_across_spilled_runs_equal_those_in_memory() {
         let dir = tempfile::tempdir().expect("tempdir");
-        // Interleaved issues, so every run holds a part of each count.
-        let issues = || (0..5_000u64 * 3).map(|k| 7 + k % 3);
+        // Three busy issues interleaved with 15,000 others, so the map
+        // fills and every run holds a part of each busy issue's count.
+        let issues = || (0..5_000u64 * 3).flat_map(|k| [7 + k % 3, 1_000 + k]);
         let mut spilled = IssueGuards::holding(dir.path(), 97);
         worklogs(&mut spilled, issues().chain(std::iter::once(8)));
+        assert!(spilled.runs.is_some(), "the map filled and spilled");
         spilled.finish();
         let mut memory = IssueGuards::holding(dir.path(), usize::MAX);
         worklogs(&mut memory, issues().chain(std::iter::once(8)));
         memory.finish();
         assert!(spilled.error.is_none());
+        assert!(
+            memory.runs.is_none(),
+            "nothing spilled when the map holds every key"
+        );
         let over = &spilled.over[Guarded::Worklogs as usize];
         assert_eq!(over.examples, ["issue id=8: 5001 worklogs"]);
         assert_eq!(over, &memory.over[Guarded::Worklogs as usize]);
