@@ -1,6 +1,6 @@
 //! The blocking driver: `Read` in, `Write` out.
 
-use crate::driver::files::{Phase, Progress};
+use crate::driver::progress::{Phase, Progress};
 use crate::error::Error;
 use crate::fixer::{Fixer, Options};
 use crate::report::Report;

@@ -5,8 +5,10 @@
 
 mod blocking;
 pub(crate) mod files;
+mod progress;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
 pub use blocking::{fix_stream, fix_stream_with_progress};
-pub use files::{Compression, Phase, Progress, fix_file};
+pub use files::{Compression, fix_file};
+pub use progress::{Phase, Progress};

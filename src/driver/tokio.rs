@@ -9,7 +9,8 @@
 //! is awaited as usual. Works on the current-thread and multi-thread runtimes.
 
 use crate::driver::blocking::CHUNK_SIZE;
-use crate::driver::files::{self, Compression, Phase, Progress};
+use crate::driver::files::{self, Compression};
+use crate::driver::progress::{Phase, Progress};
 use crate::error::Error;
 use crate::fixer::{Fixer, Options};
 use crate::output::PendingFile;

@@ -4,23 +4,11 @@
 use crate::split::error::SplitError;
 use crate::split::options::Compress;
 use crate::split::pack::{PlannedZip, ProjectSpan};
+use crate::split::source::SourceKind;
 use crate::split::verify::ZipCheck;
 use crate::split::walk::Skipped;
 use std::io::Write;
 use std::path::Path;
-
-/// What SOURCE was.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum SourceKind {
-    /// A Jira home directory (`data/attachments`, `data/avatars`, `logos`).
-    JiraHome,
-    /// A `data/attachments` directory.
-    AttachmentsDir,
-    /// An existing media zip, split without recompressing.
-    MediaZip,
-}
 
 /// What happened to a zip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -8,7 +8,8 @@ use crate::check::{
 };
 use crate::split::error::SplitError;
 use crate::split::options::SplitOptions;
-use crate::split::run::{Listing, ProgressFn, list_source};
+use crate::split::progress::ProgressFn;
+use crate::split::source::{Listing, list_source};
 use std::io;
 use std::path::Path;
 

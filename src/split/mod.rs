@@ -51,22 +51,25 @@ mod media;
 mod options;
 mod order;
 mod pack;
+mod progress;
 mod record;
 mod run;
 mod sniff;
+mod source;
 mod verify;
 mod walk;
 mod writer;
 mod zipsource;
 
 pub use error::SplitError;
-pub use manifest::{Manifest, SourceKind, ZipReport, ZipStatus};
+pub use manifest::{Manifest, ZipReport, ZipStatus};
 #[cfg(feature = "check")]
 pub use media::AttachmentsCheck;
 pub use options::{Compress, DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, SplitOptions};
 pub use pack::{PlannedZip, ProjectSpan};
-#[cfg(feature = "check")]
-pub(crate) use run::{Listing, list_source};
 pub use run::{MANIFEST, Plan, ProgressFn, SplitProgress, ZipStep, plan, split};
+pub use source::SourceKind;
+#[cfg(feature = "check")]
+pub(crate) use source::{Listing, list_source};
 pub use verify::{ZipCheck, verify_zip};
 pub use walk::Skipped;

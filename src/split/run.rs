@@ -8,74 +8,30 @@
 //! CRCs, exact size) and kept when it matches, rewritten when it does not.
 
 use crate::split::error::SplitError;
-use crate::split::manifest::{Manifest, SourceKind, ZipReport, ZipStatus};
+use crate::split::manifest::{Manifest, ZipReport, ZipStatus};
 use crate::split::options::{Compress, SplitOptions};
 use crate::split::pack::{PlannedZip, pack};
-use crate::split::record::{ListReader, ListWriter};
+pub use crate::split::progress::{ProgressFn, SplitProgress, ZipStep};
+use crate::split::record::ListReader;
+use crate::split::source::SourceKind;
+#[cfg(not(feature = "check"))]
+use crate::split::source::list_source;
+use crate::split::source::{Listing, SourceData, detect};
 use crate::split::verify::{Expect, ZipCheck, check};
-use crate::split::walk::{Findings, Tree};
+use crate::split::walk::Findings;
 use crate::split::writer::{Input, ZipOut};
-use crate::split::zipsource::scan_zip;
 use crate::zip::ReadError;
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 
-/// What a split does to one zip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ZipStep {
-    /// Checking a zip left by an earlier run against the plan.
-    Checking,
-    /// Writing it.
-    Writing,
-    /// Reading it back (every entry's CRC).
-    Verifying,
-}
-
-/// How far a split has got.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SplitProgress {
-    /// Reading SOURCE's listing.
-    Scanning {
-        /// Entries found so far.
-        entries: u64,
-        /// Their uncompressed bytes.
-        bytes: u64,
-    },
-    /// A worker starts a step on one zip (several zips are in work at once
-    /// with more than one job).
-    Zip {
-        /// The zip's file name (`media-003.zip`).
-        name: String,
-        /// What it starts doing.
-        step: ZipStep,
-    },
-    /// Writing and verifying zips. Each byte counts twice: written, then read back.
-    Writing {
-        /// Work done.
-        done: u64,
-        /// Work in all.
-        total: u64,
-    },
-}
-
-/// Receives progress, from any thread.
-pub type ProgressFn<'a> = &'a (dyn Fn(SplitProgress) + Sync);
-
 /// The lock file that keeps two runs out of one output directory.
 const LOCK: &str = ".backup-fix-split.lock";
 /// The manifest's file name.
 pub const MANIFEST: &str = "manifest.json";
-
-enum SourceData {
-    Tree(Tree),
-    Zip(PathBuf),
-}
 
 /// A plan: the zips a split will write, with the entry list behind them.
 ///
@@ -149,71 +105,6 @@ impl Plan {
     }
 }
 
-/// Recognises SOURCE: a Jira home, a `data/attachments` directory, or a zip.
-fn detect(source: &Path) -> Result<(SourceKind, SourceData), SplitError> {
-    let meta = fs::metadata(source).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => SplitError::SourceNotFound {
-            path: source.to_path_buf(),
-        },
-        _ => SplitError::io("reading", source, e),
-    })?;
-    if meta.is_dir() {
-        refuse_non_jira_dir(source)?;
-        let home = ["data/attachments", "data/avatars", "logos", "dbconfig.xml"]
-            .iter()
-            .any(|p| source.join(p).exists());
-        return Ok(if home {
-            (
-                SourceKind::JiraHome,
-                SourceData::Tree(Tree::jira_home(source)),
-            )
-        } else {
-            (
-                SourceKind::AttachmentsDir,
-                SourceData::Tree(Tree::attachments(source)),
-            )
-        });
-    }
-    if meta.is_file() {
-        let mut magic = [0u8; 4];
-        let mut f = File::open(source).map_err(|e| SplitError::io("reading", source, e))?;
-        let n = f
-            .read(&mut magic)
-            .map_err(|e| SplitError::io("reading", source, e))?;
-        if n == 4 && (magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06") {
-            return Ok((SourceKind::MediaZip, SourceData::Zip(source.to_path_buf())));
-        }
-    }
-    Err(SplitError::NotASource {
-        path: source.to_path_buf(),
-    })
-}
-
-/// Refuses a directory that is a Confluence home or an unpacked backup:
-/// splitting them makes media zips the Jira importer cannot use.
-fn refuse_non_jira_dir(source: &Path) -> Result<(), SplitError> {
-    let refuse = |what: &str, advice| {
-        Err(SplitError::NotAttachments {
-            path: source.to_path_buf(),
-            what: what.to_owned(),
-            advice,
-        })
-    };
-    if source.join("confluence.cfg.xml").exists() || source.join("attachments/ver003").is_dir() {
-        return refuse(
-            "a Confluence home directory",
-            "A Confluence site or space export carries its attachments inside; repair it with backup-fix fix and import it as it is.",
-        );
-    }
-    if source.join("entities.xml").is_file() {
-        return refuse(
-            "an unpacked backup (it holds entities.xml)",
-            "To repair it, use backup-fix fix on entities.xml (or on the backup zip).",
-        );
-    }
-    Ok(())
-}
-
 /// Plans a split of `source` without writing any zip: scans SOURCE, checks
 /// that every file can be read and fits, and cuts the entries into zips.
 /// The entry list is kept in a temporary file in `scratch` (the system's
@@ -283,107 +174,6 @@ pub fn plan(
         warnings,
         #[cfg(feature = "check")]
         attachments,
-    })
-}
-
-/// SOURCE's entries, listed in the stable order into a temporary file.
-#[cfg_attr(not(feature = "check"), allow(dead_code))]
-pub(crate) struct Listing {
-    /// What SOURCE is.
-    pub(crate) kind: SourceKind,
-    data: SourceData,
-    /// The entry list.
-    pub(crate) list: tempfile::NamedTempFile,
-    /// Records in it.
-    pub(crate) count: u64,
-    /// Per-project totals of the list.
-    pub(crate) totals: Vec<crate::split::record::ProjectTotal>,
-    /// What was skipped or could not be read (not yet judged).
-    pub(crate) findings: Findings,
-}
-
-#[cfg_attr(not(feature = "check"), allow(dead_code))]
-impl Listing {
-    /// Calls `f` with the stored name and size of every record, in order.
-    pub(crate) fn for_each(&self, f: &mut dyn FnMut(&str, u64)) -> io::Result<()> {
-        let mut reader = ListReader::open(self.list.path(), 0).map_err(io::Error::other)?;
-        while let Some(rec) = reader.next_record().map_err(io::Error::other)? {
-            f(&rec.name, rec.size);
-        }
-        Ok(())
-    }
-
-    /// Rewrites the list without the records whose ordinals `drop` gives
-    /// (ascending), noting each in the findings with `reason`.
-    pub(crate) fn leave_out(
-        &mut self,
-        drop: &mut crate::spill::Sorted<1>,
-        scratch: &Path,
-        reason: &dyn Fn(&str) -> &'static str,
-    ) -> Result<(), SplitError> {
-        let (list, mut writer) = new_list(scratch)?;
-        let mut reader = ListReader::open(self.list.path(), 0)?;
-        let read_err = |e| SplitError::io("reading the entry list", self.list.path(), e);
-        let mut next = drop.next_record().map_err(read_err)?;
-        let mut ordinal = 0u64;
-        while let Some(rec) = reader.next_record()? {
-            if next == Some([ordinal]) {
-                self.findings.skip(rec.name.clone(), reason(&rec.name));
-                next = drop.next_record().map_err(read_err)?;
-            } else {
-                writer.push(&rec)?;
-            }
-            ordinal += 1;
-        }
-        self.count = writer.count();
-        self.totals = writer.finish()?;
-        self.list = list;
-        Ok(())
-    }
-}
-
-/// A new, empty entry list in `scratch`.
-fn new_list(scratch: &Path) -> Result<(tempfile::NamedTempFile, ListWriter), SplitError> {
-    let err = |e| SplitError::io("creating a temporary file in", scratch, e);
-    let list = tempfile::Builder::new()
-        .prefix(".backup-fix-split-")
-        .suffix(".list")
-        .tempfile_in(scratch)
-        .map_err(err)?;
-    let file = list.reopen().map_err(err)?;
-    let writer = ListWriter::new(file, list.path());
-    Ok((list, writer))
-}
-
-/// Lists SOURCE (a Jira home, a `data/attachments` directory or a media
-/// zip) into an entry list in `scratch`: the one walk of the tree (or read
-/// of the zip's directory) that `split` plans from and `check --attachments`
-/// joins with the backup.
-pub(crate) fn list_source(
-    source: &Path,
-    scratch: &Path,
-    skip_unreadable: bool,
-    progress: ProgressFn<'_>,
-) -> Result<Listing, SplitError> {
-    let (kind, data) = detect(source)?;
-    let (list, mut writer) = new_list(scratch)?;
-    let mut findings = Findings::default();
-    let mut tick = |entries, bytes| progress(SplitProgress::Scanning { entries, bytes });
-    match &data {
-        SourceData::Tree(tree) => {
-            tree.walk(&mut writer, &mut findings, skip_unreadable, &mut tick)?
-        }
-        SourceData::Zip(path) => scan_zip(path, &mut writer, scratch, &mut findings, &mut tick)?,
-    }
-    let count = writer.count();
-    let totals = writer.finish()?;
-    Ok(Listing {
-        kind,
-        data,
-        list,
-        count,
-        totals,
-        findings,
     })
 }
 
