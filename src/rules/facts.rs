@@ -6,7 +6,7 @@
 use crate::rules::confluence_links::PageIndex;
 use crate::rules::jira;
 use crate::rules::memberships::MemberIndex;
-use crate::xml::rules::{StartTag, unescape};
+use crate::xml::rules::{StartTag, decimal, unescape};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -154,10 +154,6 @@ pub(crate) struct FactsObserver {
     text: Vec<u8>,
 }
 
-fn parse_id(v: &[u8]) -> Option<u64> {
-    std::str::from_utf8(v).ok()?.parse().ok()
-}
-
 impl FactsObserver {
     pub(crate) fn new(facts: BackupFacts) -> Self {
         Self {
@@ -200,14 +196,14 @@ impl FactsObserver {
                     Some(jira::BASE_URL_PROPERTY) => Property::BaseUrl,
                     _ => return,
                 };
-                if let Some(id) = tag.attr(b"id").and_then(|v| parse_id(&v)) {
+                if let Some(id) = tag.attr(b"id").and_then(|v| decimal(&v)) {
                     self.properties.insert(id, kind);
                 }
             }
             (Some(Product::Jira), b"OSPropertyString") => {
                 let Some(kind) = tag
                     .attr(b"id")
-                    .and_then(|v| parse_id(&v))
+                    .and_then(|v| decimal(&v))
                     .and_then(|id| self.properties.get(&id).copied())
                 else {
                     return;

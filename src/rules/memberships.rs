@@ -16,7 +16,7 @@
 use crate::error::Error;
 use crate::rules::fnv::FnvMap;
 use crate::spill::SortedRuns;
-use crate::xml::rules::{Edits, StartTag};
+use crate::xml::rules::{Edits, StartTag, decimal};
 use serde::Serialize;
 use std::fs::File;
 use std::hash::{BuildHasher, Hasher};
@@ -82,11 +82,7 @@ fn key(directory: &[u8], lower_name: &[u8]) -> u128 {
 }
 
 fn num(v: &[u8]) -> Option<u64> {
-    std::str::from_utf8(v)
-        .ok()?
-        .parse()
-        .ok()
-        .filter(|&n| n != NONE)
+    decimal(v).filter(|&n| n != NONE)
 }
 
 /// What `<Membership>` says its child is.

@@ -23,7 +23,7 @@ use crate::rules::memberships::MembershipRepair;
 use crate::rules::timestamps::{Mapping, ZoneConverter};
 use crate::rules::urls::{LinkRewriter, UrlMapping};
 use crate::sink::Sink;
-use crate::xml::rules::{Edits, Rules, StartTag, TextKind};
+use crate::xml::rules::{Edits, Rules, StartTag, TextKind, decimal};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -235,10 +235,6 @@ struct FieldPlan {
 struct EntityPlan {
     name: Vec<u8>,
     fields: Vec<FieldPlan>,
-}
-
-fn parse_id(v: &[u8]) -> Option<u64> {
-    std::str::from_utf8(v).ok()?.parse().ok()
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -541,14 +537,14 @@ impl RuleSet {
                 if tag
                     .attr(b"customfieldtypekey")
                     .is_some_and(|k| jira::is_datepicker(&k))
-                    && let Some(id) = tag.attr(b"id").and_then(|v| parse_id(&v))
+                    && let Some(id) = tag.attr(b"id").and_then(|v| decimal(&v))
                 {
                     self.datepickers.insert(id);
                 }
             }
             b"OSPropertyEntry" => {
                 if tag.attr(b"propertyKey").as_deref() == Some(jira::ZONE_PROPERTY)
-                    && let Some(id) = tag.attr(b"id").and_then(|v| parse_id(&v))
+                    && let Some(id) = tag.attr(b"id").and_then(|v| decimal(&v))
                 {
                     self.zone_properties.insert(id);
                 }
@@ -580,7 +576,7 @@ impl RuleSet {
                 && !self.zone_properties.is_empty()
                 && tag
                     .attr(b"id")
-                    .and_then(|v| parse_id(&v))
+                    .and_then(|v| decimal(&v))
                     .is_some_and(|i| self.zone_properties.contains(&i))
             {
                 if &*value != b"UTC" {
@@ -609,7 +605,7 @@ impl RuleSet {
                 FieldRule::Keep(keep) => Some(keep),
                 FieldRule::DependsOnCustomField => tag
                     .attr(b"customfield")
-                    .and_then(|v| parse_id(&v))
+                    .and_then(|v| decimal(&v))
                     .is_some_and(|c| self.datepickers.contains(&c))
                     .then_some(jira::Keep::DateOnly),
             };

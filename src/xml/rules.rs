@@ -89,6 +89,11 @@ impl<'a> StartTag<'a> {
     }
 }
 
+/// A decimal number as an attribute holds it (an id), or `None`.
+pub(crate) fn decimal(v: &[u8]) -> Option<u64> {
+    std::str::from_utf8(v).ok()?.parse().ok()
+}
+
 /// Undoes the five predefined entities (enough for names, URLs and zone
 /// names; character references are left as written).
 pub(crate) fn unescape(v: &[u8]) -> String {
