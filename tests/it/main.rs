@@ -17,6 +17,7 @@ mod check_archive;
 mod cli;
 mod confluence_links;
 mod corpus;
+mod fix_path;
 mod fix_rules;
 mod html_report;
 mod jira_attachments;

@@ -5,9 +5,9 @@ mod archive;
 use crate::progress::Display;
 use crate::{parse_size, took};
 use anyhow::Context;
-use backup_fix::driver::{Progress, fix_file};
+use backup_fix::driver::{Fixed, Progress, fix_path, is_zip_path};
 use backup_fix::output::PendingFile;
-use backup_fix::{AppDataSelector, Error, Options, Report, TzChoice, UrlMapping};
+use backup_fix::{AppDataSelector, Error, Options, TzChoice, UrlMapping};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -133,32 +133,66 @@ pub(crate) fn run(args: &FixArgs) -> anyhow::Result<()> {
     let options = args.options()?;
     // The report's file is made before any work, so a report path that
     // cannot be written fails at once rather than after the whole job.
-    let report = match &args.report {
+    let report_file = match &args.report {
         Some(path) => Some(
             PendingFile::beside(path)
                 .with_context(|| format!("{}: cannot write the report", path.display()))?,
         ),
         None => None,
     };
-    if archive::is_zip_input(&args.input) {
-        return archive::run(args, &options, report);
-    }
-    let display = Display::new(args.quiet, "repairing");
+    let zip = is_zip_path(&args.input);
+    let archive = archive::settings(args);
+    let display = Display::new(
+        args.quiet,
+        if zip {
+            "repairing entries"
+        } else {
+            "repairing"
+        },
+    );
     let started = Instant::now();
     let mut on_progress = |p: Progress| display.show(p);
-    let result: Result<Report, Error> =
-        fix_file(&args.input, &args.output, &options, &mut on_progress);
+    let result = fix_path(
+        &args.input,
+        &args.output,
+        &options,
+        &archive,
+        &mut on_progress,
+    );
     display.finish();
     let elapsed = started.elapsed();
-    write_report(args, report, elapsed, &result, "report")?;
-    let report = result.map_err(crate::lib_error)?;
-    if !args.quiet {
-        eprint!("{report}");
-        eprintln!(
-            "wrote {} {}",
-            args.output.display(),
-            took(elapsed, report.input_bytes, "")
-        );
+    // The JSON keeps its two shapes: a file's report under "report", an
+    // archive's under "archive".
+    let key = if zip { "archive" } else { "report" };
+    let fixed = match result {
+        Ok(fixed) => fixed,
+        Err(e) => {
+            write_report::<Fixed>(args, report_file, elapsed, Err(&e), key)?;
+            return Err(crate::lib_error(e));
+        }
+    };
+    match &fixed {
+        Fixed::Zip(report) => {
+            write_report(args, report_file, elapsed, Ok(report), "archive")?;
+            archive::print(args, report, elapsed);
+        }
+        Fixed::Xml(report) => {
+            write_report(args, report_file, elapsed, Ok(&**report), "report")?;
+            if !args.quiet {
+                eprint!("{report}");
+                eprintln!(
+                    "wrote {} {}",
+                    args.output.display(),
+                    took(elapsed, report.input_bytes, "")
+                );
+            }
+        }
+        other => {
+            write_report(args, report_file, elapsed, Ok(other), key)?;
+            if !args.quiet {
+                eprint!("{other}");
+            }
+        }
     }
     Ok(())
 }
@@ -172,7 +206,7 @@ fn write_report<T: serde::Serialize>(
     args: &FixArgs,
     pending: Option<PendingFile>,
     elapsed: std::time::Duration,
-    result: &Result<T, Error>,
+    result: Result<&T, &Error>,
     key: &str,
 ) -> anyhow::Result<()> {
     let Some(mut pending) = pending else {
