@@ -19,6 +19,7 @@ use crate::archive::deflate::{self, Block, CrcChain, Job, Pool, WINDOW};
 use crate::archive::error::{ArchiveError, fault_error, read_error};
 use crate::archive::layout::{Action, Decision, Sniffed, Survey, sniff_entities};
 use crate::archive::report::EntryCounts;
+use crate::cancel::Cancel;
 use crate::error::Error;
 use crate::fixer::{Fixer, Options};
 use crate::report::Report;
@@ -150,7 +151,7 @@ pub(crate) fn run(
     let read = AtomicU64::new(0);
     let mut index = 0u64;
     while let Some(e) = central.next_entry().map_err(|e| inp(read_error(e)))? {
-        crate::interrupt::check().map_err(inp)?;
+        job.options.cancel.check().map_err(|i| inp(i.into()))?;
         let this = index;
         index += 1;
         let d = job.survey.decide(&e);
@@ -218,6 +219,7 @@ pub(crate) fn run(
                 settings.check_copies,
                 &mut buf,
                 &mut spare,
+                &job.options.cancel,
                 &mut |bytes| z.data(bytes),
             );
             match checked {
@@ -296,7 +298,8 @@ fn fix_entry(
         let (jtx, jrx) = sync_channel::<Job>(threads);
         let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(READ_QUEUE + 2);
         let jrx = Arc::new(Mutex::new(jrx));
-        let reader = s.spawn(move || read_xml(input, e, inflater, rtx, pool_rx, read));
+        let cancel = &job.options.cancel;
+        let reader = s.spawn(move || read_xml(input, e, inflater, rtx, pool_rx, read, cancel));
         let writer = s.spawn(move || write_blocks(zw, wrx, packed));
         for _ in 0..threads {
             let jobs = Arc::clone(&jrx);
@@ -511,6 +514,7 @@ fn read_xml(
     tx: SyncSender<FromReader>,
     pool: Receiver<Vec<u8>>,
     read: &AtomicU64,
+    cancel: &Cancel,
 ) {
     let fail = |err: Error| {
         let _ = tx.send(FromReader::Failed(err));
@@ -519,8 +523,8 @@ fn read_xml(
     let mut remaining = e.compressed_size;
     let mut hung_up = false;
     while remaining > 0 {
-        if let Err(err) = crate::interrupt::check() {
-            return fail(err);
+        if let Err(stop) = cancel.check() {
+            return fail(stop.into());
         }
         let n = remaining.min(raw.len() as u64) as usize;
         if let Err(err) = input.read_exact(&mut raw[..n]) {

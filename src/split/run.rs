@@ -132,7 +132,13 @@ pub fn plan(
         crate::split::media::list_and_check(source, &scratch, options, progress)?;
     #[cfg(not(feature = "check"))]
     let listed = {
-        let listed = list_source(source, &scratch, options.skip_unreadable, progress)?;
+        let listed = list_source(
+            source,
+            &scratch,
+            options.skip_unreadable,
+            &options.cancel,
+            progress,
+        )?;
         if let Some(e) = listed.findings.fatal(options.skip_unreadable) {
             return Err(e);
         }
@@ -484,9 +490,7 @@ impl Plan {
         if let Some(e) = first_err {
             return Err(e);
         }
-        if crate::interrupt::requested() {
-            return Err(SplitError::Interrupted);
-        }
+        self.options.cancel.check()?;
         if reports.len() != n {
             return Err(SplitError::Cancelled);
         }
@@ -675,9 +679,7 @@ impl Plan {
         let mut out = ZipOut::create(partial, outdir)?;
         let mut records = ListReader::open(self.list.path(), zip.start)?;
         for _ in 0..zip.entries {
-            if crate::interrupt::requested() {
-                return Err(SplitError::Interrupted);
-            }
+            self.options.cancel.check()?;
             if shared.stop.load(Ordering::Relaxed) {
                 return Err(SplitError::Cancelled);
             }
