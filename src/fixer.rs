@@ -2,6 +2,7 @@
 //! chunks out, and a [`Report`] at the end. No files, threads or async here;
 //! the drivers in [`crate::driver`] wrap it for readers, writers and paths.
 
+use crate::cancel::Cancel;
 use crate::decode::Decoder;
 use crate::error::Error;
 use crate::report::{DEFAULT_LOCATIONS_KEPT, Report};
@@ -55,6 +56,9 @@ pub struct Options {
     /// Confluence's `.pdata`, definitions and data alike
     /// (`--drop-app-data`, repeatable): an app's prefix or one table.
     pub drop_app_data: Vec<AppDataSelector>,
+    /// Stops the run between chunks once cancelled ([`Error::Interrupted`]);
+    /// the drivers, [`scan_facts`] and the archive repair look at it.
+    pub cancel: Cancel,
 }
 
 impl Default for Options {
@@ -70,6 +74,7 @@ impl Default for Options {
             confluence_links: true,
             repair_memberships: false,
             drop_app_data: Vec::new(),
+            cancel: Cancel::default(),
         }
     }
 }
@@ -130,6 +135,13 @@ impl Options {
     /// Sets [`Options::repair_memberships`].
     pub fn repair_memberships(mut self, on: bool) -> Self {
         self.repair_memberships = on;
+        self
+    }
+
+    /// Sets [`Options::cancel`]: the token the caller (a Ctrl-C handler)
+    /// cancels to stop the run.
+    pub fn cancel(mut self, token: Cancel) -> Self {
+        self.cancel = token;
         self
     }
 
@@ -427,13 +439,10 @@ pub(crate) fn scan_facts_from<R: Read>(
         if done(&stage.rules) {
             return Ok(stage.rules.observer.facts.clone());
         }
-        crate::interrupt::check()?;
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
-        };
+        let n = crate::chunked::read_chunk(&mut input, &mut buf, &options.cancel)?;
+        if n == 0 {
+            break;
+        }
         decoder.write(&buf[..n], &mut stage, &mut sink)?;
     }
     decoder.finish(&mut stage, &mut sink)?;

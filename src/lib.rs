@@ -39,14 +39,15 @@
 #[cfg(feature = "archive")]
 pub mod archive;
 mod bytescan;
+mod cancel;
 mod chars;
 #[cfg(feature = "check")]
 pub mod check;
+mod chunked;
 mod decode;
 pub mod driver;
 mod error;
 mod fixer;
-pub mod interrupt;
 mod location;
 pub mod output;
 #[cfg(feature = "check")]
@@ -70,6 +71,7 @@ mod xml;
 )]
 mod zip;
 
+pub use cancel::Cancel;
 pub use error::{Error, Malformed};
 pub use fixer::{DEFAULT_MAX_TAG_SIZE, Fixer, Options, fix_bytes, scan_facts};
 pub use location::Location;

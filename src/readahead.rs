@@ -62,14 +62,13 @@ pub(crate) fn read_ahead<R: Read + Send, T>(
             loop {
                 let mut buf = spare.try_recv().unwrap_or_default();
                 buf.resize(CHUNK, 0);
-                match inner.read(&mut buf) {
+                match crate::chunked::read_some(&mut inner, &mut buf) {
                     Ok(n) => {
                         buf.truncate(n);
                         if tx.send(Ok(buf)).is_err() || n == 0 {
                             break;
                         }
                     }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         let _ = tx.send(Err(e));
                         break;

@@ -75,11 +75,9 @@ impl Spill {
         f.seek(SeekFrom::Start(0))?;
         let mut chunk = vec![0u8; 256 << 10];
         loop {
-            match f.read(&mut chunk) {
-                Ok(0) => return Ok(()),
-                Ok(n) => out(&chunk[..n])?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+            match crate::chunked::read_some(&mut f, &mut chunk)? {
+                0 => return Ok(()),
+                n => out(&chunk[..n])?,
             }
         }
     }

@@ -246,11 +246,9 @@ pub(crate) fn open_archive(path: &Path) -> Result<Opened, Error> {
 fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
-        match file.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+        match crate::chunked::read_some(file, &mut buf[n..])? {
+            0 => break,
+            k => n += k,
         }
     }
     Ok(n)

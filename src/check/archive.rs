@@ -371,7 +371,7 @@ pub(crate) fn check_zip(
         let rest = (|| -> Result<(), Error> {
             let mut index = 0u64;
             while let Some(e) = central.next_entry().map_err(|e| in_file(read_error(e)))? {
-                crate::interrupt::check()?;
+                options.cancel.check()?;
                 let this = index;
                 index += 1;
                 let d = survey.decide(&e);
@@ -421,6 +421,7 @@ pub(crate) fn check_zip(
                             true,
                             &mut buf,
                             &mut spare,
+                            &options.cancel,
                             &mut |_| Ok(()),
                         )
                     });

@@ -14,7 +14,7 @@ use crate::report::plural;
 use crate::rules::facts::Product;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 /// Bars shown per chart; the rest are summed into one last line.
@@ -42,7 +42,12 @@ impl Provenance {
     /// The provenance of a check of `path` started at `checked_at`: a file
     /// is read once more for its size and SHA-256; a directory or standard
     /// input (`-`) has neither.
-    pub fn of_path(path: &Path, checked_at: jiff::Timestamp) -> Result<Self, Error> {
+    /// It stops with [`Error::Interrupted`] once `cancel` is set.
+    pub fn of_path(
+        path: &Path,
+        checked_at: jiff::Timestamp,
+        cancel: &crate::Cancel,
+    ) -> Result<Self, Error> {
         let mut about = Self::unhashed(&path.display().to_string(), checked_at);
         if path.as_os_str() == "-" || path.is_dir() {
             return Ok(about);
@@ -53,12 +58,11 @@ impl Provenance {
         let mut buf = vec![0u8; 1 << 20];
         let mut bytes = 0u64;
         loop {
-            crate::interrupt::check()?;
-            let n = match file.read(&mut buf) {
+            let n = match crate::chunked::read_chunk(&mut file, &mut buf, cancel) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(in_file(e)),
+                Err(Error::Io(e)) => return Err(in_file(e)),
+                Err(e) => return Err(e),
             };
             hasher.update(&buf[..n]);
             bytes += n as u64;

@@ -6,6 +6,7 @@
 use super::html::bytes;
 use super::jira_media::{ATTACHMENTS, Matched, MediaFiles, MediaTable, join};
 use super::{CheckOptions, CheckReport, Finding, Severity, finding};
+use crate::cancel::Cancel;
 use crate::error::Error;
 use crate::report::plural;
 use crate::rules::facts::Product;
@@ -68,9 +69,10 @@ impl MediaSlot {
 
 /// Reads a Jira backup (zip, unpacked directory or `entities.xml`) for its
 /// attachment rows, issues and project keys (`split --backup`).
-pub(crate) fn media_table_of(backup: &Path) -> Result<MediaTable, Error> {
+pub(crate) fn media_table_of(backup: &Path, cancel: &Cancel) -> Result<MediaTable, Error> {
     let options = CheckOptions {
         collect_media: true,
+        cancel: cancel.clone(),
         ..CheckOptions::default()
     };
     let report = super::check_backup(backup, &options, &mut |_| {})?;
@@ -180,13 +182,14 @@ pub(crate) fn add_cross_check(
     report: &mut CheckReport,
     attachments: Option<&Path>,
     notes: Vec<Finding>,
+    cancel: &Cancel,
 ) -> Result<(), Error> {
     report.findings.extend(notes);
     let table = report.media.take();
     if let Some(source) = attachments {
         match table {
             Some(table) if report.backup.product == Some(Product::Jira) => {
-                let listed = list_all(source)?;
+                let listed = list_all(source, cancel)?;
                 let (files, mut out) = listing_files(&listed, false, false)
                     .map_err(|e| Error::from(e).in_file(source))?;
                 let matched = join(table, files)
@@ -279,7 +282,7 @@ fn split_output(dir: &Path) -> Vec<PathBuf> {
 
 /// Lists the attachments: a Jira home, `data/attachments`, a media zip, or
 /// the output directory of `split` (each of its zips).
-fn list_all(source: &Path) -> Result<Vec<Listing>, Error> {
+fn list_all(source: &Path, cancel: &Cancel) -> Result<Vec<Listing>, Error> {
     let scratch = std::env::temp_dir();
     let zips = split_output(source);
     let sources = if zips.is_empty() {
@@ -290,9 +293,11 @@ fn list_all(source: &Path) -> Result<Vec<Listing>, Error> {
     sources
         .iter()
         .map(|s| {
-            crate::split::list_source(s, &scratch, true, &|_| {}).map_err(|e| Error::Attachments {
-                path: s.clone(),
-                cause: Box::new(e),
+            crate::split::list_source(s, &scratch, true, cancel, &|_| {}).map_err(|e| {
+                Error::Attachments {
+                    path: s.clone(),
+                    cause: Box::new(e),
+                }
             })
         })
         .collect()

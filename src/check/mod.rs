@@ -111,6 +111,9 @@ pub struct CheckOptions {
     pub attachments: Option<std::path::PathBuf>,
     /// Keep the attachment rows for a cross-check.
     pub(crate) collect_media: bool,
+    /// Stops the check between chunks once cancelled
+    /// ([`Error::Interrupted`]).
+    pub cancel: crate::Cancel,
 }
 
 impl Default for CheckOptions {
@@ -119,6 +122,7 @@ impl Default for CheckOptions {
             max_tag_size: crate::DEFAULT_MAX_TAG_SIZE,
             attachments: None,
             collect_media: false,
+            cancel: crate::Cancel::default(),
         }
     }
 }
@@ -127,6 +131,13 @@ impl CheckOptions {
     /// Sets [`CheckOptions::max_tag_size`].
     pub fn max_tag_size(mut self, bytes: usize) -> Self {
         self.max_tag_size = bytes;
+        self
+    }
+
+    /// Sets [`CheckOptions::cancel`]: the token the caller (a Ctrl-C
+    /// handler) cancels to stop the check.
+    pub fn cancel(mut self, token: crate::Cancel) -> Self {
+        self.cancel = token;
         self
     }
 
@@ -353,13 +364,11 @@ fn check_xml<R: Read>(
     let mut bytes = 0u64;
     let mut fatal: Option<Error> = None;
     loop {
-        crate::interrupt::check().map_err(|e| e.in_file(name))?;
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::from(e).in_file(name)),
-        };
+        let n = crate::chunked::read_chunk(&mut input, &mut buf, &options.cancel)
+            .map_err(|e| e.in_file(name))?;
+        if n == 0 {
+            break;
+        }
         bytes += n as u64;
         tick(n as u64);
         if let Err(e) = decoder.write(&buf[..n], &mut stage, &mut NullSink) {
@@ -1109,7 +1118,8 @@ pub fn check_path_with(
     let mut options = options.clone();
     options.collect_media |= resolved.attachments.is_some();
     let mut report = check_backup(&resolved.backup, &options, on_progress)?;
-    jira_home::add_cross_check(&mut report, resolved.attachments.as_deref(), resolved.notes)?;
+    let attachments = resolved.attachments.as_deref();
+    jira_home::add_cross_check(&mut report, attachments, resolved.notes, &options.cancel)?;
     Ok(report)
 }
 

@@ -1,11 +1,13 @@
 //! The blocking driver: `Read` in, `Write` out.
 
+use crate::cancel::Cancel;
+use crate::chunked::read_chunk;
 use crate::driver::progress::{Phase, Progress};
 use crate::error::Error;
 use crate::fixer::{Fixer, Options};
 use crate::report::Report;
 use crate::sink::IoSink;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{BufWriter, Read, Write};
 
 /// Size of the chunks the drivers read: 1 MiB.
 pub(crate) const CHUNK_SIZE: usize = 1 << 20;
@@ -52,13 +54,31 @@ pub fn fix_stream_with_progress<R: Read, W: Write>(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Report, Error> {
     let mut tick = |read| progress(Progress::new(Phase::Main, read, None));
-    run_fixer(Fixer::new(options.clone())?, input, output, &mut tick)
+    let repair = Repair::new(Fixer::new(options.clone())?, options);
+    run_fixer(repair, input, output, &mut tick)
 }
 
-/// Runs a prepared [`Fixer`] (e.g. one made with [`Fixer::with_facts`]) over
-/// `input` into `output`, calling `progress` with the input bytes read so far.
+/// What the driver loops run: a prepared [`Fixer`] (e.g. one made with
+/// [`Fixer::with_facts`]) and the token that stops it between chunks.
+pub(crate) struct Repair {
+    pub(crate) fixer: Fixer,
+    pub(crate) cancel: Cancel,
+}
+
+impl Repair {
+    /// `fixer`, stopped by the token of the `options` it was made from.
+    pub(crate) fn new(fixer: Fixer, options: &Options) -> Self {
+        Self {
+            fixer,
+            cancel: options.cancel.clone(),
+        }
+    }
+}
+
+/// Runs a prepared repair over `input` into `output`, calling `progress`
+/// with the input bytes read so far.
 pub(crate) fn run_fixer<R: Read, W: Write>(
-    mut fixer: Fixer,
+    Repair { mut fixer, cancel }: Repair,
     mut input: R,
     output: W,
     progress: &mut dyn FnMut(u64),
@@ -67,13 +87,10 @@ pub(crate) fn run_fixer<R: Read, W: Write>(
     let mut buf = vec![0u8; CHUNK_SIZE];
     let mut read = 0u64;
     loop {
-        crate::interrupt::check()?;
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
-        };
+        let n = read_chunk(&mut input, &mut buf, &cancel)?;
+        if n == 0 {
+            break;
+        }
         fixer.write(&buf[..n], &mut sink)?;
         sink.check()?;
         read += n as u64;

@@ -2,7 +2,7 @@
 //! compression, and all-or-nothing output through a temporary file that is
 //! renamed into place only when the repair succeeded.
 
-use crate::driver::blocking::{CHUNK_SIZE, run_fixer};
+use crate::driver::blocking::{CHUNK_SIZE, Repair, run_fixer};
 use crate::driver::progress::{Phase, Progress};
 use crate::error::Error;
 use crate::fixer::{Fixer, Options, scan_facts};
@@ -219,6 +219,7 @@ pub fn fix_file(
         Fixer::new(options.clone())
     }
     .map_err(|e| e.in_file(input))?;
+    let repair = Repair::new(fixer, options);
     let (decoded, total, read) = open_decoded(input)?;
     let input_failed = Rc::new(Cell::new(false));
     let source = Blame {
@@ -233,7 +234,7 @@ pub fn fix_file(
     let Some(mut pending) = pending else {
         if is_std(output) {
             let stdout = io::stdout().lock();
-            return run_fixer(fixer, source, stdout, &mut tick).map_err(blame);
+            return run_fixer(repair, source, stdout, &mut tick).map_err(blame);
         }
         // A device or pipe (/dev/null, a FIFO): write to it directly; renaming
         // a file over it would replace the device.
@@ -241,7 +242,7 @@ pub fn fix_file(
             .write(true)
             .open(output)
             .map_err(|e| Error::from(e).in_file(output))?;
-        return run_fixer(fixer, source, file, &mut tick).map_err(blame);
+        return run_fixer(repair, source, file, &mut tick).map_err(blame);
     };
     let out_err = |e: io::Error| Error::from(e).in_file(output);
     let file = pending.file();
@@ -249,18 +250,18 @@ pub fn fix_file(
         #[cfg(feature = "compression")]
         Compression::Gzip => {
             let mut enc = flate2::write::GzEncoder::new(&*file, flate2::Compression::new(6));
-            let r = run_fixer(fixer, source, &mut enc, &mut tick).map_err(blame)?;
+            let r = run_fixer(repair, source, &mut enc, &mut tick).map_err(blame)?;
             enc.finish().map_err(out_err)?;
             r
         }
         #[cfg(feature = "compression")]
         Compression::Zstd => {
             let mut enc = zstd::Encoder::new(&*file, 3).map_err(out_err)?;
-            let r = run_fixer(fixer, source, &mut enc, &mut tick).map_err(blame)?;
+            let r = run_fixer(repair, source, &mut enc, &mut tick).map_err(blame)?;
             enc.finish().map_err(out_err)?;
             r
         }
-        Compression::None => run_fixer(fixer, source, &*file, &mut tick).map_err(blame)?,
+        Compression::None => run_fixer(repair, source, &*file, &mut tick).map_err(blame)?,
         #[cfg(not(feature = "compression"))]
         c => return Err(out_err(without_compression(c))),
     };

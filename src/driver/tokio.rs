@@ -8,7 +8,7 @@
 //! fixer and comes back with its output, so other tasks keep running; I/O
 //! is awaited as usual. Works on the current-thread and multi-thread runtimes.
 
-use crate::driver::blocking::CHUNK_SIZE;
+use crate::driver::blocking::{CHUNK_SIZE, Repair};
 use crate::driver::files::{self, Compression};
 use crate::driver::progress::{Phase, Progress};
 use crate::error::Error;
@@ -45,7 +45,7 @@ async fn off_executor<T: Send + 'static>(
 /// writes its trailer on shutdown); [`fix_async_compressed`] does that
 /// itself.
 async fn run_async<R, W>(
-    mut fixer: Fixer,
+    Repair { mut fixer, cancel }: Repair,
     mut input: R,
     mut output: W,
     progress: &mut (dyn FnMut(u64) + Send),
@@ -58,7 +58,7 @@ where
     let mut out = Vec::with_capacity(CHUNK_SIZE);
     let mut read = 0u64;
     loop {
-        crate::interrupt::check()?;
+        cancel.check()?;
         let n = input.read(&mut buf).await?;
         if n == 0 {
             break;
@@ -106,7 +106,8 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    run_async(Fixer::new(options.clone())?, input, output, &mut |_| {}).await
+    let repair = Repair::new(Fixer::new(options.clone())?, options);
+    run_async(repair, input, output, &mut |_| {}).await
 }
 
 /// Counts the bytes a buffered reader hands out (the compressed bytes, when
@@ -214,16 +215,16 @@ where
     R: AsyncBufRead + Unpin + Send,
     W: AsyncWrite + Unpin + Send,
 {
-    let fixer = Fixer::new(options.clone())?;
+    let repair = Repair::new(Fixer::new(options.clone())?, options);
     let failed = Arc::new(AtomicBool::new(false));
-    compressed(fixer, input, output, compress, None, &failed, progress).await
+    compressed(repair, input, output, compress, None, &failed, progress).await
 }
 
 /// The repair of a stream through the decoder its head asks for, into
 /// `output` encoded with `compress`; progress counts raw input bytes, and
 /// `input_failed` is set when an error came from the input side.
 async fn compressed<R, W>(
-    fixer: Fixer,
+    repair: Repair,
     input: R,
     output: W,
     compress: Compression,
@@ -258,19 +259,19 @@ where
     match compress {
         Compression::Gzip => {
             let mut enc = GzipEncoder::new(output);
-            let report = run_async(fixer, source, &mut enc, &mut tick).await?;
+            let report = run_async(repair, source, &mut enc, &mut tick).await?;
             enc.shutdown().await?;
             Ok(report)
         }
         Compression::Zstd => {
             let mut enc = ZstdEncoder::new(output);
-            let report = run_async(fixer, source, &mut enc, &mut tick).await?;
+            let report = run_async(repair, source, &mut enc, &mut tick).await?;
             enc.shutdown().await?;
             Ok(report)
         }
         _ => {
             let mut output = output;
-            let report = run_async(fixer, source, &mut output, &mut tick).await?;
+            let report = run_async(repair, source, &mut output, &mut tick).await?;
             output.shutdown().await?;
             Ok(report)
         }
@@ -361,7 +362,7 @@ pub async fn fix_file_async(
     let reader = BufReader::with_capacity(CHUNK_SIZE, file);
     let input_failed = Arc::new(AtomicBool::new(false));
     let report = compressed(
-        fixer,
+        Repair::new(fixer, options),
         reader,
         out,
         Compression::from_path(output),

@@ -106,7 +106,7 @@ pub enum Error {
     /// `write` or `finish` was called after the fixer had failed or finished.
     #[error("the fixer was used after it {0}; create a new one for each input")]
     Finished(&'static str),
-    /// The run was stopped by [`interrupt::request`](crate::interrupt::request)
+    /// The run was stopped through its [`Cancel`](crate::Cancel) token
     /// (Ctrl-C); its temporary output was removed.
     #[error("interrupted; nothing was written (run it again to start over)")]
     Interrupted,
@@ -190,12 +190,15 @@ fn at_byte(offset: u64) -> String {
 }
 
 impl Error {
-    /// Whether the run was stopped by an interrupt (Ctrl-C), looking
-    /// through the file and entry it happened in.
+    /// Whether the run was stopped through its [`Cancel`](crate::Cancel)
+    /// token (Ctrl-C), looking through the file, entry or attachments
+    /// listing it happened in.
     pub fn is_interrupted(&self) -> bool {
         match self {
             Error::Interrupted => true,
             Error::File { cause, .. } | Error::InEntry { cause, .. } => cause.is_interrupted(),
+            #[cfg(feature = "check")]
+            Error::Attachments { cause, .. } => cause.is_interrupted(),
             _ => false,
         }
     }

@@ -183,11 +183,14 @@ pub enum SplitError {
         /// What is wrong.
         reason: String,
     },
-    /// The run was cancelled.
+    /// A zip's writing stopped because another zip's failed first (that
+    /// error is the one returned); not a [`Cancel`](crate::Cancel).
     #[error("cancelled; run again with the same arguments to resume")]
     Cancelled,
-    /// The run was stopped by [`interrupt::request`](crate::interrupt::request)
+    /// The run was stopped through [`SplitOptions::cancel`](crate::split::SplitOptions::cancel)
     /// (Ctrl-C). Complete zips are kept, the zip being written was removed.
+    /// [`is_interrupted`](Self::is_interrupted) also sees a stop in the
+    /// backup read for `--backup`.
     #[error(
         "interrupted; the zips already complete are kept: run again with the same arguments to resume"
     )]
@@ -201,6 +204,18 @@ impl SplitError {
             op,
             path: path.to_path_buf(),
             cause: source,
+        }
+    }
+
+    /// Whether the run was stopped through its [`Cancel`](crate::Cancel)
+    /// token (Ctrl-C): [`SplitError::Interrupted`], or the library's
+    /// [`Error::Interrupted`](crate::Error::Interrupted) met while reading
+    /// the `--backup`, as [`Error::is_interrupted`](crate::Error::is_interrupted) says.
+    pub fn is_interrupted(&self) -> bool {
+        match self {
+            SplitError::Interrupted => true,
+            SplitError::Backup { cause, .. } => cause.is_interrupted(),
+            _ => false,
         }
     }
 
@@ -235,5 +250,11 @@ impl fmt::Display for Examples<'_> {
             f.write_str(e)?;
         }
         Ok(())
+    }
+}
+
+impl From<crate::cancel::Interrupted> for SplitError {
+    fn from(_: crate::cancel::Interrupted) -> Self {
+        SplitError::Interrupted
     }
 }

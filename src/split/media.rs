@@ -51,8 +51,14 @@ pub(crate) fn list_and_check(
         let backup = options
             .backup
             .as_deref()
-            .map(|b| s.spawn(|| crate::check::media_table_of(b)));
-        let listed = list_source(source, scratch, options.skip_unreadable, progress);
+            .map(|b| s.spawn(|| crate::check::media_table_of(b, &options.cancel)));
+        let listed = list_source(
+            source,
+            scratch,
+            options.skip_unreadable,
+            &options.cancel,
+            progress,
+        );
         let backup = backup.map(|h| {
             h.join().unwrap_or_else(|_| {
                 Err(crate::Error::Io(io::Error::other(
@@ -109,7 +115,7 @@ pub(crate) fn cross_check(
         findings.extend(media_findings(&matched));
     }
     if let Some(drop) = matched.drop.as_mut() {
-        listed.leave_out(drop, scratch, &|name| {
+        listed.leave_out(drop, scratch, &options.cancel, &|name| {
             if is_thumbnail(name) {
                 "thumbnail, left out (--no-thumbnails)"
             } else {

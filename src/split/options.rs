@@ -1,6 +1,7 @@
 //! What a split is asked to do: size bounds, compression, and the policies
 //! for oversize and unreadable files.
 
+use crate::cancel::Cancel;
 use crate::split::error::SplitError;
 use std::path::PathBuf;
 
@@ -61,6 +62,9 @@ pub struct SplitOptions {
     pub only_referenced: bool,
     /// Leave out thumbnails (`thumbs/...`, `--no-thumbnails`).
     pub no_thumbnails: bool,
+    /// Stops the run between entries once cancelled
+    /// ([`SplitError::Interrupted`](crate::split::SplitError::Interrupted)).
+    pub cancel: Cancel,
 }
 
 impl Default for SplitOptions {
@@ -76,6 +80,7 @@ impl Default for SplitOptions {
             backup: None,
             only_referenced: false,
             no_thumbnails: false,
+            cancel: Cancel::default(),
         }
     }
 }
@@ -108,6 +113,13 @@ impl SplitOptions {
     /// Sets [`skip_unreadable`](Self::skip_unreadable).
     pub fn skip_unreadable(mut self, yes: bool) -> Self {
         self.skip_unreadable = yes;
+        self
+    }
+
+    /// Sets [`cancel`](Self::cancel): the token the caller (a Ctrl-C
+    /// handler) cancels to stop the run.
+    pub fn cancel(mut self, token: Cancel) -> Self {
+        self.cancel = token;
         self
     }
 

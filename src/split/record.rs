@@ -3,6 +3,7 @@
 //! planned and written in bounded memory. Writers read their zip's slice of
 //! it sequentially.
 
+use crate::cancel::Cancel;
 use crate::split::error::SplitError;
 use crate::split::order::place;
 use crate::zip::format::{Layout, sizes_need_zip64};
@@ -179,11 +180,13 @@ pub(crate) struct ListWriter {
     count: u64,
     projects: Vec<ProjectTotal>,
     last: Option<Record>,
+    /// The run's token, looked at before each record.
+    cancel: Cancel,
 }
 
 impl ListWriter {
-    /// A writer over a new temporary file.
-    pub(crate) fn new(file: File, path: &Path) -> ListWriter {
+    /// A writer over a new temporary file, stopping once `cancel` is set.
+    pub(crate) fn new(file: File, path: &Path, cancel: &Cancel) -> ListWriter {
         ListWriter {
             out: BufWriter::with_capacity(256 << 10, file),
             path: path.to_path_buf(),
@@ -192,14 +195,18 @@ impl ListWriter {
             count: 0,
             projects: Vec::new(),
             last: None,
+            cancel: cancel.clone(),
         }
+    }
+
+    /// The token this writer stops on.
+    pub(crate) fn cancel(&self) -> &Cancel {
+        &self.cancel
     }
 
     /// Appends a record; records must come in the stable order.
     pub(crate) fn push(&mut self, rec: &Record) -> Result<(), SplitError> {
-        if crate::interrupt::requested() {
-            return Err(SplitError::Interrupted);
-        }
+        self.cancel.check()?;
         if rec.name.len() > usize::from(u16::MAX) {
             return Err(SplitError::Invalid {
                 path: PathBuf::from(&rec.name),
@@ -309,7 +316,7 @@ mod tests {
     fn records_round_trip_through_the_list() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("list");
-        let mut w = ListWriter::new(File::create(&path).unwrap(), &path);
+        let mut w = ListWriter::new(File::create(&path).unwrap(), &path, &Cancel::new());
         let mut a = Record::tree(
             Kind::File,
             "data/attachments/P/10000/P-1/1".into(),

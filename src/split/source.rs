@@ -3,6 +3,7 @@
 //! directory, that `split` plans from and `check --attachments` joins with
 //! the backup.
 
+use crate::cancel::Cancel;
 use crate::split::error::SplitError;
 use crate::split::progress::{ProgressFn, SplitProgress};
 use crate::split::record::{ListReader, ListWriter};
@@ -129,9 +130,10 @@ impl Listing {
         &mut self,
         drop: &mut crate::spill::Sorted<1>,
         scratch: &Path,
+        cancel: &Cancel,
         reason: &dyn Fn(&str) -> &'static str,
     ) -> Result<(), SplitError> {
-        let (list, mut writer) = new_list(scratch)?;
+        let (list, mut writer) = new_list(scratch, cancel)?;
         let mut reader = ListReader::open(self.list.path(), 0)?;
         let read_err = |e| SplitError::io("reading the entry list", self.list.path(), e);
         let mut next = drop.next_record().map_err(read_err)?;
@@ -152,9 +154,10 @@ impl Listing {
     }
 }
 
-/// A new, empty entry list in `scratch`.
+/// A new, empty entry list in `scratch`, stopping once `cancel` is set.
 pub(crate) fn new_list(
     scratch: &Path,
+    cancel: &Cancel,
 ) -> Result<(tempfile::NamedTempFile, ListWriter), SplitError> {
     let err = |e| SplitError::io("creating a temporary file in", scratch, e);
     let list = tempfile::Builder::new()
@@ -163,7 +166,7 @@ pub(crate) fn new_list(
         .tempfile_in(scratch)
         .map_err(err)?;
     let file = list.reopen().map_err(err)?;
-    let writer = ListWriter::new(file, list.path());
+    let writer = ListWriter::new(file, list.path(), cancel);
     Ok((list, writer))
 }
 
@@ -175,10 +178,11 @@ pub(crate) fn list_source(
     source: &Path,
     scratch: &Path,
     skip_unreadable: bool,
+    cancel: &Cancel,
     progress: ProgressFn<'_>,
 ) -> Result<Listing, SplitError> {
     let (kind, data) = detect(source)?;
-    let (list, mut writer) = new_list(scratch)?;
+    let (list, mut writer) = new_list(scratch, cancel)?;
     let mut findings = Findings::default();
     let mut tick = |entries, bytes| progress(SplitProgress::Scanning { entries, bytes });
     match &data {

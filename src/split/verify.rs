@@ -5,6 +5,7 @@
 //! and compressed size), contiguity, and the exact file size. Streams the
 //! zip; memory does not grow with its size or entry count.
 
+use crate::chunked::{fill_some, read_some};
 use crate::split::error::SplitError;
 use crate::split::options::Compress;
 use crate::split::record::{Kind, ListReader};
@@ -235,10 +236,9 @@ fn crc_in_place(
     let mut crc = crc32fast::Hasher::new();
     let mut n = 0u64;
     loop {
-        let buf = match r.fill_buf() {
+        let buf = match fill_some(r) {
             Ok([]) => break,
             Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(ReadError::Io(e)),
         };
         let k = buf.len();
@@ -258,10 +258,9 @@ fn crc_of(
     let mut crc = crc32fast::Hasher::new();
     let mut n = 0u64;
     loop {
-        let k = match r.read(buf) {
+        let k = match read_some(r, buf) {
             Ok(0) => break,
             Ok(k) => k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(ReadError::Io(e)),
         };
         crc.update(&buf[..k]);

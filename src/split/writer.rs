@@ -5,6 +5,7 @@
 //! end records. Memory per writer is a few MiB whatever the zip's size or
 //! entry count.
 
+use crate::chunked::read_some;
 use crate::spill;
 use crate::split::error::SplitError;
 use crate::split::options::Compress;
@@ -16,7 +17,7 @@ use crate::zip::local::read_local;
 use crate::zip::writer::{FileOut, Sizes, Written, ZipOut as Writer};
 use crate::zip::{ReadError, ZipInput};
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Size of the output buffer; file data is read straight into it.
@@ -208,7 +209,7 @@ impl ZipOut {
         let mut head_len = 0;
         if compress == Compress::Auto && rec.size > 0 {
             while head_len < SNIFF {
-                let n = src.read(&mut head[head_len..]).map_err(in_err)?;
+                let n = read_some(&mut src, &mut head[head_len..]).map_err(in_err)?;
                 if n == 0 {
                     break;
                 }
@@ -248,10 +249,9 @@ impl ZipOut {
         self.put(&head[..head_len]).map_err(|e| self.out_err(e))?;
         let mut buf = std::mem::take(&mut self.read_buf);
         let copied = loop {
-            let n = match src.read(&mut buf) {
+            let n = match read_some(&mut src, &mut buf) {
                 Ok(0) => break Ok(()),
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => break Err(in_err(e)),
             };
             crc.update(&buf[..n]);
@@ -300,10 +300,9 @@ impl ZipOut {
                 flate2::write::DeflateEncoder::new(&mut *self, flate2::Compression::new(6));
             enc.write_all(head).map_err(out)?;
             loop {
-                let n = match src.read(&mut read_buf) {
+                let n = match read_some(src, &mut read_buf) {
                     Ok(0) => break,
                     Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => return Err((true, e)),
                 };
                 crc.update(&read_buf[..n]);
@@ -368,7 +367,7 @@ impl ZipOut {
         let copied = (|| {
             while left > 0 {
                 let room = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-                let n = match src.read(&mut buf[..room]) {
+                let n = match read_some(src, &mut buf[..room]) {
                     Ok(0) => {
                         return Err(bad(format!(
                             "entry {:?}: the file ends inside its data (truncated)",
@@ -376,7 +375,6 @@ impl ZipOut {
                         )));
                     }
                     Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => return Err(in_err(e)),
                 };
                 if rec.method == STORED {

@@ -4,6 +4,7 @@
 //! temporary files, then a k-way merge), so memory stays bounded whatever
 //! the entry count. Entries are later copied raw, without recompressing.
 
+use crate::cancel::Cancel;
 use crate::split::error::SplitError;
 use crate::split::order::{ATTACHMENTS, AVATARS, Group, LOGOS, name_cmp};
 use crate::split::record::{Kind, ListReader, ListWriter, Record};
@@ -243,6 +244,7 @@ fn scan_zip_runs(
     progress: &mut dyn FnMut(u64, u64),
     run_bytes: usize,
 ) -> Result<(), SplitError> {
+    let cancel = list.cancel().clone();
     let mapping = detect_mapping(path)?;
     let mut central = open_central(path)?;
     let mut runs: Vec<tempfile::NamedTempFile> = Vec::new();
@@ -261,7 +263,7 @@ fn scan_zip_runs(
         batch_bytes += rec.name.len() + std::mem::size_of::<Record>();
         batch.push(rec);
         if batch_bytes >= run_bytes {
-            runs.push(write_run(&mut batch, scratch)?);
+            runs.push(write_run(&mut batch, scratch, &cancel)?);
             batch_bytes = 0;
         }
     }
@@ -280,7 +282,7 @@ fn scan_zip_runs(
         }
     } else {
         if !batch.is_empty() {
-            runs.push(write_run(&mut batch, scratch)?);
+            runs.push(write_run(&mut batch, scratch, &cancel)?);
         }
         merge(&runs, list, &mut emit)?;
     }
@@ -297,6 +299,7 @@ fn scan_zip_runs(
 fn write_run(
     batch: &mut Vec<Record>,
     scratch: &Path,
+    cancel: &Cancel,
 ) -> Result<tempfile::NamedTempFile, SplitError> {
     batch.sort_by(|a, b| name_cmp(&a.name, &b.name));
     let tmp = tempfile::Builder::new()
@@ -307,7 +310,7 @@ fn write_run(
     let file = tmp
         .reopen()
         .map_err(|e| SplitError::io("creating a temporary file in", scratch, e))?;
-    let mut w = ListWriter::new(file, tmp.path());
+    let mut w = ListWriter::new(file, tmp.path(), cancel);
     for rec in batch.drain(..) {
         w.push(&rec)?;
     }
@@ -387,7 +390,11 @@ mod tests {
         w.finish().unwrap();
         expected.sort_by(|a, b| name_cmp(a, b));
         let list_path = dir.path().join("list");
-        let mut list = ListWriter::new(File::create(&list_path).unwrap(), &list_path);
+        let mut list = ListWriter::new(
+            File::create(&list_path).unwrap(),
+            &list_path,
+            &Cancel::new(),
+        );
         let mut findings = Findings::default();
         // A tiny budget forces many sorted runs and a k-way merge.
         scan_zip_runs(

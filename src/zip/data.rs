@@ -3,6 +3,7 @@
 //! is inflated beside to check the size and CRC-32 the directory records.
 //! The one loop `fix` (raw copies) and `check` (every entry) share.
 
+use crate::cancel::{Cancel, Interrupted};
 use crate::zip::central::CentralEntry;
 use crate::zip::error::{ReadError, bad_entry};
 use crate::zip::inflate::{Fault, Inflater, Spare};
@@ -30,19 +31,27 @@ pub(crate) enum DataError {
     Fault(Fault),
     /// Handing the bytes on failed (the output).
     Sink(io::Error),
-    /// The user asked to stop.
+    /// The job's [`Cancel`] token was set.
     Interrupted,
+}
+
+impl From<Interrupted> for DataError {
+    fn from(_: Interrupted) -> Self {
+        DataError::Interrupted
+    }
 }
 
 /// Reads the data of `e` (the input is at its start, after its local
 /// header), hands each raw chunk to `sink`, and, when `verify`, inflates it
-/// to check it. `buf` is the read buffer; `spare` the reusable inflate state.
+/// to check it. `buf` is the read buffer; `spare` the reusable inflate state;
+/// `cancel` is looked at before each chunk.
 pub(crate) fn read_data(
     input: &mut ZipInput,
     e: &CentralEntry,
     verify: bool,
     buf: &mut [u8],
     spare: &mut Spare,
+    cancel: &Cancel,
     sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
 ) -> Result<Checked, DataError> {
     // A directory entry that claims data (Java writes an empty deflate
@@ -63,9 +72,7 @@ pub(crate) fn read_data(
     let mut copy = || -> Result<(), DataError> {
         let mut remaining = e.compressed_size;
         while remaining > 0 {
-            if crate::interrupt::requested() {
-                return Err(DataError::Interrupted);
-            }
+            cancel.check()?;
             let n = remaining.min(buf.len() as u64) as usize;
             input.read_exact(&mut buf[..n]).map_err(|err| {
                 DataError::Read(bad_entry(

@@ -3,6 +3,7 @@
 //! records, the central-directory reader, local headers and the checked
 //! data reader as exactly what was written; `unzip -t` agrees.
 
+use crate::cancel::Cancel;
 use crate::zip::data::{Checked, read_data};
 use crate::zip::format::{DEFLATED, FLAG_DESCRIPTOR, STORED};
 use crate::zip::inflate::Spare;
@@ -126,7 +127,7 @@ proptest! {
             let local = input.local_header(&e).unwrap();
             prop_assert_eq!(&local.name[..], s.name.as_bytes());
             let mut raw = Vec::new();
-            let checked = read_data(&mut input, &e, true, &mut buf, &mut spare, &mut |b| {
+            let checked = read_data(&mut input, &e, true, &mut buf, &mut spare, &Cancel::new(), &mut |b| {
                 raw.extend_from_slice(b);
                 Ok(())
             });
@@ -186,6 +187,7 @@ fn a_damaged_byte_is_caught_by_the_data_reader() {
         true,
         &mut [0u8; 64],
         &mut Spare::default(),
+        &Cancel::new(),
         &mut |_| Ok(()),
     );
     assert!(

@@ -1,6 +1,5 @@
 //! The integration tests, as one crate: one binary to build and link, with
-//! the shared helpers compiled once. (The interrupt tests stay a binary of
-//! their own: an interrupt is process-wide and would stop the others.)
+//! the shared helpers compiled once.
 
 mod archive_support;
 mod split_common;
@@ -12,6 +11,7 @@ mod archive;
 mod archive_cli;
 mod archive_errors;
 mod archive_rules;
+mod cancel;
 mod check;
 mod check_archive;
 mod cli;

@@ -4,6 +4,7 @@ use crate::parse_size;
 use crate::print_out;
 use crate::progress::Display;
 use anyhow::Context;
+use backup_fix::Cancel;
 use backup_fix::check::html::{Provenance, write_html};
 use backup_fix::check::{CheckOptions, check_path_with};
 use backup_fix::driver::Progress;
@@ -38,10 +39,12 @@ pub(crate) struct CheckArgs {
 }
 
 /// Runs `backup-fix check`; returns whether something blocks the import.
-pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<bool> {
+pub(crate) fn run(args: &CheckArgs, cancel: &Cancel) -> anyhow::Result<bool> {
     let display = Display::new(args.quiet, "checking");
     let max_tag_size = usize::try_from(args.max_tag_size).context("--max-tag-size is too large")?;
-    let mut options = CheckOptions::default().max_tag_size(max_tag_size);
+    let mut options = CheckOptions::default()
+        .max_tag_size(max_tag_size)
+        .cancel(cancel.clone());
     if let Some(a) = &args.attachments {
         options = options.attachments(a);
     }
@@ -74,7 +77,7 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<bool> {
         Err(e) => anyhow::bail!("{}", check_error(&e)),
     };
     if let Some(mut pending) = html {
-        let about = Provenance::of_path(&args.input, started).map_err(crate::lib_error)?;
+        let about = Provenance::of_path(&args.input, started, cancel).map_err(crate::lib_error)?;
         let dest = pending.dest().display().to_string();
         write_html(&report, &about, pending.file())
             .map_err(crate::lib_error)

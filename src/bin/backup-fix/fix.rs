@@ -7,7 +7,7 @@ use crate::{parse_size, took};
 use anyhow::Context;
 use backup_fix::driver::{Fixed, Progress, fix_path, is_zip_path};
 use backup_fix::output::PendingFile;
-use backup_fix::{AppDataSelector, Error, Options, TzChoice, UrlMapping};
+use backup_fix::{AppDataSelector, Cancel, Error, Options, TzChoice, UrlMapping};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -111,7 +111,7 @@ fn parse_cloud_url(s: &str) -> Result<String, String> {
 
 impl FixArgs {
     /// The library options these arguments ask for.
-    fn options(&self) -> anyhow::Result<Options> {
+    fn options(&self, cancel: &Cancel) -> anyhow::Result<Options> {
         let max_tag_size =
             usize::try_from(self.max_tag_size).context("--max-tag-size is too large")?;
         let mut options = Options::default()
@@ -119,7 +119,8 @@ impl FixArgs {
             .restrict_global_shares(self.restrict_global_shares)
             .repair_memberships(self.repair_memberships)
             .tz_ignore_stated(self.tz_ignore_stated)
-            .confluence_links(self.confluence_links == "convert");
+            .confluence_links(self.confluence_links == "convert")
+            .cancel(cancel.clone());
         options.tz = self.tz.clone();
         options.map_urls = self.map_url.clone();
         options.cloud_url = self.cloud_url.clone();
@@ -129,8 +130,8 @@ impl FixArgs {
 }
 
 /// Runs `backup-fix fix`.
-pub(crate) fn run(args: &FixArgs) -> anyhow::Result<()> {
-    let options = args.options()?;
+pub(crate) fn run(args: &FixArgs, cancel: &Cancel) -> anyhow::Result<()> {
+    let options = args.options(cancel)?;
     // The report's file is made before any work, so a report path that
     // cannot be written fails at once rather than after the whole job.
     let report_file = match &args.report {

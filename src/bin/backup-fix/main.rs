@@ -6,6 +6,7 @@ mod fix;
 mod progress;
 mod split;
 
+use backup_fix::Cancel;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -127,14 +128,16 @@ pub(crate) fn lib_error(e: backup_fix::Error) -> anyhow::Error {
     }
 }
 
-/// Ctrl-C (or SIGTERM) asks the running work to stop: it removes its
-/// temporary output and the command exits 130. A second one exits at once.
-fn stop_on_signal() {
-    let installed = ctrlc::set_handler(|| {
-        if backup_fix::interrupt::requested() {
+/// Ctrl-C (or SIGTERM) cancels `cancel`, the token every job of this run
+/// holds: the job removes its temporary output and the command exits 130.
+/// A second one exits at once.
+fn stop_on_signal(cancel: &Cancel) {
+    let on_signal = cancel.clone();
+    let installed = ctrlc::set_handler(move || {
+        if on_signal.is_cancelled() {
             std::process::exit(130);
         }
-        backup_fix::interrupt::request();
+        on_signal.cancel();
     });
     if let Err(e) = installed {
         eprintln!("backup-fix: warning: Ctrl-C will not clean up: {e}");
@@ -143,20 +146,21 @@ fn stop_on_signal() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    stop_on_signal();
+    let cancel = Cancel::new();
+    stop_on_signal(&cancel);
     let result = match &cli.command {
-        Command::Fix(args) => fix::run(args),
-        Command::Check(args) => match check::run(args) {
+        Command::Fix(args) => fix::run(args, &cancel),
+        Command::Check(args) => match check::run(args, &cancel) {
             Ok(true) => return ExitCode::from(1),
             other => other.map(|_| ()),
         },
-        Command::Split(args) => split::run(args),
+        Command::Split(args) => split::run(args, &cancel),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("backup-fix: error: {e:#}");
-            if backup_fix::interrupt::requested() {
+            if cancel.is_cancelled() {
                 ExitCode::from(130)
             } else if e.is::<Usage>() {
                 ExitCode::from(2)

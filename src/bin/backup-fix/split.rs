@@ -2,6 +2,7 @@
 
 use crate::progress::Display;
 use crate::{parse_size, print_out, took};
+use backup_fix::Cancel;
 use backup_fix::report::plural;
 use backup_fix::split::{
     Compress, DEFAULT_MIN_SIZE, MANIFEST, Manifest, SplitError, SplitOptions, SplitProgress,
@@ -77,7 +78,7 @@ pub(crate) struct SplitArgs {
 }
 
 /// Runs `backup-fix split`.
-pub(crate) fn run(args: &SplitArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: &SplitArgs, cancel: &Cancel) -> anyhow::Result<()> {
     let compress = match args.compress {
         CompressArg::None => Compress::None,
         CompressArg::Auto => Compress::Auto,
@@ -94,7 +95,8 @@ pub(crate) fn run(args: &SplitArgs) -> anyhow::Result<()> {
         .jobs(args.jobs)
         .sync(!args.no_sync)
         .only_referenced(args.only_referenced)
-        .no_thumbnails(args.no_thumbnails);
+        .no_thumbnails(args.no_thumbnails)
+        .cancel(cancel.clone());
     let options = match &args.backup {
         Some(b) => options.backup(b),
         None => options,
