@@ -394,7 +394,7 @@ pub fn fix_zip(
     let work = Some(survey.kept_bytes);
     let mut tick = |read| progress(Progress::new(Phase::Main, read, work));
     let central = opened.central().map_err(|e| in_err(read_error(e)))?;
-    let job = pipeline::Job2 {
+    let job = pipeline::RunInputs {
         survey: &survey,
         descriptor: replaced.as_deref(),
         comment: &opened.end.comment,

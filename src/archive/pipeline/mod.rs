@@ -46,7 +46,7 @@ pub(super) const CHUNK: usize = 1 << 20;
 const PROGRESS_EVERY: u64 = 1024;
 
 /// The inputs of a run.
-pub(crate) struct Job2<'a> {
+pub(crate) struct RunInputs<'a> {
     pub survey: &'a Survey,
     /// The export descriptor's new content, when a rule rewrote it.
     pub descriptor: Option<&'a [u8]>,
@@ -88,7 +88,7 @@ pub(crate) fn run(
     mut central: CentralReader,
     input: &mut ZipInput,
     output: &File,
-    job: &Job2<'_>,
+    job: &RunInputs<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Outcome, Failure> {
     let settings = job.settings;

@@ -12,7 +12,7 @@
 //! the others: its queues close, the rest see it and return.
 
 use super::blocks::BlockSink;
-use super::{CHUNK, Failure, Job2, meta_for};
+use super::{CHUNK, Failure, RunInputs, meta_for};
 use crate::archive::deflate::{self, Block, CrcChain, Job, Pool};
 use crate::archive::error::{ArchiveError, fault_error};
 use crate::archive::layout::{Decision, Sniffed, sniff_entities};
@@ -61,7 +61,7 @@ impl From<Error> for Stop {
 /// What every XML entry of a run shares: the run's inputs, the buffer pools
 /// of the deflate stage and the count of input bytes read.
 pub(super) struct EntryContext<'a> {
-    pub job: &'a Job2<'a>,
+    pub job: &'a RunInputs<'a>,
     /// Buffers for blocks of repaired output.
     pub blocks: &'a Pool,
     /// Buffers for deflated blocks.
