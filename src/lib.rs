@@ -45,6 +45,7 @@ pub mod check;
 mod decode;
 pub mod driver;
 mod error;
+mod firsts;
 mod fixer;
 pub mod interrupt;
 mod location;

@@ -59,7 +59,7 @@ fn limit_findings(l: &limits::LimitsAudit, out: &mut Vec<Finding>) {
             ),
             fix: Some("shorten them (or move the text into an attachment) before export, or expect to shorten them when they are next edited".into()),
             count: rows.count,
-            examples: rows.examples.clone(),
+            examples: rows.first.clone(),
         });
     }
     let keys = &l.long_keys;
@@ -78,7 +78,7 @@ fn limit_findings(l: &limits::LimitsAudit, out: &mut Vec<Finding>) {
                     .into(),
             ),
             count: keys.count,
-            examples: keys.examples.clone(),
+            examples: keys.first.clone(),
         });
     }
 }
@@ -115,7 +115,7 @@ fn guard_findings(g: &guards::IssueGuards, out: &mut Vec<Finding>) {
                 what.noun()
             )),
             count: rows.count,
-            examples: rows.examples.clone(),
+            examples: rows.first.clone(),
         });
     }
 }
@@ -241,7 +241,7 @@ fn membership_findings(m: &memberships::MembershipAudit, out: &mut Vec<Finding>)
             message: format!("{noun} {what}"),
             fix: fix.map(str::to_string),
             count: rows.count,
-            examples: rows.examples.clone(),
+            examples: rows.first.clone(),
         });
     }
 }
