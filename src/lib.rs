@@ -47,6 +47,7 @@ mod chunked;
 mod decode;
 pub mod driver;
 mod error;
+mod firsts;
 mod fixer;
 mod location;
 pub mod output;

@@ -231,7 +231,8 @@ impl IssueGuards {
         self.counts = FnvMap::default();
         for (k, n) in over {
             let what = Guarded::ALL[(k & 3) as usize];
-            self.over[what as usize].add(|| format!("issue id={}: {n} {}", k >> 2, what.noun()));
+            self.over[what as usize]
+                .add_example(|| format!("issue id={}: {n} {}", k >> 2, what.noun()));
         }
         Ok(())
     }
@@ -283,7 +284,7 @@ mod tests {
             "nothing spilled when the map holds every key"
         );
         let over = &spilled.over[Guarded::Worklogs as usize];
-        assert_eq!(over.examples, ["issue id=8: 5001 worklogs"]);
+        assert_eq!(over.first, ["issue id=8: 5001 worklogs"]);
         assert_eq!(over, &memory.over[Guarded::Worklogs as usize]);
         assert!(
             std::fs::read_dir(dir.path()).expect("dir").next().is_none(),

@@ -418,7 +418,7 @@ pub(crate) fn findings(m: &Matched) -> Vec<Finding> {
             ),
             fix: Some("look at those rows in the server's database before exporting".into()),
             count: m.unresolved.count,
-            examples: m.unresolved.examples.clone(),
+            examples: m.unresolved.first.clone(),
         });
     }
     if m.orphans.files > 0 {

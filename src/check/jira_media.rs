@@ -150,7 +150,7 @@ impl MediaTable {
         let size = tag.attr_text(b"filesize");
         let name = tag.attr_text(b"filename").unwrap_or_default();
         let Some(id) = id.as_deref().and_then(|i| i.trim().parse::<u64>().ok()) else {
-            self.malformed.add(|| {
+            self.malformed.add_example(|| {
                 format!(
                     "FileAttachment id={:?} {name:?}: no attachment id",
                     id.unwrap_or_default()
@@ -160,14 +160,14 @@ impl MediaTable {
         };
         let Some(issue) = issue else {
             self.malformed
-                .add(|| format!("FileAttachment id={id} {name:?}: no issue id"));
+                .add_example(|| format!("FileAttachment id={id} {name:?}: no issue id"));
             return;
         };
         let size = match size.as_deref().map(|s| s.trim().parse::<u64>()) {
             Some(Ok(s)) => s,
             Some(Err(_)) => {
                 let raw = size.unwrap_or_default();
-                self.malformed.add(|| {
+                self.malformed.add_example(|| {
                     format!("FileAttachment id={id} {name:?}: filesize {raw:?} is not a number")
                 });
                 NONE
@@ -448,7 +448,7 @@ pub(crate) fn join(table: MediaTable, files: MediaFiles) -> io::Result<Matched> 
             Some([i, project, number]) if i == issue_id && number != NONE => {
                 keyed.push([id, project, number, size, at, len, issue_id])?;
             }
-            _ => out.unresolved.add(|| {
+            _ => out.unresolved.add_example(|| {
                 format!("FileAttachment id={id}: its issue {issue_id} is not in the backup (or has no number)")
             }),
         }

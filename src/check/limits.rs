@@ -106,7 +106,8 @@ impl LimitsAudit {
             let key = crate::xml::rules::unescape(&tag.value(range));
             if key.chars().count() > MAX_PROJECT_KEY {
                 let id = String::from_utf8_lossy(&self.row_id).into_owned();
-                self.long_keys.add(|| format!("Project id={id} key={key}"));
+                self.long_keys
+                    .add_example(|| format!("Project id={id} key={key}"));
             }
         }
     }
@@ -154,7 +155,7 @@ impl LimitsAudit {
         self.long_texts
             .entry(key)
             .or_default()
-            .add(|| format!("{entity} id={id} ({chars} characters)"));
+            .add_example(|| format!("{entity} id={id} ({chars} characters)"));
     }
 }
 

@@ -9,22 +9,19 @@
 //! sorted runs on disk. This module turns its verdicts into findings' rows.
 
 use crate::check::users::EXAMPLES;
+use crate::firsts::Firsts;
 use crate::rules::memberships::{Judged, MemberIndexBuilder};
 use crate::xml::rules::StartTag;
 
-/// Rows of one kind of problem: how many, and the first few, described.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Rows {
-    pub(crate) count: u64,
-    pub(crate) examples: Vec<String>,
-}
+/// Rows of one kind of problem: how many, and the first
+/// [`EXAMPLES`] described.
+pub(crate) type Rows = Firsts<String>;
 
 impl Rows {
-    pub(crate) fn add(&mut self, example: impl FnOnce() -> String) {
-        self.count += 1;
-        if self.examples.len() < EXAMPLES {
-            self.examples.push(example());
-        }
+    /// Counts one more row, described by `example` while fewer than
+    /// [`EXAMPLES`] are kept.
+    pub(crate) fn add_example(&mut self, example: impl FnOnce() -> String) {
+        self.add(EXAMPLES, example);
     }
 }
 
@@ -74,40 +71,15 @@ impl MembershipAudit {
             duplicate_users,
             ..
         } = judged;
-        let rows = |count, examples: Vec<String>| Rows { count, examples };
-        self.stale = rows(
-            stale.count,
-            stale
-                .first
-                .iter()
-                .map(|(id, parent, child, p, c)| {
-                    format!("Membership id={id}: parentId {parent} childId {child}, the names say {p} and {c}")
-                })
-                .collect(),
-        );
-        self.duplicate = rows(
-            duplicate.count,
-            duplicate
-                .first
-                .iter()
-                .map(|id| format!("Membership id={id}"))
-                .collect(),
-        );
-        self.dangling = rows(
-            dangling.count,
-            dangling
-                .first
-                .iter()
-                .map(|(id, missing)| format!("Membership id={id}: no such {missing}"))
-                .collect(),
-        );
-        self.duplicate_users = rows(
-            duplicate_users.count,
-            duplicate_users
-                .first
-                .iter()
-                .map(|(name, dir, id)| format!("{name} in directory {dir} (user id {id})"))
-                .collect(),
-        );
+        self.stale = stale.map(|(id, parent, child, p, c)| {
+            format!(
+                "Membership id={id}: parentId {parent} childId {child}, the names say {p} and {c}"
+            )
+        });
+        self.duplicate = duplicate.map(|id| format!("Membership id={id}"));
+        self.dangling =
+            dangling.map(|(id, missing)| format!("Membership id={id}: no such {missing}"));
+        self.duplicate_users = duplicate_users
+            .map(|(name, dir, id)| format!("{name} in directory {dir} (user id {id})"));
     }
 }

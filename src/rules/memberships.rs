@@ -14,6 +14,7 @@
 //! drop, in file order) the repair then applies as the rows stream past.
 
 use crate::error::Error;
+use crate::firsts::Firsts;
 use crate::rules::fnv::FnvMap;
 use crate::spill::SortedRuns;
 use crate::xml::rules::{Edits, StartTag, decimal};
@@ -211,22 +212,6 @@ impl DropCursor {
             }
         }
         Ok(self.buf.get(self.at).copied())
-    }
-}
-
-/// Rows of one kind of problem: how many, and the first few.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Firsts<T> {
-    pub(crate) count: u64,
-    pub(crate) first: Vec<T>,
-}
-
-impl<T> Firsts<T> {
-    fn add(&mut self, keep: usize, item: impl FnOnce() -> T) {
-        self.count += 1;
-        if self.first.len() < keep {
-            self.first.push(item());
-        }
     }
 }
 

@@ -1,37 +1,30 @@
-//! The streaming XML stage: checks well-formedness, removes forbidden
+//! The streaming XML stage's dispatcher: scans each piece for text, CDATA,
+//! comments and tags, checks their well-formedness, removes forbidden
 //! character references, calls the rules, and forwards everything else as
 //! slices of its input.
 //!
 //! Input arrives as pieces of clean UTF-8 (every piece ends on a character
 //! boundary). Text, CDATA and comments are streamed in pieces; units that must
 //! be seen whole (tags, references, processing instructions, DOCTYPE) are
-//! carried to the next piece when a piece ends inside them, up to a size limit.
-//! Nothing depends on where pieces start and end: output and report are the
-//! same for any split of the same input.
+//! carried to the next piece when a piece ends inside them, up to a size limit
+//! ([`crate::xml::carry`]). Nothing depends on where pieces start and end:
+//! output and report are the same for any split of the same input. The rules
+//! of the document as a whole (one root, the declaration, the DOCTYPE) are in
+//! [`crate::xml::document`]; a piece and its input offsets in
+//! [`crate::xml::piece`].
 
 use crate::error::{Error, Malformed};
 use crate::location::{LineTracker, Location};
 use crate::report::{CodePoint, Report, Tally};
 use crate::sink::{CharChange, CleanSink, Sink};
-use crate::xml::lex::{
-    self, AttrSpan, DoctypeEndFinder, MAX_REFERENCE, Reference, RemovedRef, Stop, TagEndFinder,
-};
+use crate::xml::carry::{Carry, Pending};
+use crate::xml::document::Document;
+use crate::xml::lex::{self, AttrSpan, Reference, RemovedRef, Stop, TagEndFinder};
+use crate::xml::piece::{LazyFlush, Piece, shift_at};
 use crate::xml::rules::{Edits, Rules, StartTag, TextKind};
 use crate::xml::stack::ElementStack;
 use memchr::{memchr, memchr3};
 use std::cmp::Reverse;
-
-const BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// `n`, or `b.len()` if smaller, moved forward to the next character
-/// boundary: the carry must never end inside a character.
-fn char_boundary(b: &[u8], n: usize) -> usize {
-    let mut n = n.min(b.len());
-    while n < b.len() && (b[n] & 0xC0) == 0x80 {
-        n += 1;
-    }
-    n
-}
 
 /// Limits that bound memory.
 #[derive(Clone, Copy, Debug)]
@@ -42,190 +35,46 @@ pub(crate) struct Limits {
     pub(crate) keep: usize,
 }
 
+/// The lexical state: what the next bytes of content are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Lex {
+pub(super) enum Lex {
     Text,
     CData,
     Comment,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Doc {
-    Prolog,
-    Root,
-    Epilog,
-}
-
-/// What the carry holds.
-#[derive(Clone, Copy, Debug)]
-enum Pending {
-    /// `<` and too few bytes to tell what follows.
-    Markup,
-    Tag(TagEndFinder),
-    Pi,
-    Doctype(DoctypeEndFinder),
-    Ref,
-    /// `]` or `]]` (text, CDATA) or `-` or `--` (comment) whose meaning depends on the next bytes.
-    Lookahead,
-}
-
-impl Pending {
-    fn what(self) -> &'static str {
-        match self {
-            Pending::Markup | Pending::Tag(_) => "tag",
-            Pending::Pi => "processing instruction",
-            Pending::Doctype(_) => "DOCTYPE declaration",
-            Pending::Ref => "reference",
-            Pending::Lookahead => "markup",
-        }
-    }
-
-    fn eof_context(self) -> &'static str {
-        match self {
-            Pending::Markup | Pending::Tag(_) => "inside a tag",
-            Pending::Pi => "inside a processing instruction",
-            Pending::Doctype(_) => "inside the DOCTYPE declaration",
-            Pending::Ref => "inside a reference",
-            Pending::Lookahead => "inside markup",
-        }
-    }
-}
-
-/// What a carried unit needs from the next bytes.
-enum Need {
-    /// Take this many bytes; the unit is then complete (or shown malformed),
-    /// or still needs more.
-    Take(usize, bool),
-    /// The first this many carried bytes are plain content after all.
-    Release(usize),
-}
-
-/// The cumulative number of removed bytes before `b[i]` of a piece whose
-/// removals are `shifts` (see [`CleanSink::clean_shifted`]).
-fn shift_at(shifts: &[(usize, u64)], i: usize) -> u64 {
-    match shifts.partition_point(|&(at, _)| at <= i) {
-        0 => 0,
-        k => shifts[k - 1].1,
-    }
-}
-
-/// The piece of input being scanned.
-struct Piece<'p> {
-    b: &'p [u8],
-    /// Stream position of `b[0]`.
-    pos: u64,
-    /// Input offset of `b[0]`.
-    off: u64,
-    /// Where the character stage removed bytes inside the piece: `b[i]` is
-    /// `shifts` index `base + i`, and was at `off + i + shift_at(base + i)
-    /// - shift_at(base)`.
-    shifts: &'p [(usize, u64)],
-    base: usize,
-    /// `b[..emitted]` has been written or dropped.
-    emitted: usize,
-    /// The line tracker is at `b[synced]`.
-    synced: usize,
-    /// Where the piece's own output ends (a carry starts there).
-    end: usize,
-}
-
-impl<'p> Piece<'p> {
-    /// A piece with removed bytes between its bytes; `off` is where `b[0]` was.
-    fn shifted(b: &'p [u8], pos: u64, off: u64, shifts: &'p [(usize, u64)], base: usize) -> Self {
-        Self {
-            b,
-            pos,
-            off,
-            shifts,
-            base,
-            emitted: 0,
-            synced: 0,
-            end: b.len(),
-        }
-    }
-
-    /// Input offset of `b[i]`.
-    #[inline]
-    fn off_at(&self, i: usize) -> u64 {
-        let mut off = self.off + i as u64;
-        if !self.shifts.is_empty() {
-            off += shift_at(self.shifts, self.base + i) - shift_at(self.shifts, self.base);
-        }
-        off
-    }
-
-    #[inline]
-    fn flush<S: Sink>(&mut self, to: usize, out: &mut S) {
-        if to > self.emitted {
-            out.put(&self.b[self.emitted..to]);
-            self.emitted = to;
-        }
-    }
-}
-
-/// A sink that writes `pending` (raw output not yet written) before the
-/// first bytes a rule writes, so that rules that write nothing cost no flush.
-struct LazyFlush<'a, S: Sink> {
-    pending: &'a [u8],
-    out: &'a mut S,
-    flushed: bool,
-}
-
-impl<S: Sink> Sink for LazyFlush<'_, S> {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) {
-        if !self.flushed {
-            self.flushed = true;
-            self.out.put(self.pending);
-        }
-        self.out.put(bytes);
-    }
+/// Scratch buffers for lexing and editing start tags, kept between tags.
+#[derive(Default)]
+pub(super) struct TagScratch {
+    pub(super) attrs: Vec<AttrSpan>,
+    pub(super) removed: Vec<RemovedRef>,
+    /// The attribute names of recent tags, for a quicker lexing of the next.
+    pub(super) names: lex::NameCache,
+    edits: Edits,
+    /// The tag's replacements, sorted.
+    splices: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
 }
 
 /// The streaming XML stage.
 pub(crate) struct XmlStage<R: Rules> {
     pub(crate) rules: R,
     pub(crate) report: Report,
-    limits: Limits,
-    lex: Lex,
-    doc: Doc,
-    carry: Vec<u8>,
-    carry_pos: u64,
-    carry_off: u64,
-    /// Where bytes were removed between carried bytes, relative to
-    /// `carry_off` (as [`Piece::shifts`] with base 0).
-    carry_shifts: Vec<(usize, u64)>,
-    /// Input offsets of each byte of a look-ahead carry (at most 3 bytes,
-    /// possibly from pieces with removed characters between them).
-    lookahead_offs: [u64; 3],
-    pending: Pending,
-    /// Carry length when it was last lexed to look for a malformation.
-    lexed_len: usize,
-    /// Tracker over the carry, for locations of changes while a carry waits.
-    carry_tracker: Option<(LineTracker, usize)>,
+    pub(super) limits: Limits,
+    pub(super) lex: Lex,
+    /// The document-level state: prolog, root or epilog; DOCTYPE; declaration.
+    pub(super) doc: Document,
+    /// The unit a piece ended inside, waiting for the next pieces.
+    pub(super) carry: Carry,
+    pub(super) tag: TagScratch,
     /// Stream bytes received.
-    received: u64,
+    pub(super) received: u64,
     /// Input offset just after the last piece received.
     input_end: u64,
-    tracker: LineTracker,
+    pub(super) tracker: LineTracker,
     stack: ElementStack,
-    attrs: Vec<AttrSpan>,
-    removed: Vec<RemovedRef>,
-    /// The attribute names of recent tags, for a quicker lexing of the next.
-    names: lex::NameCache,
-    edits: Edits,
-    /// Scratch: the tag's replacements, sorted.
-    splices: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
-    /// The DOCTYPE has an internal subset, so any entity name may be declared.
-    any_entity: bool,
-    doctype_seen: bool,
-    /// Where an XML declaration may stand (after a BOM, if any).
-    decl_pos: u64,
     /// A text node has been delivered to the rules and not ended yet.
-    in_text: bool,
-    /// The XML declaration's encoding must be rewritten to UTF-8.
-    rewrite_declaration: bool,
-    eof: bool,
+    pub(super) in_text: bool,
+    pub(super) eof: bool,
     /// The depth the stack returns to when the element being dropped ends
     /// (see [`crate::xml::drop`]).
     drop_depth: Option<usize>,
@@ -238,29 +87,14 @@ impl<R: Rules> XmlStage<R> {
             report: Report::default(),
             limits,
             lex: Lex::Text,
-            doc: Doc::Prolog,
-            carry: Vec::new(),
-            carry_pos: 0,
-            carry_off: 0,
-            carry_shifts: Vec::new(),
-            lookahead_offs: [0; 3],
-            pending: Pending::Markup,
-            lexed_len: 0,
-            carry_tracker: None,
+            doc: Document::default(),
+            carry: Carry::default(),
+            tag: TagScratch::default(),
             received: 0,
             input_end: 0,
             tracker: LineTracker::default(),
             stack: ElementStack::default(),
-            attrs: Vec::new(),
-            removed: Vec::new(),
-            names: lex::NameCache::default(),
-            edits: Edits::default(),
-            splices: Vec::new(),
-            any_entity: false,
-            doctype_seen: false,
-            decl_pos: 0,
             in_text: false,
-            rewrite_declaration: false,
             eof: false,
             drop_depth: None,
         }
@@ -289,16 +123,8 @@ impl<R: Rules> XmlStage<R> {
             Lex::Comment => return fail(Malformed::UnexpectedEof("inside a comment")),
             Lex::Text => {}
         }
-        match self.doc {
-            Doc::Prolog => return fail(Malformed::NoRootElement),
-            Doc::Root => {
-                let (name, opened_line) = self.stack.top().unwrap_or((b"", 0));
-                return fail(Malformed::UnclosedElement {
-                    name: String::from_utf8_lossy(name).into_owned(),
-                    opened_line,
-                });
-            }
-            Doc::Epilog => {}
+        if let Some(missing) = self.doc.missing_at_end(&self.stack) {
+            return fail(missing);
         }
         if R::SEES_TEXT && self.in_text {
             self.in_text = false;
@@ -308,7 +134,7 @@ impl<R: Rules> XmlStage<R> {
     }
 
     /// Moves the line tracker to `p.b[idx]`, filling in lines of open elements on the way.
-    fn sync(&mut self, p: &mut Piece<'_>, idx: usize) {
+    pub(super) fn sync(&mut self, p: &mut Piece<'_>, idx: usize) {
         if idx <= p.synced {
             return;
         }
@@ -328,7 +154,7 @@ impl<R: Rules> XmlStage<R> {
         p.synced = idx;
     }
 
-    fn location(&mut self, p: &mut Piece<'_>, idx: usize) -> Location {
+    pub(super) fn location(&mut self, p: &mut Piece<'_>, idx: usize) -> Location {
         self.sync(p, idx);
         let (line, column) = self.tracker.here();
         Location {
@@ -338,82 +164,16 @@ impl<R: Rules> XmlStage<R> {
         }
     }
 
-    fn malformed(&mut self, p: &mut Piece<'_>, idx: usize, kind: Malformed) -> Error {
+    pub(super) fn malformed(&mut self, p: &mut Piece<'_>, idx: usize, kind: Malformed) -> Error {
         Error::Malformed {
             kind,
             location: self.location(p, idx),
         }
     }
 
-    fn reprocess_carry<S: Sink>(&mut self, out: &mut S) -> Result<(), Error> {
-        let carry = std::mem::take(&mut self.carry);
-        let shifts = std::mem::take(&mut self.carry_shifts);
-        self.carry_tracker = None;
-        let piece = Piece::shifted(&carry, self.carry_pos, self.carry_off, &shifts, 0);
-        let r = self.process(piece, out);
-        if self.carry.is_empty() {
-            let mut reuse = carry;
-            reuse.clear();
-            self.carry = reuse;
-        }
-        if self.carry_shifts.is_empty() {
-            let mut reuse = shifts;
-            reuse.clear();
-            self.carry_shifts = reuse;
-        }
-        r
-    }
-
-    /// Notes that carried byte `idx` (about to be appended) was at input
-    /// offset `off`, when that is not where the carry's offsets say.
-    fn carry_shift(&mut self, idx: usize, off: u64) {
-        let shift = self.carry_shifts.last().map_or(0, |&(_, s)| s);
-        let gap = off.saturating_sub(self.carry_off + idx as u64);
-        if gap != shift {
-            self.carry_shifts.push((idx, gap));
-        }
-    }
-
-    fn carry_too_large(&self) -> Error {
-        let (line, column) = self.tracker.here();
-        Error::TokenTooLarge {
-            what: self.pending.what(),
-            limit: self.limits.max_token,
-            location: Location {
-                line,
-                column,
-                offset: self.carry_off,
-            },
-        }
-    }
-
-    /// Where the carried (incomplete) tag or processing instruction is
-    /// malformed already, if it is.
-    fn carry_error_at(&mut self) -> Option<usize> {
-        let b = &self.carry;
-        let r = match self.pending {
-            Pending::Tag(_) if b.get(1) == Some(&b'/') => lex::end_tag(b, 0).map(|_| ()),
-            Pending::Tag(_) => lex::start_tag(
-                b,
-                0,
-                self.any_entity,
-                &mut self.attrs,
-                &mut self.removed,
-                &mut self.names,
-            )
-            .map(|_| ()),
-            Pending::Pi => lex::processing_instruction(b, 0).map(|_| ()),
-            _ => return None,
-        };
-        match r {
-            Err(Stop::Bad(at, _)) => Some(at),
-            _ => None,
-        }
-    }
-
     /// A unit that needed `span` bytes from `j` to be decided (its length, or
     /// up to and including its first malformed byte) is too large past the limit.
-    fn check_span(
+    pub(super) fn check_span(
         &mut self,
         p: &mut Piece<'_>,
         j: usize,
@@ -431,206 +191,9 @@ impl<R: Rules> XmlStage<R> {
         Ok(())
     }
 
-    /// What to do with the carried unit given the next bytes `rest`. The
-    /// carry only ever holds one unit: bytes past its end are never taken.
-    fn need(&mut self, rest: &[u8]) -> Need {
-        loop {
-            let have = self.carry.len();
-            return match &mut self.pending {
-                Pending::Tag(f) => f
-                    .find(rest)
-                    .map_or(Need::Take(rest.len(), false), |n| Need::Take(n, true)),
-                Pending::Doctype(f) => f
-                    .find(rest)
-                    .map_or(Need::Take(rest.len(), false), |n| Need::Take(n, true)),
-                Pending::Pi => {
-                    if self.carry.last() == Some(&b'?') && rest[0] == b'>' {
-                        Need::Take(1, true)
-                    } else {
-                        memchr::memmem::find(rest, b"?>")
-                            .map_or(Need::Take(rest.len(), false), |k| Need::Take(k + 2, true))
-                    }
-                }
-                Pending::Ref => {
-                    let limit = char_boundary(rest, MAX_REFERENCE.saturating_sub(have));
-                    memchr(b';', &rest[..limit])
-                        .map_or(Need::Take(limit, true), |k| Need::Take(k + 1, true))
-                }
-                Pending::Markup => {
-                    // Decide what the markup is from the carry and the next bytes.
-                    let mut head = [0u8; 9];
-                    let n = have.min(9);
-                    head[..n].copy_from_slice(&self.carry[..n]);
-                    let extra = (9 - n).min(rest.len());
-                    head[n..n + extra].copy_from_slice(&rest[..extra]);
-                    let head = &head[..n + extra];
-                    let finder_from = |c: &[u8]| c.get(1..).unwrap_or_default().to_vec();
-                    match head.get(1) {
-                        None => Need::Take(rest.len(), false),
-                        Some(b'/') | Some(b'?') => {
-                            let mut f = TagEndFinder::new(true);
-                            if head[1] == b'?' {
-                                self.pending = Pending::Pi;
-                            } else {
-                                let _ = f.find(&finder_from(&self.carry));
-                                self.pending = Pending::Tag(f);
-                            }
-                            continue;
-                        }
-                        Some(b'!') => {
-                            let fixed = [&b"<!--"[..], b"<![CDATA["];
-                            if let Some(m) = fixed.iter().find(|m| head.starts_with(m)) {
-                                return Need::Take(m.len() - have, true);
-                            }
-                            if head.starts_with(b"<!DOCTYPE") {
-                                if self.doc != Doc::Prolog || self.doctype_seen {
-                                    // Misplaced: report that, whatever its length.
-                                    return Need::Take(9 - have, true);
-                                }
-                                let mut f = DoctypeEndFinder::default();
-                                let _ = f.find(&finder_from(&self.carry));
-                                self.pending = Pending::Doctype(f);
-                                continue;
-                            }
-                            let prefix = [&b"<!--"[..], b"<![CDATA[", b"<!DOCTYPE"]
-                                .iter()
-                                .any(|m| m.len() > head.len() && m.starts_with(head));
-                            if prefix {
-                                Need::Take(rest.len(), false)
-                            } else {
-                                // Malformed: take what shows it (whole characters).
-                                Need::Take(char_boundary(rest, extra.max(1)), true)
-                            }
-                        }
-                        Some(_) => {
-                            let mut f = TagEndFinder::new(false);
-                            let _ = f.find(&finder_from(&self.carry));
-                            self.pending = Pending::Tag(f);
-                            continue;
-                        }
-                    }
-                }
-                Pending::Lookahead => {
-                    // `]`/`]]` in text or CDATA, `-`/`--` in a comment.
-                    let end: &[u8] = if self.lex == Lex::Comment {
-                        b"-->"
-                    } else {
-                        b"]]>"
-                    };
-                    let mut head = [0u8; 3];
-                    let n = have.min(3);
-                    head[..n].copy_from_slice(&self.carry[..n]);
-                    let extra = (3 - n).min(rest.len());
-                    head[n..n + extra].copy_from_slice(&rest[..extra]);
-                    let head = &head[..n + extra];
-                    if head.starts_with(end) {
-                        Need::Take(end.len() - have, true)
-                    } else if end.starts_with(head) {
-                        Need::Take(extra, false)
-                    } else if self.lex == Lex::Comment && head.starts_with(b"--") {
-                        // "--" not followed by '>': let the scanner report it.
-                        Need::Take(char_boundary(rest, 3 - have), true)
-                    } else {
-                        Need::Release(1)
-                    }
-                }
-            };
-        }
-    }
-
-    /// The first `n` carried bytes turned out to be content of the current
-    /// node: hand them on and drop them from the carry.
-    fn release_front<S: Sink>(&mut self, n: usize, out: &mut S) -> Result<(), Error> {
-        let mut bytes = [0u8; 4];
-        let n = n.min(self.carry.len()).min(4);
-        bytes[..n].copy_from_slice(&self.carry[..n]);
-        let bytes = &bytes[..n];
-        let kind = match self.lex {
-            Lex::Text => TextKind::Text,
-            Lex::CData => TextKind::CData,
-            Lex::Comment => TextKind::Comment,
-        };
-        if !(R::SEES_TEXT && self.rules.text(kind, bytes, out)?) {
-            out.put(bytes);
-        }
-        if R::SEES_TEXT && kind == TextKind::Text {
-            self.in_text = true;
-        }
-        self.tracker.advance(bytes);
-        self.carry.drain(..n);
-        self.carry_pos += n as u64;
-        self.lookahead_offs.rotate_left(n);
-        self.carry_off = self.lookahead_offs[0];
-        if !self.carry_shifts.is_empty() {
-            let base = shift_at(&self.carry_shifts, n);
-            self.carry_shifts.retain(|&(at, _)| at > n);
-            for (at, s) in &mut self.carry_shifts {
-                *at -= n;
-                *s -= base;
-            }
-        }
-        self.carry_tracker = None;
-        Ok(())
-    }
-
-    /// Starts carrying `p.b[j..]`; the piece ends there.
-    fn start_carry(
-        &mut self,
-        p: &mut Piece<'_>,
-        j: usize,
-        pending: Pending,
-    ) -> Result<usize, Error> {
-        if self.eof {
-            return Err(self.malformed(p, j, Malformed::UnexpectedEof(pending.eof_context())));
-        }
-        let pending = match pending {
-            Pending::Tag(mut f) => {
-                // Bring the finder up to the end of what is carried (after the '<').
-                let _ = f.find(&p.b[j + 1..]);
-                Pending::Tag(f)
-            }
-            other => other,
-        };
-        p.end = j;
-        self.carry.extend_from_slice(&p.b[j..]);
-        self.carry_pos = p.pos + j as u64;
-        self.carry_off = p.off_at(j);
-        self.carry_shifts.clear();
-        if !p.shifts.is_empty() {
-            let (from, end) = (p.base + j, p.base + p.b.len());
-            let base = shift_at(p.shifts, from);
-            self.carry_shifts.extend(
-                p.shifts
-                    .iter()
-                    .filter(|&&(at, _)| at > from && at < end)
-                    .map(|&(at, s)| (at - from, s - base)),
-            );
-        }
-        self.lexed_len = 0;
-        if matches!(pending, Pending::Lookahead) {
-            for (i, o) in self.lookahead_offs.iter_mut().enumerate() {
-                *o = p.off_at(j + i);
-            }
-        }
-        self.pending = pending;
-        if self.carry.len() > self.limits.max_token {
-            let location = self.location(p, j);
-            return Err(Error::TokenTooLarge {
-                what: pending.what(),
-                limit: self.limits.max_token,
-                location,
-            });
-        }
-        Ok(p.b.len())
-    }
-
     /// Scans one piece.
-    fn process<S: Sink>(&mut self, mut p: Piece<'_>, out: &mut S) -> Result<(), Error> {
-        let mut i = 0;
-        if p.pos == 0 && p.b.starts_with(BOM) {
-            i = BOM.len();
-            self.decl_pos = BOM.len() as u64;
-        }
+    pub(super) fn process<S: Sink>(&mut self, mut p: Piece<'_>, out: &mut S) -> Result<(), Error> {
+        let mut i = self.doc.skip_bom(&p);
         while i < p.b.len() {
             i = match self.lex {
                 Lex::Text => self.text(&mut p, i, out)?,
@@ -699,23 +262,8 @@ impl<R: Rules> XmlStage<R> {
 
     fn text<S: Sink>(&mut self, p: &mut Piece<'_>, i: usize, out: &mut S) -> Result<usize, Error> {
         let b = p.b;
-        if self.doc != Doc::Root {
-            let k = b[i..]
-                .iter()
-                .position(|&c| !crate::chars::is_space(c))
-                .map_or(b.len(), |d| i + d);
-            if k == b.len() {
-                return Ok(k);
-            }
-            if b[k] == b'<' {
-                return self.markup(p, k, out);
-            }
-            let side = if self.doc == Doc::Prolog {
-                "before"
-            } else {
-                "after"
-            };
-            return Err(self.malformed(p, k, Malformed::TextOutsideRoot(side)));
+        if !self.doc.in_root() {
+            return self.outside_root(p, i, out);
         }
         let mut run = i;
         let mut k = i;
@@ -730,7 +278,7 @@ impl<R: Rules> XmlStage<R> {
                     self.deliver(p, run, k, TextKind::Text, out)?;
                     return self.markup(p, k, out);
                 }
-                b'&' => match lex::reference(b, k, self.any_entity) {
+                b'&' => match lex::reference(b, k, self.doc.any_entity()) {
                     Ok(Reference::Valid(end)) => k = end,
                     Ok(Reference::Forbidden { end, code_point }) => {
                         self.deliver(p, run, k, TextKind::Text, out)?;
@@ -780,7 +328,7 @@ impl<R: Rules> XmlStage<R> {
             .add(loc, keep);
     }
 
-    fn markup<S: Sink>(
+    pub(super) fn markup<S: Sink>(
         &mut self,
         p: &mut Piece<'_>,
         j: usize,
@@ -804,7 +352,7 @@ impl<R: Rules> XmlStage<R> {
                     return Ok(j + 4);
                 }
                 if rest.starts_with(b"<![CDATA[") {
-                    if self.doc != Doc::Root {
+                    if !self.doc.in_root() {
                         return Err(self.malformed(p, j, Malformed::CdataOutsideRoot));
                     }
                     self.lex = Lex::CData;
@@ -825,37 +373,14 @@ impl<R: Rules> XmlStage<R> {
         }
     }
 
-    fn doctype(&mut self, p: &mut Piece<'_>, j: usize) -> Result<usize, Error> {
-        if self.doc != Doc::Prolog || self.doctype_seen {
-            return Err(self.malformed(p, j, Malformed::MisplacedDoctype));
-        }
-        let mut f = DoctypeEndFinder::default();
-        match f.find(&p.b[j + 9..]) {
-            Some(n) => {
-                self.check_span(p, j, 9 + n, "DOCTYPE declaration")?;
-                self.doctype_seen = true;
-                self.any_entity = f.internal_subset;
-                Ok(j + 9 + n)
-            }
-            None => self.start_carry(p, j, Pending::Doctype(f)),
-        }
-    }
-
     fn pi<S: Sink>(&mut self, p: &mut Piece<'_>, j: usize, out: &mut S) -> Result<usize, Error> {
         match lex::processing_instruction(p.b, j) {
             Ok((end, target)) => {
                 self.check_span(p, j, end - j, "processing instruction")?;
-                let t = &p.b[target];
+                let b = p.b;
+                let t = &b[target];
                 if t.eq_ignore_ascii_case(b"xml") {
-                    if t != b"xml" || p.pos + j as u64 != self.decl_pos {
-                        return Err(self.malformed(p, j, Malformed::MisplacedXmlDeclaration));
-                    }
-                    if let Err(m) = lex::xml_declaration(&p.b[j..end]) {
-                        return Err(self.malformed(p, j, m));
-                    }
-                    if self.rewrite_declaration {
-                        self.rewrite_encoding(p, j, end, out);
-                    }
+                    self.declaration(p, j, end, t, out)?;
                 }
                 Ok(end)
             }
@@ -864,19 +389,6 @@ impl<R: Rules> XmlStage<R> {
                 self.check_span(p, j, at + 1 - j, "processing instruction")?;
                 Err(self.malformed(p, at, m))
             }
-        }
-    }
-
-    /// Makes the declaration `p.b[j..end]` say `encoding="UTF-8"`.
-    fn rewrite_encoding<S: Sink>(&mut self, p: &mut Piece<'_>, j: usize, end: usize, out: &mut S) {
-        let Some(range) = crate::decode::declared_encoding(&p.b[j..end]) else {
-            return;
-        };
-        if &p.b[j + range.start..j + range.end] != b"UTF-8" {
-            p.flush(j + range.start, out);
-            out.put(b"UTF-8");
-            p.emitted = j + range.end;
-            self.report.declaration_rewritten = true;
         }
     }
 
@@ -924,9 +436,7 @@ impl<R: Rules> XmlStage<R> {
                 out.dropping(false);
             }
         }
-        if self.stack.is_empty() {
-            self.doc = Doc::Epilog;
-        }
+        self.doc.close_element(&self.stack);
         Ok(j + end)
     }
 
@@ -936,15 +446,15 @@ impl<R: Rules> XmlStage<R> {
         j: usize,
         out: &mut S,
     ) -> Result<usize, Error> {
-        let mut attrs = std::mem::take(&mut self.attrs);
-        let mut removed = std::mem::take(&mut self.removed);
+        let mut attrs = std::mem::take(&mut self.tag.attrs);
+        let mut removed = std::mem::take(&mut self.tag.removed);
         let lexed = lex::start_tag(
             &p.b[j..],
             0,
-            self.any_entity,
+            self.doc.any_entity(),
             &mut attrs,
             &mut removed,
-            &mut self.names,
+            &mut self.tag.names,
         );
         let r = match lexed {
             Ok(t) => match self.check_span(p, j, t.end, "tag") {
@@ -957,8 +467,8 @@ impl<R: Rules> XmlStage<R> {
                 Err(e) => Err(e),
             },
         };
-        self.attrs = attrs;
-        self.removed = removed;
+        self.tag.attrs = attrs;
+        self.tag.removed = removed;
         r
     }
 
@@ -974,18 +484,14 @@ impl<R: Rules> XmlStage<R> {
         let b = p.b;
         let raw = &b[j..j + t.end];
         let name = &raw[1..t.name_end];
-        match self.doc {
-            Doc::Epilog => {
-                let n = String::from_utf8_lossy(name).into_owned();
-                return Err(self.malformed(p, j, Malformed::SecondRoot(n)));
-            }
-            Doc::Prolog => self.doc = Doc::Root,
-            Doc::Root => {}
+        if !self.doc.open_element() {
+            let n = String::from_utf8_lossy(name).into_owned();
+            return Err(self.malformed(p, j, Malformed::SecondRoot(n)));
         }
         for r in removed {
             self.removed_ref(p, j + r.range.start, r.code_point);
         }
-        let mut edits = std::mem::take(&mut self.edits);
+        let mut edits = std::mem::take(&mut self.tag.edits);
         edits.clear();
         if R::SEES_TAGS {
             let tag = StartTag {
@@ -996,7 +502,7 @@ impl<R: Rules> XmlStage<R> {
                 offset: p.off_at(j),
             };
             if let Err(e) = self.rules.start_tag(&tag, &mut edits) {
-                self.edits = edits;
+                self.tag.edits = edits;
                 return Err(e);
             }
         }
@@ -1016,7 +522,7 @@ impl<R: Rules> XmlStage<R> {
         } else if !removed.is_empty() || !edits.is_empty() {
             // Replacements as (range in the tag, range in the edit buffer);
             // removed references have an empty replacement.
-            let mut splices = std::mem::take(&mut self.splices);
+            let mut splices = std::mem::take(&mut self.tag.splices);
             splices.clear();
             splices.extend(removed.iter().map(|r| (r.range.clone(), 0..0)));
             splices.extend_from_slice(edits.ranges());
@@ -1034,16 +540,14 @@ impl<R: Rules> XmlStage<R> {
             }
             out.put(&raw[from..]);
             p.emitted = j + t.end;
-            self.splices = splices;
+            self.tag.splices = splices;
         }
-        self.edits = edits;
+        self.tag.edits = edits;
         if t.empty {
             if R::SEES_TAGS {
                 self.rules.end_tag(name);
             }
-            if self.stack.is_empty() {
-                self.doc = Doc::Epilog;
-            }
+            self.doc.close_element(&self.stack);
         } else {
             self.stack.push(name, p.pos + j as u64);
             if self.stack.bytes() > self.limits.max_token {
@@ -1114,19 +618,6 @@ impl<R: Rules> XmlStage<R> {
             }
         }
     }
-
-    /// Where the current stream position is, for a change noted between pieces.
-    fn here(&mut self) -> (u64, u64) {
-        if self.carry.is_empty() {
-            return self.tracker.here();
-        }
-        let (t, done) = self
-            .carry_tracker
-            .get_or_insert_with(|| (self.tracker.clone(), 0));
-        t.advance(&self.carry[*done..]);
-        *done = self.carry.len();
-        t.here()
-    }
 }
 
 fn tally_for(report: &mut Report, change: CharChange) -> &mut Tally {
@@ -1156,63 +647,25 @@ impl<R: Rules> CleanSink for XmlStage<R> {
         shifts: &[(usize, u64)],
         out: &mut S,
     ) -> Result<(), Error> {
-        // Input offset of bytes[k].
-        let off_of = |k: usize| input_offset + k as u64 + shift_at(shifts, k);
-        let mut rest = bytes;
-        let mut at = 0;
         if let Some(last) = bytes.len().checked_sub(1) {
-            self.input_end = off_of(last) + 1;
+            self.input_end = input_offset + last as u64 + shift_at(shifts, last) + 1;
         }
-        while !self.carry.is_empty() && !rest.is_empty() {
-            let (n, complete) = match self.need(rest) {
-                Need::Release(n) => {
-                    self.release_front(n, out)?;
-                    continue;
-                }
-                Need::Take(n, complete) => (n, complete),
-            };
-            if matches!(self.pending, Pending::Lookahead) {
-                let have = self.carry.len();
-                for i in 0..n.min(3usize.saturating_sub(have)) {
-                    self.lookahead_offs[have + i] = off_of(at + i);
-                }
+        let at = if self.carry.is_empty() {
+            0
+        } else {
+            match self.continue_carry(bytes, input_offset, shifts, out)? {
+                Some(at) => at,
+                None => return Ok(()),
             }
-            // Where the carried bytes were: a gap before them, and any inside.
-            let c = self.carry.len();
-            self.carry_shift(c, off_of(at));
-            let inside = shifts.partition_point(|&(k, _)| k <= at);
-            for &(k, _) in shifts[inside..].iter().take_while(|&&(k, _)| k < at + n) {
-                self.carry_shift(c + k - at, off_of(k));
-            }
-            self.carry.extend_from_slice(&rest[..n]);
-            self.received += n as u64;
-            rest = &rest[n..];
-            at += n;
-            if self.carry.len() > self.limits.max_token {
-                // Too large, unless it is already malformed within the limit.
-                match self.carry_error_at() {
-                    Some(at) if at < self.limits.max_token => {}
-                    _ => return Err(self.carry_too_large()),
-                }
-            } else if !complete {
-                // Look for a malformation each time the carry doubles (amortised
-                // linear), so it is found at the same byte however the input is split.
-                if self.carry.len() < 2 * self.lexed_len.max(1024) {
-                    return Ok(());
-                }
-                self.lexed_len = self.carry.len();
-                if self.carry_error_at().is_none() {
-                    return Ok(());
-                }
-            }
-            self.reprocess_carry(out)?;
-        }
-        if rest.is_empty() {
+        };
+        if at == bytes.len() {
             return Ok(());
         }
+        let rest = &bytes[at..];
         let pos = self.received;
         self.received += rest.len() as u64;
-        self.process(Piece::shifted(rest, pos, off_of(at), shifts, at), out)
+        let off = input_offset + at as u64 + shift_at(shifts, at);
+        self.process(Piece::shifted(rest, pos, off, shifts, at), out)
     }
 
     fn wants_location(&mut self, change: CharChange) -> bool {
@@ -1220,7 +673,7 @@ impl<R: Rules> CleanSink for XmlStage<R> {
     }
 
     fn rewrite_declaration(&mut self) {
-        self.rewrite_declaration = true;
+        self.doc.rewrite_declaration();
     }
 
     fn changed(&mut self, change: CharChange, input_offset: u64) -> Result<(), Error> {
