@@ -370,14 +370,8 @@ fn check_backup(
         if path.is_dir() {
             return archive::check_dir(path, options, on_progress);
         }
-        let mut head = [0u8; 4];
-        let n = std::fs::File::open(path)
-            .and_then(|mut f| f.read(&mut head))
-            .map_err(|e| Error::from(e).in_file(path))?;
-        let named_zip = path
-            .extension()
-            .is_some_and(|x| x.eq_ignore_ascii_case("zip"));
-        if named_zip || crate::archive::is_zip(&head[..n]) {
+        // The same test as `fix`'s: by content, or by a `.zip` name.
+        if crate::driver::is_zip_path(path) {
             return archive::check_zip(path, options, on_progress);
         }
     }
