@@ -298,39 +298,30 @@ fn assemble(
 /// # Ok::<(), backup_fix::Error>(())
 /// ```
 pub fn check_path(path: &Path) -> Result<CheckReport, Error> {
-    check_path_with_progress(path, &mut |_| {})
+    check_path_with(path, &CheckOptions::default(), &mut |_| {})
 }
 
-/// [`check_path`], telling `on_progress` how far it has got: bytes of XML
-/// checked out of the XML the backup holds (uncompressed sizes, as the zip's
-/// directory or the file system states them), or, for a compressed XML file,
-/// compressed bytes read out of the file's size. Attachments are not read,
-/// so they do not count.
+/// The check job: [`check_path`] with [`CheckOptions`] (a larger
+/// `max_tag_size` for a backup with genuinely large tags, a [`Cancel`](crate::Cancel)
+/// token, the attachments to check against), telling `on_progress` how far
+/// it has got: bytes of XML checked out of the XML the backup holds
+/// (uncompressed sizes, as the zip's directory or the file system states
+/// them), or, for a compressed XML file, compressed bytes read out of the
+/// file's size. Attachments are not read, so they do not count.
 ///
-/// ```no_run
-/// use backup_fix::check::check_path_with_progress;
-/// let report = check_path_with_progress("backup.zip".as_ref(), &mut |p| {
-///     if let Some(total) = p.total {
-///         eprint!("\r{} of {} bytes checked", p.read, total);
-///     }
-/// })?;
-/// # Ok::<(), backup_fix::Error>(())
 /// ```
-pub fn check_path_with_progress(
-    path: &Path,
-    on_progress: &mut dyn FnMut(Progress),
-) -> Result<CheckReport, Error> {
-    check_path_with(path, &CheckOptions::default(), on_progress)
-}
-
-/// [`check_path_with_progress`] with [`CheckOptions`] (e.g. a larger
-/// `max_tag_size` for a backup with genuinely large tags).
-///
-/// ```no_run
 /// use backup_fix::check::{CheckOptions, check_path_with};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("entities.xml");
+/// std::fs::write(&path, "<entity-engine-xml>\n<User id=\"1\" userName=\"jo\" emailAddress=\"jo@company\"/>\n</entity-engine-xml>\n")?;
+///
 /// let options = CheckOptions::default().max_tag_size(64 << 20);
-/// let report = check_path_with("backup.zip".as_ref(), &options, &mut |_| {})?;
-/// # Ok::<(), backup_fix::Error>(())
+/// let mut checked = 0;
+/// let report = check_path_with(&path, &options, &mut |p| checked = p.read)?;
+/// assert!(report.blocks_import()); // an address without a domain
+/// assert!(report.findings.iter().any(|f| f.code == "email-no-tld"));
+/// assert_eq!(checked, std::fs::metadata(&path)?.len());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// With [`CheckOptions::attachments`] (or when `path` is a Jira home: a

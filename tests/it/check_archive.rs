@@ -10,7 +10,6 @@ use crate::support;
 use archive_support::{ACTIVEOBJECTS, ENTITIES, zip_of};
 use backup_fix::check::{
     CheckOptions, CheckReport, Finding, Severity, check_path, check_path_with,
-    check_path_with_progress,
 };
 use std::path::Path;
 use support::{corpus, finding_codes as codes};
@@ -354,7 +353,7 @@ fn an_unpacked_broken_export_is_reported_where_java_reports_it() {
 /// ending at the total (all the XML was read).
 fn progress_of(path: &Path) -> Vec<(u64, u64)> {
     let mut seen = Vec::new();
-    check_path_with_progress(path, &mut |p| {
+    check_path_with(path, &CheckOptions::default(), &mut |p| {
         seen.push((p.read, p.total.expect("a file's size is known")));
     })
     .expect("check runs");
