@@ -18,6 +18,20 @@
 //! `.gz`/`.zst` compression, written atomically), and — with the `tokio`
 //! feature — async streams.
 //!
+//! # One entry point per job
+//!
+//! | job | call | feature |
+//! |---|---|---|
+//! | fix a path: a backup zip or an XML file, picked by content | `driver::fix_path(input, output, &Options, &ArchiveOptions, progress)` | `archive` |
+//! | fix a stream | [`driver::fix_stream`]`(reader, writer, &Options)`, or [`Fixer`] for push-style, sans-IO use | none |
+//! | check a path (zip, unpacked export, Jira home, XML) | `check::check_path_with(path, &CheckOptions, progress)` | `check` |
+//! | split an attachment tree or media zip into media zips | `split::split(source, outdir, &SplitOptions, progress)` | `split` |
+//!
+//! Every job reports through one [`driver::Progress`] type and stops when
+//! the [`Cancel`] token in its options is cancelled (a command's Ctrl-C
+//! handler holds a clone), leaving nothing half-written behind. Errors are
+//! the typed [`Error`] (and `split::SplitError` for `split`).
+//!
 //! ```
 //! use backup_fix::{Fixer, Options};
 //!
