@@ -3,6 +3,7 @@
 
 pub(crate) mod drop;
 pub(crate) mod lex;
+pub(crate) mod prescan;
 pub(crate) mod rules;
 pub(crate) mod scanner;
 pub(crate) mod stack;
