@@ -3,7 +3,6 @@
 
 pub(crate) mod drop;
 pub(crate) mod lex;
-pub(crate) mod prescan;
 pub(crate) mod rules;
 pub(crate) mod scanner;
 pub(crate) mod stack;
