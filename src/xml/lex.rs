@@ -242,12 +242,16 @@ fn value_stop(b: &[u8], k: usize, q: u8) -> Option<usize> {
 #[derive(Debug, Default)]
 pub(crate) struct NameCache {
     slots: Vec<Shape>,
+    /// The slot of the element lexed last with stored names.
+    recent: usize,
 }
 
 /// One element's attribute names, as the last start tag of it had them.
 #[derive(Debug, Default)]
 struct Shape {
     element: Vec<u8>,
+    /// The element name as a pattern, to recognise it without a scan.
+    element_pattern: ElementPattern,
     /// Each name followed by `=`, as a pattern of at most 16 bytes.
     names: Vec<NamePattern>,
 }
@@ -298,6 +302,54 @@ impl NamePattern {
     }
 }
 
+/// An element name of at most 32 bytes as four masked words; a longer one
+/// has `len == 0` and never matches.
+#[derive(Clone, Copy, Debug, Default)]
+struct ElementPattern {
+    words: [u64; 4],
+    masks: [u64; 4],
+    len: usize,
+}
+
+impl ElementPattern {
+    fn new(name: &[u8]) -> Self {
+        if name.len() > 32 {
+            return Self::default();
+        }
+        let mut bytes = [0u8; 32];
+        let mut mask = [0u8; 32];
+        bytes[..name.len()].copy_from_slice(name);
+        mask[..name.len()].fill(0xFF);
+        let word = |a: &[u8; 32], i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&a[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(w)
+        };
+        Self {
+            words: std::array::from_fn(|i| word(&bytes, i)),
+            masks: std::array::from_fn(|i| word(&mask, i)),
+            len: name.len(),
+        }
+    }
+
+    /// The end of the name if `b[k..]` starts with it, followed by white
+    /// space, `>` or `/` (none of them a name character).
+    #[inline]
+    fn matches(&self, b: &[u8], k: usize) -> Option<usize> {
+        let window = b.get(k..k + 33)?;
+        let mut diff = 0;
+        for i in 0..4 {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&window[i * 8..i * 8 + 8]);
+            diff |= (u64::from_le_bytes(w) & self.masks[i]) ^ self.words[i];
+        }
+        let end = k + self.len;
+        let after = window[self.len];
+        (self.len > 0 && diff == 0 && (is_space(after) | (after == b'>') | (after == b'/')))
+            .then_some(end)
+    }
+}
+
 /// Slots of the [`NameCache`]: enough for the entities that interleave.
 const NAME_CACHE_SLOTS: usize = 16;
 
@@ -320,9 +372,11 @@ impl NameCache {
         if self.slots.is_empty() {
             self.slots.resize_with(NAME_CACHE_SLOTS, Shape::default);
         }
-        let shape = &mut self.slots[Self::slot(element)];
+        self.recent = Self::slot(element);
+        let shape = &mut self.slots[self.recent];
         shape.element.clear();
         shape.element.extend_from_slice(element);
+        shape.element_pattern = ElementPattern::new(element);
         shape.names.clear();
         shape
             .names
@@ -349,7 +403,9 @@ pub(crate) fn start_tag(
     names: &mut NameCache,
 ) -> Result<StartTagEnd, Stop> {
     let (end, as_stored) = lex_start_tag(b, j, any_entity, attrs, removed, names)?;
-    if !as_stored && !attrs.is_empty() {
+    if as_stored {
+        names.recent = NameCache::slot(&b[j + 1..end.name_end]);
+    } else if !attrs.is_empty() {
         names.store(b, &b[j + 1..end.name_end], attrs);
     }
     Ok(end)
@@ -365,8 +421,15 @@ fn lex_start_tag(
 ) -> Result<(StartTagEnd, bool), Stop> {
     attrs.clear();
     removed.clear();
-    let name_end = scan_name(b, j + 1, "at the start of an element name")?;
-    let known = names.names(&b[j + 1..name_end]);
+    // Rows of one entity come together: most names are the last one's.
+    let recent = names.slots.get(names.recent);
+    let (name_end, known) = match recent.and_then(|s| s.element_pattern.matches(b, j + 1)) {
+        Some(name_end) => (name_end, recent),
+        None => {
+            let name_end = scan_name(b, j + 1, "at the start of an element name")?;
+            (name_end, names.names(&b[j + 1..name_end]))
+        }
+    };
     let mut k = name_end;
     let mut seen: u128 = 0;
     // While every name so far is the stored one at its place, the names are
