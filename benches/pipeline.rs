@@ -4,7 +4,9 @@
 //! same clean input, and a run of NUL bytes refused; the two data shapes of
 //! the speed goals (`shapes`), and what each rule costs per value it looks
 //! at (`rules_per_value`: rows that are only a timestamp and a link, plain
-//! against `--tz`, one mapping and ten). Run `cargo bench --bench pipeline`;
+//! against `--tz`, one mapping and ten), and the start-tag lexer on rows that
+//! are only attributes (`start_tags`: the names each row repeats, names that
+//! change from row to row, single quotes). Run `cargo bench --bench pipeline`;
 //! CI runs it once in test mode.
 
 use backup_fix::stages::CharRepairer;
@@ -107,6 +109,53 @@ fn rules_per_value(c: &mut Criterion) {
     g.finish();
 }
 
+/// Attribute-only rows, the cost of lexing start tags per row: rows of one
+/// entity (each repeats the last one's names, which the lexer recognises
+/// from memory), rows whose names change every time (each name scanned),
+/// and the same rows in single quotes.
+fn start_tags(c: &mut Criterion) {
+    const ROWS: u64 = 50_000;
+    let rows = |row: &dyn Fn(u64) -> String| {
+        let mut xml = String::from("<?xml version=\"1.0\"?>\n<entity-engine-xml>\n");
+        for i in 0..ROWS {
+            xml.push_str(&row(i));
+        }
+        xml.push_str("</entity-engine-xml>\n");
+        xml.into_bytes()
+    };
+    let same_names = rows(&|i| {
+        format!(
+            "    <Action id=\"{i}\" issue=\"1{i}\" author=\"admin\" type=\"comment\" \
+             created=\"2012-01-01 17:12:10.45\" updated=\"2012-01-02 06:08:13.5\"/>\n"
+        )
+    });
+    let other_names = rows(&|i| {
+        let k = i % 7;
+        format!(
+            "    <Action id{k}=\"{i}\" issue{k}=\"1{i}\" author{k}=\"admin\" type=\"comment\" \
+             created{k}=\"2012-01-01 17:12:10.45\" updated=\"2012-01-02 06:08:13.5\"/>\n"
+        )
+    });
+    let single_quotes = rows(&|i| {
+        format!(
+            "    <Action id='{i}' issue='1{i}' author='admin' type='comment' \
+             created='2012-01-01 17:12:10.45' updated='2012-01-02 06:08:13.5'/>\n"
+        )
+    });
+    let mut g = c.benchmark_group("start_tags");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(ROWS));
+    for (name, xml) in [
+        ("same_names", &same_names),
+        ("other_names", &other_names),
+        ("single_quotes", &single_quotes),
+    ] {
+        assert_eq!(run_fixer(xml), 0);
+        g.bench_function(name, |b| b.iter(|| run_fixer(black_box(xml))));
+    }
+    g.finish();
+}
+
 fn stages(c: &mut Criterion) {
     let clean = generate(false);
     let defects = generate(true);
@@ -185,5 +234,12 @@ fn dense_defects(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, stages, dense_defects, shapes, rules_per_value);
+criterion_group!(
+    benches,
+    stages,
+    dense_defects,
+    shapes,
+    rules_per_value,
+    start_tags
+);
 criterion_main!(benches);

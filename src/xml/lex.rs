@@ -222,9 +222,15 @@ fn name_bits(name: &[u8]) -> u128 {
 }
 
 /// Index of the first byte in `b[k..]` that is the quote `q`, `&` or `<`.
+///
+/// Each quote has its own search, with constant bytes to compare against.
 #[inline]
 fn value_stop(b: &[u8], k: usize, q: u8) -> Option<usize> {
-    bytescan::find_from(b, k, |c| (c == q) | (c == b'&') | (c == b'<'))
+    if q == b'"' {
+        bytescan::find_from(b, k, |c| (c == b'"') | (c == b'&') | (c == b'<'))
+    } else {
+        bytescan::find_from(b, k, |c| (c == b'\'') | (c == b'&') | (c == b'<'))
+    }
 }
 
 /// The attribute names of recent start tags, by element name: rows of one
@@ -236,12 +242,16 @@ fn value_stop(b: &[u8], k: usize, q: u8) -> Option<usize> {
 #[derive(Debug, Default)]
 pub(crate) struct NameCache {
     slots: Vec<Shape>,
+    /// The slot of the element lexed last with stored names.
+    recent: usize,
 }
 
 /// One element's attribute names, as the last start tag of it had them.
 #[derive(Debug, Default)]
 struct Shape {
     element: Vec<u8>,
+    /// The element name as a pattern, to recognise it without a scan.
+    element_pattern: ElementPattern,
     /// Each name followed by `=`, as a pattern of at most 16 bytes.
     names: Vec<NamePattern>,
 }
@@ -292,6 +302,54 @@ impl NamePattern {
     }
 }
 
+/// An element name of at most 32 bytes as four masked words; a longer one
+/// has `len == 0` and never matches.
+#[derive(Clone, Copy, Debug, Default)]
+struct ElementPattern {
+    words: [u64; 4],
+    masks: [u64; 4],
+    len: usize,
+}
+
+impl ElementPattern {
+    fn new(name: &[u8]) -> Self {
+        if name.len() > 32 {
+            return Self::default();
+        }
+        let mut bytes = [0u8; 32];
+        let mut mask = [0u8; 32];
+        bytes[..name.len()].copy_from_slice(name);
+        mask[..name.len()].fill(0xFF);
+        let word = |a: &[u8; 32], i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&a[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(w)
+        };
+        Self {
+            words: std::array::from_fn(|i| word(&bytes, i)),
+            masks: std::array::from_fn(|i| word(&mask, i)),
+            len: name.len(),
+        }
+    }
+
+    /// The end of the name if `b[k..]` starts with it, followed by white
+    /// space, `>` or `/` (none of them a name character).
+    #[inline]
+    fn matches(&self, b: &[u8], k: usize) -> Option<usize> {
+        let window = b.get(k..k + 33)?;
+        let mut diff = 0;
+        for i in 0..4 {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&window[i * 8..i * 8 + 8]);
+            diff |= (u64::from_le_bytes(w) & self.masks[i]) ^ self.words[i];
+        }
+        let end = k + self.len;
+        let after = window[self.len];
+        (self.len > 0 && diff == 0 && (is_space(after) | (after == b'>') | (after == b'/')))
+            .then_some(end)
+    }
+}
+
 /// Slots of the [`NameCache`]: enough for the entities that interleave.
 const NAME_CACHE_SLOTS: usize = 16;
 
@@ -314,9 +372,11 @@ impl NameCache {
         if self.slots.is_empty() {
             self.slots.resize_with(NAME_CACHE_SLOTS, Shape::default);
         }
-        let shape = &mut self.slots[Self::slot(element)];
+        self.recent = Self::slot(element);
+        let shape = &mut self.slots[self.recent];
         shape.element.clear();
         shape.element.extend_from_slice(element);
+        shape.element_pattern = ElementPattern::new(element);
         shape.names.clear();
         shape
             .names
@@ -343,7 +403,9 @@ pub(crate) fn start_tag(
     names: &mut NameCache,
 ) -> Result<StartTagEnd, Stop> {
     let (end, as_stored) = lex_start_tag(b, j, any_entity, attrs, removed, names)?;
-    if !as_stored && !attrs.is_empty() {
+    if as_stored {
+        names.recent = NameCache::slot(&b[j + 1..end.name_end]);
+    } else if !attrs.is_empty() {
         names.store(b, &b[j + 1..end.name_end], attrs);
     }
     Ok(end)
@@ -359,8 +421,15 @@ fn lex_start_tag(
 ) -> Result<(StartTagEnd, bool), Stop> {
     attrs.clear();
     removed.clear();
-    let name_end = scan_name(b, j + 1, "at the start of an element name")?;
-    let known = names.names(&b[j + 1..name_end]);
+    // Rows of one entity come together: most names are the last one's.
+    let recent = names.slots.get(names.recent);
+    let (name_end, known) = match recent.and_then(|s| s.element_pattern.matches(b, j + 1)) {
+        Some(name_end) => (name_end, recent),
+        None => {
+            let name_end = scan_name(b, j + 1, "at the start of an element name")?;
+            (name_end, names.names(&b[j + 1..name_end]))
+        }
+    };
     let mut k = name_end;
     let mut seen: u128 = 0;
     // While every name so far is the stored one at its place, the names are
@@ -368,71 +437,90 @@ fn lex_start_tag(
     let mut as_stored = known.is_some();
     loop {
         let after_value = k;
-        k = skip_space(b, k);
-        let c = *b.get(k).ok_or(Stop::Incomplete)?;
-        // All names were the stored ones, and as many.
-        let same = || as_stored && known.is_some_and(|shape| shape.names.len() == attrs.len());
-        if c == b'>' {
-            let end = StartTagEnd {
-                end: k + 1,
-                name_end,
-                empty: false,
-            };
-            return Ok((end, same()));
-        }
-        if c == b'/' {
-            return match b.get(k + 1) {
-                None => Err(Stop::Incomplete),
-                Some(b'>') => {
-                    let end = StartTagEnd {
-                        end: k + 2,
-                        name_end,
-                        empty: true,
-                    };
-                    Ok((end, same()))
-                }
-                Some(_) => Err(unexpected(b, k + 1, "after '/' in a start tag")),
-            };
-        }
-        if k == after_value {
-            return Err(if attrs.is_empty() {
-                unexpected(b, k, "in an element name")
-            } else {
-                Stop::Bad(k, Malformed::MissingWhitespace(lossy(&b[j + 1..name_end])))
-            });
-        }
-        let an_start = k;
-        let stored = match known {
-            Some(shape) if as_stored => shape.matches(attrs.len(), b, k),
+        // The usual case in rows of one entity: one space, then the name
+        // the last such tag had at this place, and its '='.
+        let fast = match known {
+            Some(shape) if as_stored && b.get(k) == Some(&b' ') => {
+                shape.matches(attrs.len(), b, k + 1)
+            }
             _ => None,
         };
-        let an_end = match stored {
+        let (an_start, an_end) = match fast {
             Some(an_end) => {
+                let an_start = k + 1;
                 k = skip_space(b, an_end + 1);
-                an_end
+                (an_start, an_end)
             }
             None => {
-                if as_stored {
-                    // The names so far were distinct; from here on, check.
-                    as_stored = false;
-                    seen = attrs
-                        .iter()
-                        .fold(0, |bits, a| bits | name_bits(&b[a.name.clone()]));
-                }
-                k = scan_name(b, k, "in a start tag")?;
-                let an_end = k;
                 k = skip_space(b, k);
-                match b.get(k) {
-                    None => return Err(Stop::Incomplete),
-                    Some(b'=') => k = skip_space(b, k + 1),
-                    Some(_) => {
-                        return Err(Stop::Bad(
-                            k,
-                            Malformed::ExpectedEquals(lossy(&b[an_start..an_end])),
-                        ));
-                    }
+                let c = *b.get(k).ok_or(Stop::Incomplete)?;
+                // All names were the stored ones, and as many.
+                let same =
+                    || as_stored && known.is_some_and(|shape| shape.names.len() == attrs.len());
+                if c == b'>' {
+                    let end = StartTagEnd {
+                        end: k + 1,
+                        name_end,
+                        empty: false,
+                    };
+                    return Ok((end, same()));
                 }
-                an_end
+                if c == b'/' {
+                    return match b.get(k + 1) {
+                        None => Err(Stop::Incomplete),
+                        Some(b'>') => {
+                            let end = StartTagEnd {
+                                end: k + 2,
+                                name_end,
+                                empty: true,
+                            };
+                            Ok((end, same()))
+                        }
+                        Some(_) => Err(unexpected(b, k + 1, "after '/' in a start tag")),
+                    };
+                }
+                if k == after_value {
+                    return Err(if attrs.is_empty() {
+                        unexpected(b, k, "in an element name")
+                    } else {
+                        Stop::Bad(k, Malformed::MissingWhitespace(lossy(&b[j + 1..name_end])))
+                    });
+                }
+                let an_start = k;
+                let stored = match known {
+                    Some(shape) if as_stored => shape.matches(attrs.len(), b, k),
+                    _ => None,
+                };
+                let an_end = match stored {
+                    Some(an_end) => {
+                        k = skip_space(b, an_end + 1);
+                        an_end
+                    }
+                    None => {
+                        if as_stored {
+                            // The names so far were distinct; from here on, check.
+                            as_stored = false;
+                            seen = attrs
+                                .iter()
+                                .fold(0, |bits, a| bits | name_bits(&b[a.name.clone()]));
+                        }
+                        k = scan_name(b, k, "in a start tag")?;
+                        let an_end = k;
+                        k = skip_space(b, k);
+                        match b.get(k) {
+                            None => return Err(Stop::Incomplete),
+                            Some(b'=') => k = skip_space(b, k + 1),
+                            Some(_) => {
+                                return Err(Stop::Bad(
+                                    k,
+                                    Malformed::ExpectedEquals(lossy(&b[an_start..an_end])),
+                                ));
+                            }
+                        }
+                        an_end
+                    }
+                };
+                (an_start, an_end)
             }
         };
         let q = *b.get(k).ok_or(Stop::Incomplete)?;
@@ -872,6 +960,97 @@ mod tests {
             let (first, second) = (tag(&names), tag(&others));
             let (warm, cold) = lex_warm_and_cold(&[first.as_bytes()], second.as_bytes());
             proptest::prop_assert_eq!(warm, cold);
+        }
+    }
+
+    /// Lexes `tag` with `names`; the outcome and the spans, as text.
+    fn lex_outcome(tag: &[u8], names: &mut NameCache) -> String {
+        let (mut a, mut r) = (Vec::new(), Vec::new());
+        let got = start_tag(tag, 0, false, &mut a, &mut r, names);
+        let spans: Vec<_> = a
+            .iter()
+            .map(|s| (s.name.clone(), s.value.clone()))
+            .collect();
+        let refs: Vec<_> = r.iter().map(|x| (x.range.clone(), x.code_point)).collect();
+        format!(
+            "{:?} {spans:?} {refs:?}",
+            got.map(|e| (e.end, e.name_end, e.empty))
+        )
+    }
+
+    /// Pieces that tags are made of, malformed ones included.
+    const TAG_PIECES: &[&str] = &[
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "id",
+        "summary",
+        "created",
+        "x",
+        "é",
+        "1",
+        "=",
+        "\"",
+        "'",
+        "<",
+        ">",
+        "/",
+        "/>",
+        "&amp;",
+        "&#1;",
+        "&#x1F600;",
+        "&",
+        "&nbsp;",
+        ";",
+        "v a",
+        "\u{80}",
+        // The stored names with what follows them, so that rows are common.
+        " id=\"1\"",
+        " summary=",
+        " created=",
+        " x=",
+        " id= ",
+        "\"v\"",
+        "'v'",
+        "\"2014-01-01 00:00:00.0\"",
+    ];
+
+    proptest::proptest! {
+        /// Any tag (well-formed or not) after a row whose names are stored
+        /// lexes as it does alone with nothing stored, and every prefix of it
+        /// that ends on a character boundary lexes to "incomplete" or to what
+        /// the whole tag does.
+        #[test]
+        fn any_tag_lexes_the_same_warm_cold_and_cut(
+            pieces in proptest::collection::vec(proptest::sample::select(TAG_PIECES), 0..40),
+            row in 0usize..3,
+        ) {
+            let rows: [&[u8]; 3] = [
+                br#"<Issue id="1" summary="s" created="2014-01-01 00:00:00.0" x="1"/>"#,
+                br#"<Issue id="1" summary='s'>"#,
+                br#"<Issue x="&amp;" id="" summary="a&#1;b"/>"#,
+            ];
+            let mut tag = String::from("<Issue");
+            for p in &pieces {
+                tag.push_str(p);
+            }
+            let text = tag.as_str();
+            let tag = tag.as_bytes();
+            let mut warm = NameCache::default();
+            lex_outcome(rows[row], &mut warm);
+            let whole = lex_outcome(tag, &mut warm);
+            proptest::prop_assert_eq!(&whole, &lex_outcome(tag, &mut NameCache::default()));
+            // The scanner is given whole characters only.
+            for cut in (1..tag.len()).filter(|&cut| text.is_char_boundary(cut)) {
+                let mut names = NameCache::default();
+                lex_outcome(rows[row], &mut names);
+                let part = lex_outcome(&tag[..cut], &mut names);
+                proptest::prop_assert!(
+                    part.starts_with("Err(Incomplete)") || part == whole,
+                    "{} cut at {}: {} / {}", String::from_utf8_lossy(tag), cut, part, whole
+                );
+            }
         }
     }
 
