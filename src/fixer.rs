@@ -4,10 +4,11 @@
 
 use crate::decode::Decoder;
 use crate::error::Error;
+use crate::report::BackupFacts;
 use crate::report::{DEFAULT_LOCATIONS_KEPT, Report};
 use crate::rules::app_data::AppDataSelector;
 use crate::rules::urls::UrlMapping;
-use crate::rules::{BackupFacts, RuleSet, RulesConfig, TzChoice};
+use crate::rules::{RuleSet, RulesConfig, TzChoice};
 use crate::sink::{Counting, Sink};
 use crate::xml::drop::{DropState, Gate};
 use crate::xml::rules::{NoRules, Rules};
@@ -439,12 +440,16 @@ pub(crate) fn scan_facts_from<R: Read>(
     decoder.finish(&mut stage, &mut sink)?;
     stage.finish(&mut sink)?;
     let mut facts = stage.rules.observer.facts.clone();
+    let mut indexes = crate::rules::facts::Indexes::default();
     if let Some(index) = stage.rules.index.take() {
-        facts.pages = crate::rules::facts::Shared(Some(std::sync::Arc::new(index.finish())));
+        indexes.pages = Some(std::sync::Arc::new(index.finish()));
     }
     if let Some(members) = stage.rules.members.take() {
         let (index, _) = members.finish()?;
-        facts.members = crate::rules::facts::Shared(Some(std::sync::Arc::new(index)));
+        indexes.members = Some(std::sync::Arc::new(index));
+    }
+    if indexes.pages.is_some() || indexes.members.is_some() {
+        facts.first_pass = crate::report::facts::FirstPass::new(indexes);
     }
     Ok(facts)
 }

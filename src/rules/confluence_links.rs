@@ -13,10 +13,10 @@
 //! pass; the rewriting streams over page bodies, holding back only an
 //! unfinished tag or link.
 
+use crate::report::ConfluenceLinkReport;
 use crate::rules::fnv::FnvMap;
 use crate::rules::objects::{Object, ObjectReader};
 use crate::rules::urls::{LinkRewriter, UrlMapping};
-use serde::Serialize;
 use std::collections::HashSet;
 
 /// Decodes a short-link code (`/x/<code>`) to a page id: `-` and `_` stand
@@ -178,25 +178,6 @@ impl IndexBuilder {
         self.index.finish();
         self.index
     }
-}
-
-/// What became of the links in page bodies.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct ConfluenceLinkReport {
-    /// Short links (`/x/...`) decoded.
-    pub short_links_expanded: u64,
-    /// Links made internal links to pages of this export.
-    pub made_internal: u64,
-    /// Links to attachments of this export made attachment links.
-    pub attachments_linked: u64,
-    /// Links to pages not in this export, left as (full) URLs.
-    pub left_as_urls: u64,
-    /// Short links whose code does not decode.
-    pub unknown_codes: u64,
-    /// Page bodies stored as escaped text rather than CDATA, whose links were left as URLs.
-    pub escaped_bodies: u64,
-    /// The first few conversions: (body's page id, link as written, what it became).
-    pub examples: Vec<(Option<u64>, String, String)>,
 }
 
 /// Where a link points.

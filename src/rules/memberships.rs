@@ -14,50 +14,16 @@
 //! drop, in file order) the repair then applies as the rows stream past.
 
 use crate::error::Error;
+use crate::report::MembershipReport;
 use crate::rules::fnv::FnvMap;
 use crate::spill::SortedRuns;
 use crate::xml::rules::{Edits, StartTag, decimal};
-use serde::Serialize;
 use std::fs::File;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-
-/// Rows of one kind: how many, and the first few row ids.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct RowIds {
-    /// Number of rows.
-    pub count: u64,
-    /// The `id`s of the first few, in file order.
-    pub first: Vec<String>,
-}
-
-impl RowIds {
-    fn add(&mut self, id: &[u8], keep: usize) {
-        self.count += 1;
-        if self.first.len() < keep {
-            self.first.push(String::from_utf8_lossy(id).into_owned());
-        }
-    }
-}
-
-/// What `--repair-memberships` did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct MembershipReport {
-    /// `parentId` and `childId` values rewritten.
-    pub ids_changed: u64,
-    /// Rows with at least one id rewritten.
-    pub rows_repaired: RowIds,
-    /// Rows dropped because they duplicated an earlier
-    /// `(parentId, childId, membershipType)` once repaired.
-    pub rows_dropped: RowIds,
-    /// Rows left as they were: their group or member (by lower name within
-    /// the directory) is not in the backup, or the row lacks a name.
-    pub unresolved: RowIds,
-}
 
 /// Membership records held in memory before a sorted run goes to disk.
 const IN_MEMORY: usize = 64 << 10;

@@ -14,25 +14,18 @@ pub(crate) mod timestamps;
 pub(crate) mod urls;
 
 use crate::error::Error;
-use crate::report::Report;
+use crate::report::{BackupFacts, LinkReport, Report, ShiftCase, TimestampReport};
 use crate::rules::app_data::{AppDataDrop, AppDataSelector};
 use crate::rules::confluence_links::{PageIndex, StorageLinks};
-use crate::rules::facts::{FactsObserver, Product, Watch};
+use crate::rules::facts::{FactsObserver, Indexes, Product, Watch};
 use crate::rules::fnv::FnvMap;
 use crate::rules::memberships::MembershipRepair;
 use crate::rules::timestamps::{Mapping, ZoneConverter};
 use crate::rules::urls::{LinkRewriter, UrlMapping};
 use crate::sink::Sink;
 use crate::xml::rules::{Edits, Rules, StartTag, TextKind, decimal};
-use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-
-pub use app_data::{AppDataReport, DroppedTable, ForeignKeyLeft};
-pub use confluence_links::ConfluenceLinkReport;
-pub use facts::{BackupFacts, Stated};
-pub use memberships::{MembershipReport, RowIds};
-pub use urls::{LinkReport, MappingCount};
 
 /// Which zone the backup's timestamps are in (`--tz`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,59 +59,6 @@ impl TzChoice {
                 source_of: "--tz".into(),
             })
     }
-}
-
-/// One timestamp that fell into a daylight-saving transition.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ShiftCase {
-    /// Element (Jira entity, Confluence object class).
-    pub element: String,
-    /// The row's or object's id.
-    pub id: Option<String>,
-    /// The attribute or property.
-    pub field: String,
-    /// The value as written (local time).
-    pub local: String,
-    /// The value written (UTC).
-    pub utc: String,
-}
-
-/// Transitions cases: how many, and the first few.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct ShiftCases {
-    /// Number of values.
-    pub count: u64,
-    /// The first few.
-    pub first: Vec<ShiftCase>,
-}
-
-/// What `--tz` did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct TimestampReport {
-    /// The zone the timestamps were converted from.
-    pub zone: String,
-    /// Where the zone came from: `--tz`, or the part of the backup that states it.
-    pub zone_source: String,
-    /// The zone the backup itself states, if any (when it differs from `zone`,
-    /// check the flag: running `--tz` on a fixed backup shifts twice).
-    pub stated_zone: Option<String>,
-    /// Version of the bundled IANA time zone database.
-    pub tzdb_version: String,
-    /// The product build from the backup, if stated.
-    pub build: Option<String>,
-    /// Values shifted to UTC, per `Entity.field`.
-    pub shifted: BTreeMap<String, u64>,
-    /// Values left alone because they mean a calendar day, per `Entity.field`.
-    pub kept_date_only: BTreeMap<String, u64>,
-    /// Timestamp-shaped strings left alone, per `Entity.field`.
-    pub kept_strings: BTreeMap<String, u64>,
-    /// Wall times in a spring-forward gap (moved later by the gap, as Java does).
-    pub gaps: ShiftCases,
-    /// Wall times in a fall-back overlap (the earlier instant, as Java does).
-    pub overlaps: ShiftCases,
-    /// Where the backup's statement of its zone was made to say UTC.
-    pub zone_markers: Vec<String>,
 }
 
 /// What a rule set needs to know, from [`Options`](crate::Options).
@@ -281,7 +221,7 @@ impl RuleSet {
             set.app_data = Some(AppDataDrop::new(set.cfg.drop_app_data.clone()));
         }
         if set.cfg.repair_memberships {
-            let index = set.observer.facts.members.0.clone();
+            let index = Indexes::of(&set.observer.facts).and_then(|i| i.members.clone());
             set.members = Some(MembershipRepair::new(index, set.cfg.keep));
         }
         if let Some(TzChoice::Zone(zone)) = set.cfg.tz.clone() {
@@ -296,7 +236,7 @@ impl RuleSet {
             set.resolve_facts(0)?;
         }
         if set.cfg.confluence_links && set.links.is_some() {
-            set.pages = set.observer.facts.pages.0.clone();
+            set.pages = Indexes::of(&set.observer.facts).and_then(|i| i.pages.clone());
         }
         Ok(set)
     }
@@ -936,7 +876,5 @@ pub(crate) fn add_to_report(set: &RuleSet, report: &mut Report) {
     report.global_shares_restricted = set.shares.clone();
     report.memberships = set.members.as_ref().map(|m| m.report.clone());
     report.app_data = set.app_data.as_ref().map(AppDataDrop::finish_report);
-    report.backup = set.facts().clone();
-    // The users and groups were for the repair, not for the report.
-    report.backup.members = facts::Shared::default();
+    report.backup = set.facts().stated();
 }
