@@ -71,7 +71,7 @@ mod xml;
 mod zip;
 
 pub use error::{Error, Malformed};
-pub use fixer::{DEFAULT_MAX_TAG_SIZE, Fixer, Options, fix_bytes, scan_facts};
+pub use fixer::{DEFAULT_MAX_TAG_SIZE, FixConfig, Fixer, Options, fix_bytes, scan_facts};
 pub use location::Location;
 pub use report::{
     AppDataReport, BackupFacts, CodePoint, DEFAULT_LOCATIONS_KEPT, DroppedTable, EncodingReport,

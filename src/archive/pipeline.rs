@@ -20,9 +20,8 @@ use crate::archive::error::{ArchiveError, fault_error, read_error};
 use crate::archive::layout::{Action, Decision, Sniffed, Survey, sniff_entities};
 use crate::archive::report::EntryCounts;
 use crate::error::Error;
-use crate::fixer::{Fixer, Options};
+use crate::fixer::{FixConfig, Fixer};
 use crate::report::Report;
-use crate::rules::facts::BackupFacts;
 use crate::sink::Sink;
 use crate::zip::data::{Checked, DataError, read_data};
 use crate::zip::extra;
@@ -75,8 +74,7 @@ pub(crate) struct Job2<'a> {
     /// The export descriptor's new content, when a rule rewrote it.
     pub descriptor: Option<&'a [u8]>,
     pub comment: &'a [u8],
-    pub options: &'a Options,
-    pub facts: Option<&'a BackupFacts>,
+    pub config: &'a FixConfig,
     pub settings: &'a Settings,
 }
 
@@ -278,11 +276,7 @@ fn fix_entry(
     let settings = job.settings;
     // Every XML entry gets the facts read from entities.xml: the zone and
     // base URL hold for activeobjects.xml and .pdata too.
-    let fixer = match job.facts {
-        Some(facts) => Fixer::with_facts(job.options.clone(), facts.clone()),
-        None => Fixer::new(job.options.clone()),
-    }
-    .map_err(|err| Failure::Input(err.in_entry(e.display())))?;
+    let fixer = Fixer::from_config(job.config);
     let inflater = Inflater::new(e.method, e.size, e.crc, CHUNK)
         .map_err(|f| Failure::Input(fault_error(e.display(), f)))?;
     z.begin_stream(meta_for(e, d, local_extra, Some(settings.level)))

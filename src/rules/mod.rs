@@ -4,6 +4,7 @@
 //! about itself. [`RuleSet`] plugs them into the scanner's hooks.
 
 pub(crate) mod app_data;
+pub(crate) mod config;
 pub(crate) mod confluence_links;
 pub(crate) mod facts;
 pub(crate) mod fnv;
@@ -15,13 +16,14 @@ pub(crate) mod urls;
 
 use crate::error::Error;
 use crate::report::{BackupFacts, LinkReport, Report, ShiftCase, TimestampReport};
-use crate::rules::app_data::{AppDataDrop, AppDataSelector};
+use crate::rules::app_data::AppDataDrop;
+use crate::rules::config::{LinkPlan, RulesConfig, TzPlan, Zone};
 use crate::rules::confluence_links::{PageIndex, StorageLinks};
-use crate::rules::facts::{FactsObserver, Indexes, Product, Watch};
+use crate::rules::facts::{FactsObserver, Product, Watch};
 use crate::rules::fnv::FnvMap;
 use crate::rules::memberships::MembershipRepair;
 use crate::rules::timestamps::{Mapping, ZoneConverter};
-use crate::rules::urls::{LinkRewriter, UrlMapping};
+use crate::rules::urls::LinkRewriter;
 use crate::sink::Sink;
 use crate::xml::rules::{Edits, Rules, StartTag, TextKind, decimal};
 use std::collections::{BTreeMap, HashSet};
@@ -52,40 +54,12 @@ impl TzChoice {
         if s.eq_ignore_ascii_case("auto") {
             return Ok(TzChoice::Auto);
         }
-        ZoneConverter::new(s)
+        timestamps::bundled_zone(s)
             .map(|_| TzChoice::Zone(s.to_string()))
             .ok_or_else(|| Error::UnknownZone {
                 zone: s.to_string(),
                 source_of: "--tz".into(),
             })
-    }
-}
-
-/// What a rule set needs to know, from [`Options`](crate::Options).
-#[derive(Clone, Debug, Default)]
-pub(crate) struct RulesConfig {
-    pub(crate) tz: Option<TzChoice>,
-    pub(crate) tz_ignore_stated: bool,
-    pub(crate) map_urls: Vec<UrlMapping>,
-    pub(crate) cloud_url: Option<String>,
-    pub(crate) restrict_global_shares: bool,
-    /// Turn Confluence page links into internal links (with link remapping).
-    pub(crate) confluence_links: bool,
-    /// Recompute `<Membership>` ids and drop duplicate rows (`--repair-memberships`).
-    pub(crate) repair_memberships: bool,
-    /// App tables to leave out (`--drop-app-data`).
-    pub(crate) drop_app_data: Vec<AppDataSelector>,
-    pub(crate) keep: usize,
-}
-
-impl RulesConfig {
-    pub(crate) fn any(&self) -> bool {
-        self.tz.is_some()
-            || !self.map_urls.is_empty()
-            || self.cloud_url.is_some()
-            || self.restrict_global_shares
-            || self.repair_memberships
-            || !self.drop_app_data.is_empty()
     }
 }
 
@@ -104,14 +78,17 @@ const MAX_HELD: usize = 256 << 10;
 
 /// The product rules, as scanner hooks.
 pub(crate) struct RuleSet {
-    cfg: RulesConfig,
+    /// Locations (and examples) kept per kind of change.
+    keep: usize,
     observer: FactsObserver,
     /// Whether the facts came from a first pass (so all of them are known).
     prescanned: bool,
+    /// `--tz`: the zone (once known) and the guard still to check.
+    tz: Option<TzPlan>,
     converter: Option<ZoneConverter>,
-    /// An explicit `--tz` waiting to be compared with the zone the backup
-    /// states, once that is known.
-    zone_guard: Option<String>,
+    /// `--cloud-url` while the backup's base URL is not known yet.
+    cloud: Option<LinkPlan>,
+    restrict_global_shares: bool,
     links: Option<LinkRewriter>,
     depth: usize,
     datepickers: HashSet<u64>,
@@ -182,16 +159,28 @@ fn lossy(b: &[u8]) -> String {
 }
 
 impl RuleSet {
-    pub(crate) fn new(cfg: RulesConfig, facts: Option<BackupFacts>) -> Result<Self, Error> {
-        let prescanned = facts.is_some();
-        let links = (!cfg.map_urls.is_empty() || cfg.cloud_url.is_some())
-            .then(|| LinkRewriter::new(cfg.map_urls.clone()));
+    /// The rules `cfg` asks for, with fresh state.
+    pub(crate) fn new(cfg: &RulesConfig) -> Self {
+        let links = cfg
+            .links
+            .as_ref()
+            .map(|plan| LinkRewriter::new(plan.mappings.clone()));
+        let cloud = cfg
+            .links
+            .as_ref()
+            .filter(|plan| plan.cloud_url.is_some())
+            .map(|plan| LinkPlan {
+                mappings: Vec::new(),
+                cloud_url: plan.cloud_url.clone(),
+            });
         let mut set = Self {
-            cfg,
-            observer: FactsObserver::new(facts.unwrap_or_default()),
-            prescanned,
+            keep: cfg.keep,
+            observer: FactsObserver::new(cfg.facts.clone()),
+            prescanned: cfg.prescanned,
+            tz: cfg.tz.clone(),
             converter: None,
-            zone_guard: None,
+            cloud,
+            restrict_global_shares: cfg.restrict_global_shares,
             links,
             depth: 0,
             datepickers: HashSet::new(),
@@ -204,7 +193,7 @@ impl RuleSet {
             held: Vec::new(),
             times: None,
             storage: None,
-            pages: None,
+            pages: cfg.pages.clone(),
             in_body: false,
             escaped_body_noted: false,
             escaped_bodies: 0,
@@ -214,31 +203,14 @@ impl RuleSet {
             last_entity: None,
             shifted: Vec::new(),
             shares: BTreeMap::new(),
-            members: None,
-            app_data: None,
+            members: cfg
+                .repair_memberships
+                .then(|| MembershipRepair::new(cfg.members.clone(), cfg.keep)),
+            app_data: (!cfg.drop_app_data.is_empty())
+                .then(|| AppDataDrop::new(cfg.drop_app_data.clone())),
         };
-        if !set.cfg.drop_app_data.is_empty() {
-            set.app_data = Some(AppDataDrop::new(set.cfg.drop_app_data.clone()));
-        }
-        if set.cfg.repair_memberships {
-            let index = Indexes::of(&set.observer.facts).and_then(|i| i.members.clone());
-            set.members = Some(MembershipRepair::new(index, set.cfg.keep));
-        }
-        if let Some(TzChoice::Zone(zone)) = set.cfg.tz.clone() {
-            set.start_times(&zone, "--tz".into())?;
-            // Compared with the backup's statement once that is known (here
-            // already, through resolve_facts, when a first pass gave the facts).
-            if !set.cfg.tz_ignore_stated && !timestamps::is_utc_name(&zone) {
-                set.zone_guard = Some(zone);
-            }
-        }
-        if prescanned {
-            set.resolve_facts(0)?;
-        }
-        if set.cfg.confluence_links && set.links.is_some() {
-            set.pages = Indexes::of(&set.observer.facts).and_then(|i| i.pages.clone());
-        }
-        Ok(set)
+        set.start_times();
+        set
     }
 
     /// The facts learned so far.
@@ -251,70 +223,46 @@ impl RuleSet {
         self.links.as_ref().map(LinkRewriter::report)
     }
 
-    fn start_times(&mut self, zone: &str, source: String) -> Result<(), Error> {
-        let converter = ZoneConverter::new(zone).ok_or_else(|| Error::UnknownZone {
-            zone: zone.to_string(),
-            source_of: source.clone(),
-        })?;
-        self.converter = Some(converter);
+    /// Starts converting once the zone is known.
+    fn start_times(&mut self) {
+        if self.converter.is_some() {
+            return;
+        }
+        let Some(Zone { tz, name, source }) = self.tz.as_ref().and_then(|t| t.zone.clone()) else {
+            return;
+        };
+        self.converter = Some(ZoneConverter::for_zone(tz));
         self.times = Some(TimestampReport {
-            zone: zone.to_string(),
+            zone: name,
             zone_source: source,
             tzdb_version: timestamps::tzdb_version().to_string(),
             ..TimestampReport::default()
         });
-        Ok(())
     }
 
     /// Refuses an explicit `--tz` on a backup that states UTC, once the
     /// statement is known (see [`Error::ZoneAlreadyUtc`]).
     fn guard_zone(&mut self) -> Result<(), Error> {
-        let Some(stated) = self.observer.facts.zone.as_ref() else {
-            return Ok(());
-        };
-        let Some(zone) = self.zone_guard.take() else {
-            return Ok(());
-        };
-        if timestamps::is_utc_name(&stated.value) {
-            return Err(Error::ZoneAlreadyUtc {
-                zone,
-                stated: stated.value.clone(),
-                source_of: stated.source.clone(),
-            });
+        match self.tz.as_mut() {
+            Some(tz) => tz.guard(&self.observer.facts),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Uses what the backup states for `--tz auto` and `--cloud-url`, once known.
     fn resolve_facts(&mut self, offset: u64) -> Result<(), Error> {
-        self.guard_zone()?;
-        if self.cfg.tz == Some(TzChoice::Auto) && self.converter.is_none() {
-            match self.observer.facts.zone.clone() {
-                Some(z) => self.start_times(&z.value, z.source)?,
-                None if self.prescanned => {
-                    return Err(Error::MissingFact {
-                        what: "--tz auto: the backup does not state its time zone (no jvm.system.timezone in the header comment or properties, no timezoneId); give it with --tz ZONE, e.g. --tz Europe/Berlin".into(),
-                        offset,
-                    });
-                }
-                None => {}
-            }
+        let facts = &self.observer.facts;
+        if let Some(tz) = self.tz.as_mut() {
+            tz.resolve(facts, self.prescanned, offset)?;
+            self.start_times();
         }
-        if let (Some(cloud), Some(links)) = (self.cfg.cloud_url.clone(), self.links.as_mut()) {
-            match self.observer.facts.base_url.clone() {
-                Some(base) => {
-                    let mapping = UrlMapping::new(&base.value, &cloud)?;
-                    links.add(mapping);
-                    self.cfg.cloud_url = None;
-                }
-                None if self.prescanned => {
-                    return Err(Error::MissingFact {
-                        what: "--cloud-url: the backup states no base URL (no jira.baseurl, no baseUrl in atlassian.confluence.settings); give the mapping with --map-url OLD=NEW".into(),
-                        offset,
-                    });
-                }
-                None => {}
+        if let Some(plan) = self.cloud.as_mut()
+            && let Some(mapping) = plan.resolve(&self.observer.facts, self.prescanned, offset)?
+        {
+            if let Some(links) = self.links.as_mut() {
+                links.add(mapping);
             }
+            self.cloud = None;
         }
         Ok(())
     }
@@ -322,7 +270,7 @@ impl RuleSet {
     /// Everything that must be known when the first content arrives.
     fn require_facts(&mut self, offset: u64) -> Result<(), Error> {
         self.resolve_facts(offset)?;
-        if self.cfg.cloud_url.is_some() {
+        if self.cloud.is_some() {
             return Err(Error::MissingFact {
                 what: "--cloud-url: the backup's base URL is not stated before its content (Confluence states it mid-file); run on a file, which is read twice, or give --map-url OLD=NEW".into(),
                 offset,
@@ -400,7 +348,7 @@ impl RuleSet {
         id: impl FnOnce() -> Option<String>,
         offset: u64,
     ) -> Result<bool, Error> {
-        let keep = self.cfg.keep;
+        let keep = self.keep;
         let Some((utc, mapping)) = self.converter(offset)?.local_to_utc(lit.at) else {
             return Ok(false);
         };
@@ -491,7 +439,7 @@ impl RuleSet {
             }
             _ => {}
         }
-        if self.cfg.tz.is_none() {
+        if self.tz.is_none() {
             return Ok(());
         }
         let row_id = || tag.attr(b"id").map(|v| lossy(&v));
@@ -579,7 +527,7 @@ impl RuleSet {
                     && name.as_deref() == Some("body")
                 {
                     self.start_body();
-                } else if self.cfg.tz.is_some() {
+                } else if self.tz.is_some() {
                     self.date_property = name;
                 }
             }
@@ -599,7 +547,7 @@ impl RuleSet {
         };
         let storage = self
             .storage
-            .get_or_insert_with(|| StorageLinks::new(links.mappings().to_vec(), self.cfg.keep));
+            .get_or_insert_with(|| StorageLinks::new(links.mappings().to_vec(), self.keep));
         let page = self
             .object_id
             .trim()
@@ -712,7 +660,7 @@ impl Rules for RuleSet {
         self.date_property = None;
         self.reading_id = false;
         self.observer.start_tag(tag, depth);
-        if self.zone_guard.is_some() {
+        if self.tz.as_ref().is_some_and(|tz| tz.guard.is_some()) {
             self.guard_zone()?;
         }
         if depth == 0 {
@@ -727,7 +675,7 @@ impl Rules for RuleSet {
             _ if depth == 0 => {}
             Some(Product::Jira) => {
                 self.jira_tag(tag, depth, edits)?;
-                if self.cfg.restrict_global_shares {
+                if self.restrict_global_shares {
                     self.restrict_share(tag, edits);
                 }
             }
