@@ -10,7 +10,9 @@
 //! so such keys are reported.
 
 use crate::error::Error;
-use crate::report::{AppDataReport, DroppedTable, ForeignKeyLeft};
+use crate::report::{AppDataReport, DroppedTable, ForeignKeyLeft, Product, Report};
+use crate::rules::Rule;
+use crate::rules::context::Context;
 use crate::xml::rules::{Edits, StartTag};
 
 /// Most dropped tables named in a report; the rest are counted together.
@@ -232,6 +234,33 @@ impl AppDataDrop {
             .map(|(s, _)| s.as_str().to_string())
             .collect();
         r
+    }
+}
+
+impl Rule for AppDataDrop {
+    fn drops(&self) -> bool {
+        true
+    }
+
+    fn start_tag(
+        &mut self,
+        cx: &Context,
+        depth: usize,
+        tag: &StartTag<'_>,
+        edits: &mut Edits,
+    ) -> Result<(), Error> {
+        if cx.product() == Some(Product::ActiveObjects) {
+            if depth == 0 {
+                self.app_data_root();
+            } else {
+                self.tag(tag, depth, edits);
+            }
+        }
+        Ok(())
+    }
+
+    fn report(&self, _cx: &Context, report: &mut Report) {
+        report.app_data = Some(self.finish_report());
     }
 }
 

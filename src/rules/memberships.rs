@@ -14,7 +14,9 @@
 //! drop, in file order) the repair then applies as the rows stream past.
 
 use crate::error::Error;
-use crate::report::MembershipReport;
+use crate::report::{MembershipReport, Product, Report};
+use crate::rules::Rule;
+use crate::rules::context::Context;
 use crate::rules::fnv::FnvMap;
 use crate::spill::SortedRuns;
 use crate::xml::rules::{Edits, StartTag, decimal};
@@ -513,6 +515,30 @@ impl MembershipRepair {
             self.report.rows_dropped.add(&id, self.keep);
         }
         Ok(())
+    }
+}
+
+impl Rule for MembershipRepair {
+    fn drops(&self) -> bool {
+        true
+    }
+
+    fn start_tag(
+        &mut self,
+        cx: &Context,
+        depth: usize,
+        tag: &StartTag<'_>,
+        edits: &mut Edits,
+    ) -> Result<(), Error> {
+        // Rows only, as the first pass counts them.
+        if depth == 1 && cx.product() == Some(Product::Jira) && tag.name() == b"Membership" {
+            self.row(tag, edits)?;
+        }
+        Ok(())
+    }
+
+    fn report(&self, _cx: &Context, report: &mut Report) {
+        report.memberships = Some(self.report.clone());
     }
 }
 

@@ -299,11 +299,6 @@ impl LinkRewriter {
         }
     }
 
-    /// The mappings, in the order given.
-    pub(crate) fn mappings(&self) -> &[UrlMapping] {
-        &self.maps
-    }
-
     /// What was rewritten, per mapping, and which other hosts were seen.
     pub(crate) fn report(&self) -> LinkReport {
         LinkReport {
