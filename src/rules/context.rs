@@ -11,14 +11,15 @@ use crate::xml::rules::{StartTag, TextKind};
 pub(crate) const MAX_HELD: usize = 256 << 10;
 
 /// What the context did with a piece of text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Seen {
     /// Nothing: the rules get it.
     Pass,
     /// Held (part of the header comment).
     Held,
-    /// Too long to be a header comment: what was held goes to the rules
-    /// first, then the piece.
-    Overflow(Vec<u8>),
+    /// Too long to be a header comment: what was held
+    /// ([`Context::take_overflow`]) goes to the rules first, then the piece.
+    Overflow,
 }
 
 /// What the stream has said so far.
@@ -53,16 +54,19 @@ impl Context {
     }
 
     /// The facts learned so far.
+    #[inline]
     pub(crate) fn facts(&self) -> &BackupFacts {
         &self.observer.facts
     }
 
     /// The product, once the root element said it.
+    #[inline]
     pub(crate) fn product(&self) -> Option<Product> {
         self.observer.facts.product
     }
 
     /// A start tag, with `depth` elements open before it.
+    #[inline(always)]
     pub(crate) fn start_tag(&mut self, tag: &StartTag<'_>, depth: usize) {
         self.depth = depth + 1;
         self.reading_id = false;
@@ -83,6 +87,7 @@ impl Context {
     }
 
     /// An end tag.
+    #[inline(always)]
     pub(crate) fn end_tag(&mut self) {
         self.depth = self.depth.saturating_sub(1);
         self.reading_id = false;
@@ -90,7 +95,16 @@ impl Context {
     }
 
     /// A piece of text, seen before the rules see it.
+    #[inline(always)]
     pub(crate) fn text(&mut self, kind: TextKind, piece: &[u8]) -> Seen {
+        // Most text (the whitespace between rows) concerns none of this.
+        if self.observer.watch == Watch::Nothing
+            && !self.reading_id
+            && !self.holding
+            && (kind != TextKind::Comment || self.depth != 0)
+        {
+            return Seen::Pass;
+        }
         if self.observer.watch != Watch::Nothing && kind != TextKind::Comment {
             self.observer.text(piece);
         }
@@ -108,12 +122,22 @@ impl Context {
             return Seen::Held;
         }
         self.holding = false;
-        Seen::Overflow(std::mem::take(&mut self.held))
+        Seen::Overflow
+    }
+
+    /// What was held when [`Seen::Overflow`] was returned.
+    pub(crate) fn take_overflow(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.held)
     }
 
     /// The end of a text node, CDATA section or comment: the held header
     /// comment, once learned from, for the rules to see whole.
+    #[inline(always)]
     pub(crate) fn text_end(&mut self, kind: TextKind) -> Option<Vec<u8>> {
+        if self.observer.watch == Watch::Nothing && !self.holding {
+            self.reading_id = false;
+            return None;
+        }
         if self.observer.watch != Watch::Nothing && kind != TextKind::Comment {
             self.observer.text_end();
         }

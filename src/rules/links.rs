@@ -86,6 +86,7 @@ impl Rule for Links {
         Ok(())
     }
 
+    #[inline]
     fn text<S: Sink>(
         &mut self,
         cx: &Context,
@@ -103,6 +104,7 @@ impl Rule for Links {
         })
     }
 
+    #[inline]
     fn text_end<S: Sink>(
         &mut self,
         cx: &Context,

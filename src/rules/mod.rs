@@ -258,6 +258,7 @@ impl RuleSet {
 
     /// Gives `piece` to `rules` in turn; true when something was written
     /// for it (false: it goes out unchanged).
+    #[inline(always)]
     fn chain<'a, S: Sink>(
         mut rules: &'a mut [AnyRule],
         cx: &Context,
@@ -292,6 +293,7 @@ impl Rules for RuleSet {
         self.drops
     }
 
+    #[inline]
     fn start_tag(&mut self, tag: &StartTag<'_>, edits: &mut Edits) -> Result<(), Error> {
         let depth = self.cx.depth;
         self.cx.start_tag(tag, depth);
@@ -301,6 +303,7 @@ impl Rules for RuleSet {
         Ok(())
     }
 
+    #[inline]
     fn end_tag(&mut self, _name: &[u8]) {
         self.cx.end_tag();
         for rule in &mut self.rules {
@@ -308,11 +311,13 @@ impl Rules for RuleSet {
         }
     }
 
+    #[inline]
     fn text<S: Sink>(&mut self, kind: TextKind, piece: &[u8], out: &mut S) -> Result<bool, Error> {
         match self.cx.text(kind, piece) {
             Seen::Pass => Self::chain(&mut self.rules, &self.cx, kind, piece, out),
             Seen::Held => Ok(true),
-            Seen::Overflow(held) => {
+            Seen::Overflow => {
+                let held = self.cx.take_overflow();
                 if !Self::chain(&mut self.rules, &self.cx, kind, &held, out)? {
                     out.put(&held);
                 }
@@ -321,6 +326,7 @@ impl Rules for RuleSet {
         }
     }
 
+    #[inline]
     fn text_end<S: Sink>(&mut self, kind: TextKind, out: &mut S) -> Result<(), Error> {
         if let Some(header) = self.cx.text_end(kind)
             && !Self::chain(&mut self.rules, &self.cx, kind, &header, out)?

@@ -76,10 +76,12 @@ impl Rule for PageLinks {
         Ok(())
     }
 
+    #[inline]
     fn end_tag(&mut self, _cx: &Context) {
         self.in_body = false;
     }
 
+    #[inline]
     fn text<S: Sink>(
         &mut self,
         _cx: &Context,
@@ -106,6 +108,7 @@ impl Rule for PageLinks {
         }
     }
 
+    #[inline]
     fn text_end<S: Sink>(
         &mut self,
         _cx: &Context,

@@ -444,10 +444,12 @@ impl Rule for Timestamps {
         }
     }
 
+    #[inline]
     fn end_tag(&mut self, _cx: &Context) {
         self.date_property = None;
     }
 
+    #[inline]
     fn text<S: Sink>(
         &mut self,
         cx: &Context,
@@ -476,6 +478,7 @@ impl Rule for Timestamps {
         Ok(TextFlow::Replaced(&self.released))
     }
 
+    #[inline]
     fn text_end<S: Sink>(
         &mut self,
         cx: &Context,
