@@ -5,15 +5,18 @@
 use crate::cancel::Cancel;
 use crate::decode::Decoder;
 use crate::error::Error;
+use crate::report::BackupFacts;
 use crate::report::{DEFAULT_LOCATIONS_KEPT, Report};
 use crate::rules::app_data::AppDataSelector;
+use crate::rules::config::{Asked, RulesConfig};
 use crate::rules::urls::UrlMapping;
-use crate::rules::{BackupFacts, RuleSet, RulesConfig, TzChoice};
+use crate::rules::{RuleSet, TzChoice};
 use crate::sink::{Counting, Sink};
 use crate::xml::drop::{DropState, Gate};
 use crate::xml::rules::{NoRules, Rules};
 use crate::xml::scanner::{Limits, XmlStage};
 use std::io::Read;
+use std::sync::Arc;
 
 /// Default for [`Options::max_tag_size`]: 16 MiB.
 pub const DEFAULT_MAX_TAG_SIZE: usize = 16 << 20;
@@ -163,16 +166,17 @@ impl Options {
         self
     }
 
-    fn rules(&self) -> RulesConfig {
-        RulesConfig {
-            tz: self.tz.clone(),
+    /// The rules' options, for [`RulesConfig::new`] to check.
+    fn asked(&self) -> Asked<'_> {
+        Asked {
+            tz: self.tz.as_ref(),
             tz_ignore_stated: self.tz_ignore_stated,
-            map_urls: self.map_urls.clone(),
-            cloud_url: self.cloud_url.clone(),
+            map_urls: &self.map_urls,
+            cloud_url: self.cloud_url.as_deref(),
             restrict_global_shares: self.restrict_global_shares,
             confluence_links: self.confluence_links,
             repair_memberships: self.repair_memberships,
-            drop_app_data: self.drop_app_data.clone(),
+            drop_app_data: &self.drop_app_data,
             keep: self.locations_kept,
         }
     }
@@ -182,6 +186,62 @@ impl Options {
             max_token: self.max_tag_size,
             keep: self.locations_kept,
         }
+    }
+}
+
+/// A repair's configuration, checked once: the [`Options`] and what the
+/// backup states ([`BackupFacts`]), with the zone resolved, the link
+/// mappings made (`--cloud-url`'s included) and the first pass's indexes
+/// taken. Options that cannot work fail here, before any input is read.
+///
+/// Cloning is cheap (it is shared, not copied), so every entry of a zip is
+/// repaired from one: [`Fixer::from_config`] builds a fixer from it without
+/// checking anything again.
+///
+/// ```
+/// use backup_fix::{FixConfig, Fixer, Options, TzChoice};
+///
+/// let options = Options::default().tz(TzChoice::parse("Europe/Berlin")?);
+/// let config = FixConfig::new(&options)?;
+/// for entry in ["<a t=\"2014-09-04 10:00:00\"/>", "<b/>"] {
+///     let mut fixer = Fixer::from_config(&config);
+///     let mut out = Vec::new();
+///     fixer.write(entry.as_bytes(), &mut out)?;
+///     fixer.finish(&mut out)?;
+/// }
+/// # Ok::<(), backup_fix::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct FixConfig(Arc<Checked>);
+
+/// What a [`FixConfig`] shares.
+#[derive(Debug)]
+struct Checked {
+    limits: Limits,
+    /// `None` when no rule is asked for: the scanner's fast path.
+    rules: Option<RulesConfig>,
+}
+
+impl FixConfig {
+    /// The configuration for `options`. Facts the rules need (the zone for
+    /// `--tz auto`, the base URL for `--cloud-url`) are then learned from the
+    /// Jira header comment as it streams past; when they are stated later
+    /// in the file, use [`FixConfig::with_facts`] after [`scan_facts`].
+    pub fn new(options: &Options) -> Result<Self, Error> {
+        Self::build(options, None)
+    }
+
+    /// The configuration for `options` on a backup whose facts are known
+    /// (from [`scan_facts`], or filled in by the caller).
+    pub fn with_facts(options: &Options, facts: BackupFacts) -> Result<Self, Error> {
+        Self::build(options, Some(facts))
+    }
+
+    fn build(options: &Options, facts: Option<BackupFacts>) -> Result<Self, Error> {
+        Ok(Self(Arc::new(Checked {
+            limits: options.limits(),
+            rules: RulesConfig::new(options.asked(), facts)?,
+        })))
     }
 }
 
@@ -269,35 +329,33 @@ impl Fixer {
     /// past; when they are stated later in the file, use
     /// [`Fixer::with_facts`] after [`scan_facts`].
     pub fn new(options: Options) -> Result<Self, Error> {
-        Self::build(&options, None)
+        Ok(Self::from_config(&FixConfig::new(&options)?))
     }
 
     /// A fixer that already knows what the backup states about itself.
     pub fn with_facts(options: Options, facts: BackupFacts) -> Result<Self, Error> {
-        Self::build(&options, Some(facts))
+        Ok(Self::from_config(&FixConfig::with_facts(&options, facts)?))
     }
 
-    fn build(options: &Options, facts: Option<BackupFacts>) -> Result<Self, Error> {
-        let rules = options.rules();
-        let engine = if rules.any() {
-            Engine::Rules(Box::new(XmlStage::new(
-                RuleSet::new(rules, facts)?,
-                options.limits(),
-            )))
-        } else {
-            Engine::Plain(Box::new(XmlStage::new(NoRules, options.limits())))
+    /// A fixer from a configuration checked before (one for each entry of a
+    /// zip, say); it cannot fail, the configuration having been checked.
+    pub fn from_config(config: &FixConfig) -> Self {
+        let limits = config.0.limits;
+        let engine = match &config.0.rules {
+            Some(rules) => Engine::Rules(Box::new(XmlStage::new(RuleSet::new(rules), limits))),
+            None => Engine::Plain(Box::new(XmlStage::new(NoRules, limits))),
         };
         let drops = match &engine {
             Engine::Rules(xml) => xml.rules.drops(),
             Engine::Plain(_) => false,
         };
-        Ok(Self {
+        Self {
             decoder: Decoder::default(),
             engine,
             state: State::Running,
             drops,
             drop_state: DropState::default(),
-        })
+        }
     }
 
     /// An error once the fixer has failed.
@@ -448,12 +506,16 @@ pub(crate) fn scan_facts_from<R: Read>(
     decoder.finish(&mut stage, &mut sink)?;
     stage.finish(&mut sink)?;
     let mut facts = stage.rules.observer.facts.clone();
+    let mut indexes = crate::rules::facts::Indexes::default();
     if let Some(index) = stage.rules.index.take() {
-        facts.pages = crate::rules::facts::Shared(Some(std::sync::Arc::new(index.finish())));
+        indexes.pages = Some(std::sync::Arc::new(index.finish()));
     }
     if let Some(members) = stage.rules.members.take() {
         let (index, _) = members.finish()?;
-        facts.members = crate::rules::facts::Shared(Some(std::sync::Arc::new(index)));
+        indexes.members = Some(std::sync::Arc::new(index));
+    }
+    if indexes.pages.is_some() || indexes.members.is_some() {
+        facts.first_pass = crate::report::facts::FirstPass::new(indexes);
     }
     Ok(facts)
 }

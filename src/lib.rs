@@ -88,15 +88,15 @@ mod zip;
 
 pub use cancel::Cancel;
 pub use error::{Error, Malformed};
-pub use fixer::{DEFAULT_MAX_TAG_SIZE, Fixer, Options, fix_bytes, scan_facts};
+pub use fixer::{DEFAULT_MAX_TAG_SIZE, FixConfig, Fixer, Options, fix_bytes, scan_facts};
 pub use location::Location;
-pub use report::{CodePoint, DEFAULT_LOCATIONS_KEPT, EncodingReport, Report, Tally};
-pub use rules::app_data::AppDataSelector;
-pub use rules::facts::Product;
-pub use rules::urls::UrlMapping;
-pub use rules::{
-    AppDataReport, BackupFacts, DroppedTable, ForeignKeyLeft, LinkReport, MappingCount,
-    MembershipReport, RowIds, ShiftCase, ShiftCases, Stated, TimestampReport, TzChoice,
+pub use report::{
+    AppDataReport, BackupFacts, CodePoint, DEFAULT_LOCATIONS_KEPT, DroppedTable, EncodingReport,
+    ForeignKeyLeft, LinkReport, MappingCount, MembershipReport, Product, Report, RowIds, ShiftCase,
+    ShiftCases, Stated, Tally, TimestampReport,
 };
+pub use rules::TzChoice;
+pub use rules::app_data::AppDataSelector;
+pub use rules::urls::UrlMapping;
 pub use sanitize::MAX_NUL_RUN;
 pub use sink::{IoSink, NullSink, Sink};

@@ -3,7 +3,7 @@
 //!
 //! [`fix_zip`] recognises the kind of backup, streams every XML entry
 //! (`entities.xml`, `activeobjects.xml`, Confluence `.pdata`) through its own
-//! [`Fixer`], copies every other entry raw (no recompression,
+//! [`Fixer`](crate::Fixer), copies every other entry raw (no recompression,
 //! same name, order and timestamps, CRC checked on the way), moves the
 //! content of a zipped folder to the root, and writes the result through a
 //! temporary file that is checked and renamed into place only when
@@ -44,7 +44,7 @@ pub use report::{ArchiveReport, EntryCounts, XmlEntryReport};
 
 use crate::driver::{Phase, Progress};
 use crate::error::Error;
-use crate::fixer::{Fixer, Options};
+use crate::fixer::{FixConfig, Options};
 use crate::output::PendingFile;
 use crate::rules::facts::BackupFacts;
 use crate::zip::inflate::Inflater;
@@ -285,7 +285,7 @@ pub(crate) fn read_small_entry(
 /// Repairs the backup zip `input` into a new zip `output`.
 ///
 /// - Every XML entry (`entities.xml`, `activeobjects.xml`, `*.pdata`) is
-///   repaired by a [`Fixer`] made from `options`;
+///   repaired by a [`Fixer`](crate::Fixer) made from `options`;
 ///   `exportDescriptor.properties` goes through [`rewrite_export_descriptor`];
 ///   every other entry is copied raw, in the same order, with the same name
 ///   and timestamps (its CRC is checked unless [`ArchiveOptions::check_copies`]
@@ -376,9 +376,9 @@ pub fn fix_zip(
     };
     // Options that cannot work (e.g. `--tz auto` on a backup that states no
     // zone) fail here, before anything is written.
-    match &facts {
-        Some(facts) => Fixer::with_facts(options.clone(), facts.clone()),
-        None => Fixer::new(options.clone()),
+    let config = match facts {
+        Some(facts) => FixConfig::with_facts(options, facts),
+        None => FixConfig::new(options),
     }
     .map_err(in_err)?;
 
@@ -398,8 +398,8 @@ pub fn fix_zip(
         survey: &survey,
         descriptor: replaced.as_deref(),
         comment: &opened.end.comment,
-        options,
-        facts: facts.as_ref(),
+        config: &config,
+        cancel: &options.cancel,
         settings: &settings,
     };
     let outcome = pipeline::run(central, &mut opened.input, pending.file(), &job, &mut tick)

@@ -10,9 +10,10 @@
 //! so such keys are reported.
 
 use crate::error::Error;
+use crate::report::{AppDataReport, DroppedTable, ForeignKeyLeft, Product, Report};
+use crate::rules::Rule;
+use crate::rules::context::Context;
 use crate::xml::rules::{Edits, StartTag};
-use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Most dropped tables named in a report; the rest are counted together.
 const MAX_TABLES: usize = 10_000;
@@ -104,64 +105,6 @@ impl AppDataSelector {
         } else {
             name.eq_ignore_ascii_case(&self.key)
         }
-    }
-}
-
-/// One dropped table.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct DroppedTable {
-    /// Its `<table name=...>` definition was dropped.
-    pub definition: bool,
-    /// Its `<data tableName=...>` blocks dropped (one in a normal file).
-    pub data_blocks: u64,
-    /// The `<row>`s in them.
-    pub rows: u64,
-}
-
-/// A foreign key from a kept table to a dropped one: restoring the kept
-/// table fails. Drop it too, or keep the other.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct ForeignKeyLeft {
-    /// The kept table holding the key.
-    pub from_table: String,
-    /// The dropped table it points to.
-    pub to_table: String,
-}
-
-/// What `--drop-app-data` did to one file.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct AppDataReport {
-    /// The file was Active Objects data (`<backup>`); otherwise nothing
-    /// could match.
-    pub app_data: bool,
-    /// Dropped tables by name (at most 10,000 named).
-    pub tables: BTreeMap<String, DroppedTable>,
-    /// Dropped tables past those named, with their rows.
-    pub more_tables: u64,
-    /// Rows in [`AppDataReport::more_tables`].
-    pub more_rows: u64,
-    /// Selectors that matched no table in the file, as given.
-    pub unmatched: Vec<String>,
-    /// Kept tables with a foreign key to a dropped one (at most 100).
-    pub foreign_keys_left: Vec<ForeignKeyLeft>,
-}
-
-impl AppDataReport {
-    /// Elements dropped: definitions and data blocks.
-    pub fn elements_dropped(&self) -> u64 {
-        self.tables
-            .values()
-            .map(|t| u64::from(t.definition) + t.data_blocks)
-            .sum::<u64>()
-            + self.more_tables
-    }
-
-    /// Rows dropped with the data blocks.
-    pub fn rows_dropped(&self) -> u64 {
-        self.tables.values().map(|t| t.rows).sum::<u64>() + self.more_rows
     }
 }
 
@@ -291,6 +234,33 @@ impl AppDataDrop {
             .map(|(s, _)| s.as_str().to_string())
             .collect();
         r
+    }
+}
+
+impl Rule for AppDataDrop {
+    fn drops(&self) -> bool {
+        true
+    }
+
+    fn start_tag(
+        &mut self,
+        cx: &Context,
+        depth: usize,
+        tag: &StartTag<'_>,
+        edits: &mut Edits,
+    ) -> Result<(), Error> {
+        if cx.product() == Some(Product::ActiveObjects) {
+            if depth == 0 {
+                self.app_data_root();
+            } else {
+                self.tag(tag, depth, edits);
+            }
+        }
+        Ok(())
+    }
+
+    fn report(&self, _cx: &Context, report: &mut Report) {
+        report.app_data = Some(self.finish_report());
     }
 }
 

@@ -3,120 +3,29 @@
 //! `OSPropertyEntry`/`OSPropertyString` rows, and Confluence's
 //! `atlassian.confluence.settings` bandana record.
 
+pub(crate) use crate::report::facts::{BackupFacts, Product, Stated};
 use crate::rules::confluence_links::PageIndex;
 use crate::rules::jira;
 use crate::rules::memberships::MemberIndex;
 use crate::xml::rules::{StartTag, decimal, unescape};
-use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Which product wrote the XML, from its root element.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub enum Product {
-    /// Jira `entities.xml` (`<entity-engine-xml>`).
-    Jira,
-    /// Confluence `entities.xml` (`<hibernate-generic>`).
-    Confluence,
-    /// Active Objects data (`activeobjects.xml`, Confluence `.pdata`: `<backup>`).
-    ActiveObjects,
-    /// Any other XML.
-    Other,
+/// The indexes a first pass builds for the rules, carried in
+/// [`BackupFacts`] (opaque there) from [`scan_facts`](crate::scan_facts) to
+/// the repair.
+#[derive(Debug, Default)]
+pub(crate) struct Indexes {
+    /// Confluence: the export's pages and attachments.
+    pub(crate) pages: Option<Arc<PageIndex>>,
+    /// Jira: the ids of users and groups (`--repair-memberships`).
+    pub(crate) members: Option<Arc<MemberIndex>>,
 }
 
-impl Product {
-    fn from_root(name: &[u8]) -> Self {
-        match name {
-            b"entity-engine-xml" => Product::Jira,
-            b"hibernate-generic" => Product::Confluence,
-            b"backup" => Product::ActiveObjects,
-            _ => Product::Other,
-        }
-    }
-}
-
-/// A value the backup states, and where.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Stated {
-    /// The value.
-    pub value: String,
-    /// Where it was found, e.g. "the header comment's jvm.system.timezone".
-    pub source: String,
-}
-
-/// What a backup says about itself.
-///
-/// Learned by [`scan_facts`](crate::scan_facts) (a first pass that stops as
-/// soon as it knows enough) or while fixing; it can also be filled in by the
-/// caller (an archive driver reads Confluence's `exportDescriptor.properties`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct BackupFacts {
-    /// The product, from the root element.
-    pub product: Option<Product>,
-    /// The product build, e.g. Jira's `7.10.0#710001-sha1:...`.
-    pub build: Option<String>,
-    /// The site's base URL.
-    pub base_url: Option<Stated>,
-    /// The server's time zone.
-    pub zone: Option<Stated>,
-    /// Confluence: the export's pages and attachments, from a first pass.
-    #[serde(skip)]
-    pub(crate) pages: SharedIndex,
-    /// Jira: the ids of users and groups, from a first pass (`--repair-memberships`).
-    #[serde(skip)]
-    pub(crate) members: Shared<MemberIndex>,
-}
-
-/// What a first pass learned, shared with the repair (equal when the same).
-#[derive(Debug)]
-pub(crate) struct Shared<T>(pub(crate) Option<Arc<T>>);
-
-impl<T> Default for Shared<T> {
-    fn default() -> Self {
-        Self(None)
-    }
-}
-
-impl<T> Clone for Shared<T> {
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
-    }
-}
-
-/// A page index shared between the first pass and the repair.
-pub(crate) type SharedIndex = Shared<PageIndex>;
-
-impl<T> PartialEq for Shared<T> {
-    fn eq(&self, other: &Self) -> bool {
-        match (&self.0, &other.0) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        }
-    }
-}
-
-impl<T> Eq for Shared<T> {}
-
-impl BackupFacts {
-    /// Sets the zone (e.g. from Confluence's `timezoneId`).
-    pub fn with_zone(mut self, zone: impl Into<String>, source: impl Into<String>) -> Self {
-        self.zone = Some(Stated {
-            value: zone.into(),
-            source: source.into(),
-        });
-        self
-    }
-
-    /// Sets the base URL.
-    pub fn with_base_url(mut self, url: impl Into<String>, source: impl Into<String>) -> Self {
-        self.base_url = Some(Stated {
-            value: url.into(),
-            source: source.into(),
-        });
-        self
+impl Indexes {
+    /// The indexes carried in `facts`, if a first pass built any.
+    pub(crate) fn of(facts: &BackupFacts) -> Option<&Self> {
+        facts.first_pass.get()
     }
 }
 

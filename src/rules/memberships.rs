@@ -15,50 +15,18 @@
 
 use crate::error::Error;
 use crate::firsts::Firsts;
+use crate::report::{MembershipReport, Product, Report};
+use crate::rules::Rule;
+use crate::rules::context::Context;
 use crate::rules::fnv::FnvMap;
 use crate::spill::SortedRuns;
 use crate::xml::rules::{Edits, StartTag, decimal};
-use serde::Serialize;
 use std::fs::File;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-
-/// Rows of one kind: how many, and the first few row ids.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct RowIds {
-    /// Number of rows.
-    pub count: u64,
-    /// The `id`s of the first few, in file order.
-    pub first: Vec<String>,
-}
-
-impl RowIds {
-    fn add(&mut self, id: &[u8], keep: usize) {
-        self.count += 1;
-        if self.first.len() < keep {
-            self.first.push(String::from_utf8_lossy(id).into_owned());
-        }
-    }
-}
-
-/// What `--repair-memberships` did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct MembershipReport {
-    /// `parentId` and `childId` values rewritten.
-    pub ids_changed: u64,
-    /// Rows with at least one id rewritten.
-    pub rows_repaired: RowIds,
-    /// Rows dropped because they duplicated an earlier
-    /// `(parentId, childId, membershipType)` once repaired.
-    pub rows_dropped: RowIds,
-    /// Rows left as they were: their group or member (by lower name within
-    /// the directory) is not in the backup, or the row lacks a name.
-    pub unresolved: RowIds,
-}
 
 /// Membership records held in memory before a sorted run goes to disk.
 const IN_MEMORY: usize = 64 << 10;
@@ -532,6 +500,30 @@ impl MembershipRepair {
             self.report.rows_dropped.add(&id, self.keep);
         }
         Ok(())
+    }
+}
+
+impl Rule for MembershipRepair {
+    fn drops(&self) -> bool {
+        true
+    }
+
+    fn start_tag(
+        &mut self,
+        cx: &Context,
+        depth: usize,
+        tag: &StartTag<'_>,
+        edits: &mut Edits,
+    ) -> Result<(), Error> {
+        // Rows only, as the first pass counts them.
+        if depth == 1 && cx.product() == Some(Product::Jira) && tag.name() == b"Membership" {
+            self.row(tag, edits)?;
+        }
+        Ok(())
+    }
+
+    fn report(&self, _cx: &Context, report: &mut Report) {
+        report.memberships = Some(self.report.clone());
     }
 }
 

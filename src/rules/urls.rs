@@ -13,10 +13,9 @@
 //! mappings costs about the same as one.
 
 use crate::error::Error;
+use crate::report::{LinkReport, MappingCount};
 use crate::rules::fnv::FnvMap;
 use crate::sink::Sink;
-use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Longest host name looked at; longer runs are not links (which bounds what
 /// is held back between pieces).
@@ -178,30 +177,6 @@ impl UrlMapping {
     }
 }
 
-/// What link remapping did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct LinkReport {
-    /// Rewrites per mapping, in the order the mappings were given.
-    pub mappings: Vec<MappingCount>,
-    /// Hosts (with port) seen in links that no mapping matched, with counts:
-    /// a hint that a mapping is missing.
-    pub other_hosts: BTreeMap<String, u64>,
-    /// More distinct other hosts were seen than are listed.
-    pub other_hosts_truncated: bool,
-}
-
-/// Rewrites made by one mapping.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct MappingCount {
-    /// FROM.
-    pub from: String,
-    /// TO.
-    pub to: String,
-    /// Links rewritten.
-    pub count: u64,
-}
-
 /// The outcome of looking at one `://`.
 enum Decision {
     /// Not enough bytes to decide; the candidate starts here.
@@ -322,11 +297,6 @@ impl LinkRewriter {
             Decision::Replace { start: 0, end, idx } => Some((end, idx)),
             _ => None,
         }
-    }
-
-    /// The mappings, in the order given.
-    pub(crate) fn mappings(&self) -> &[UrlMapping] {
-        &self.maps
     }
 
     /// What was rewritten, per mapping, and which other hosts were seen.

@@ -3,7 +3,7 @@
 
 use crate::support;
 
-use backup_fix::{Error, Options, TzChoice, fix_bytes, scan_facts};
+use backup_fix::{Error, FixConfig, Options, TzChoice, fix_bytes, scan_facts};
 use support::{fix_every_split_with, sax_bytes};
 
 fn jira(rows: &str) -> String {
@@ -265,6 +265,47 @@ fn auto_reads_the_zone_from_properties_with_a_first_pass_and_fails_clearly_witho
         .err()
         .expect("no zone");
     assert!(err.to_string().contains("--tz ZONE"), "{err}");
+}
+
+#[test]
+fn one_checked_config_serves_many_fixers_as_with_facts_would() {
+    let input = jira(
+        "<Action id=\"1\" created=\"2019-07-01 14:00:00.0\" body=\"http://jira.corp:8080/browse/A-1\"/>\n\
+         <OSPropertyEntry id=\"9\" propertyKey=\"jvm.system.timezone\"/>\n\
+         <OSPropertyString id=\"9\" value=\"Europe/Berlin\"/>\n\
+         <OSPropertyEntry id=\"10\" propertyKey=\"jira.baseurl\"/>\n\
+         <OSPropertyString id=\"10\" value=\"http://jira.corp:8080\"/>\n",
+    );
+    let options = Options::default()
+        .tz(TzChoice::Auto)
+        .cloud_url("https://acme.atlassian.net");
+    let facts = scan_facts(input.as_bytes(), &options).unwrap();
+    let run = |mut fixer: backup_fix::Fixer| {
+        let mut out = Vec::new();
+        fixer.write(input.as_bytes(), &mut out).unwrap();
+        let report = fixer.finish(&mut out).unwrap();
+        (String::from_utf8(out).unwrap(), report)
+    };
+    let expected = run(backup_fix::Fixer::with_facts(options.clone(), facts.clone()).unwrap());
+    assert!(expected.0.contains("created=\"2019-07-01 12:00:00.0\""));
+    assert!(expected.0.contains("https://acme.atlassian.net/browse/A-1"));
+    let config = FixConfig::with_facts(&options, facts).unwrap();
+    // Each fixer starts afresh: the second's counts are not the sum of both.
+    for _ in 0..2 {
+        assert_eq!(run(backup_fix::Fixer::from_config(&config)), expected);
+    }
+    // Shared across threads, as the entries of a zip are.
+    std::thread::scope(|s| {
+        let config = config.clone();
+        let run = &run;
+        let expected = &expected;
+        s.spawn(move || assert_eq!(&run(backup_fix::Fixer::from_config(&config)), expected));
+    });
+    // What cannot work fails when the configuration is checked.
+    let silent = jira("<Action id=\"1\" created=\"2019-07-01 14:00:00.0\"/>\n");
+    let facts = scan_facts(silent.as_bytes(), &options).unwrap();
+    let err = FixConfig::with_facts(&options, facts).unwrap_err();
+    assert!(matches!(err, Error::MissingFact { .. }), "{err}");
 }
 
 #[test]

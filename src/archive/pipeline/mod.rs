@@ -13,10 +13,10 @@ use crate::archive::deflate::{self, Pool};
 use crate::archive::error::{fault_error, read_error};
 use crate::archive::layout::{Action, Decision, Sniffed, Survey};
 use crate::archive::report::EntryCounts;
+use crate::cancel::Cancel;
 use crate::error::Error;
-use crate::fixer::Options;
+use crate::fixer::FixConfig;
 use crate::report::Report;
-use crate::rules::facts::BackupFacts;
 use crate::zip::data::{Checked, DataError, read_data};
 use crate::zip::extra;
 use crate::zip::format::{DEFLATED, FLAG_UTF8};
@@ -51,8 +51,10 @@ pub(crate) struct RunInputs<'a> {
     /// The export descriptor's new content, when a rule rewrote it.
     pub descriptor: Option<&'a [u8]>,
     pub comment: &'a [u8],
-    pub options: &'a Options,
-    pub facts: Option<&'a BackupFacts>,
+    /// The repair's configuration, checked once and shared by every XML entry.
+    pub config: &'a FixConfig,
+    /// Stops the run between chunks and entries.
+    pub cancel: &'a Cancel,
     pub settings: &'a Settings,
 }
 
@@ -120,7 +122,7 @@ pub(crate) fn run(
     };
     let mut index = 0u64;
     while let Some(e) = central.next_entry().map_err(|e| inp(read_error(e)))? {
-        job.options.cancel.check().map_err(|i| inp(i.into()))?;
+        job.cancel.check().map_err(|i| inp(i.into()))?;
         let this = index;
         index += 1;
         let d = job.survey.decide(&e);
@@ -182,7 +184,7 @@ pub(crate) fn run(
                 settings.check_copies,
                 &mut buf,
                 &mut spare,
-                &job.options.cancel,
+                job.cancel,
                 &mut |bytes| z.data(bytes),
             );
             match checked {

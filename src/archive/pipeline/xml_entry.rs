@@ -93,11 +93,7 @@ pub(super) fn fix_entry(
     let settings = job.settings;
     // Every XML entry gets the facts read from entities.xml: the zone and
     // base URL hold for activeobjects.xml and .pdata too.
-    let fixer = match job.facts {
-        Some(facts) => Fixer::with_facts(job.options.clone(), facts.clone()),
-        None => Fixer::new(job.options.clone()),
-    }
-    .map_err(|err| Failure::Input(err.in_entry(e.display())))?;
+    let fixer = Fixer::from_config(job.config);
     let inflater = Inflater::new(e.method, e.size, e.crc, CHUNK)
         .map_err(|f| Failure::Input(fault_error(e.display(), f)))?;
     z.begin_stream(meta_for(e, d, local_extra, Some(settings.level)))
@@ -111,7 +107,7 @@ pub(super) fn fix_entry(
         let (jtx, jrx) = sync_channel::<Job>(threads);
         let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(READ_QUEUE + 2);
         let jrx = Arc::new(Mutex::new(jrx));
-        let cancel = &job.options.cancel;
+        let cancel = job.cancel;
         let reader = s.spawn(move || read_xml(input, e, inflater, rtx, pool_rx, read, cancel));
         let writer = s.spawn(move || write_blocks(zw, wrx, packed));
         for _ in 0..threads {

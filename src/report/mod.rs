@@ -1,10 +1,22 @@
 //! The record of every change a repair made: counts per kind with the first
 //! locations of each, printable as a summary and serialisable as JSON.
+//!
+//! The rules' parts of it live in the submodules, below the rules that fill
+//! them, so that this layer imports nothing but [`Location`].
+
+mod app_data;
+pub(crate) mod facts;
+mod links;
+mod memberships;
+mod timestamps;
+
+pub use app_data::{AppDataReport, DroppedTable, ForeignKeyLeft};
+pub use facts::{BackupFacts, Product, Stated};
+pub use links::{ConfluenceLinkReport, LinkReport, MappingCount};
+pub use memberships::{MembershipReport, RowIds};
+pub use timestamps::{ShiftCase, ShiftCases, TimestampReport};
 
 use crate::location::Location;
-use crate::rules::{
-    AppDataReport, BackupFacts, ConfluenceLinkReport, LinkReport, MembershipReport, TimestampReport,
-};
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -145,30 +157,23 @@ impl Report {
             .chain(self.removed_char_refs.values())
             .map(|t| t.count)
             .sum();
-        let times = self.timestamps.as_ref().map_or(0, |t| {
-            t.shifted.values().sum::<u64>() + t.zone_markers.len() as u64
-        });
-        let links = self
-            .links
-            .as_ref()
-            .map_or(0, |l| l.mappings.iter().map(|m| m.count).sum());
-        let page_links = self.confluence_links.as_ref().map_or(0, |c| {
-            c.made_internal + c.attachments_linked + c.left_as_urls
-        });
         per_char
             + self.invalid_utf8.count
             + self.lone_surrogates.count
             + self.cesu8_pairs.count
             + self.invalid_encoded.count
             + u64::from(self.declaration_rewritten)
-            + times
-            + links
-            + page_links
+            + self.timestamps.as_ref().map_or(0, TimestampReport::changes)
+            + self.links.as_ref().map_or(0, LinkReport::changes)
+            + self
+                .confluence_links
+                .as_ref()
+                .map_or(0, ConfluenceLinkReport::changes)
             + self.global_shares_restricted.values().sum::<u64>()
             + self
                 .memberships
                 .as_ref()
-                .map_or(0, |m| m.ids_changed + m.rows_dropped.count)
+                .map_or(0, MembershipReport::changes)
             + self
                 .app_data
                 .as_ref()
@@ -191,7 +196,7 @@ impl fmt::Display for Report {
                 self.input_bytes
             )?;
             if let Some(a) = &self.app_data {
-                write_app_data(f, a)?;
+                a.describe(f)?;
             }
             return Ok(());
         }
@@ -229,72 +234,13 @@ impl fmt::Display for Report {
             }
         }
         if let Some(t) = &self.timestamps {
-            let shifted: u64 = t.shifted.values().sum();
-            writeln!(
-                f,
-                "  timestamps: {shifted} shifted from {} ({}) to UTC, tz database {}",
-                t.zone, t.zone_source, t.tzdb_version
-            )?;
-            for (field, n) in &t.shifted {
-                writeln!(f, "    {field} x {n}")?;
-            }
-            let kept: u64 =
-                t.kept_date_only.values().sum::<u64>() + t.kept_strings.values().sum::<u64>();
-            if kept > 0 {
-                writeln!(f, "    left alone: {kept} date-only or string values")?;
-            }
-            if t.gaps.count + t.overlaps.count > 0 {
-                writeln!(
-                    f,
-                    "    daylight saving: {} in a gap (moved later), {} in an overlap (earlier instant)",
-                    t.gaps.count, t.overlaps.count
-                )?;
-            }
-            for m in &t.zone_markers {
-                writeln!(f, "    zone statement set to UTC: {m}")?;
-            }
-            if let Some(stated) = &t.stated_zone {
-                writeln!(
-                    f,
-                    "  warning: the backup states its zone is {stated}, not {}; if it was fixed before, --tz shifted it twice",
-                    t.zone
-                )?;
-            }
+            t.describe(f)?;
         }
         if let Some(l) = &self.links {
-            for m in &l.mappings {
-                writeln!(f, "  links: {} -> {} x {}", m.from, m.to, m.count)?;
-            }
-            if !l.other_hosts.is_empty() {
-                let hosts: Vec<String> = l
-                    .other_hosts
-                    .iter()
-                    .map(|(h, n)| format!("{h} x {n}"))
-                    .collect();
-                writeln!(
-                    f,
-                    "  links to other hosts (not remapped): {}",
-                    hosts.join(", ")
-                )?;
-            }
+            l.describe(f)?;
         }
         if let Some(c) = &self.confluence_links {
-            writeln!(
-                f,
-                "  page links: {} made internal, {} attachment links, {} left as URLs (pages not in the export), {} short links decoded, {} unknown short codes",
-                c.made_internal,
-                c.attachments_linked,
-                c.left_as_urls,
-                c.short_links_expanded,
-                c.unknown_codes
-            )?;
-            if c.escaped_bodies > 0 {
-                writeln!(
-                    f,
-                    "    {} page bodies are escaped text, not CDATA: their links were only remapped",
-                    c.escaped_bodies
-                )?;
-            }
+            c.describe(f)?;
         }
         for (entity, n) in &self.global_shares_restricted {
             writeln!(
@@ -303,85 +249,13 @@ impl fmt::Display for Report {
             )?;
         }
         if let Some(m) = &self.memberships {
-            writeln!(
-                f,
-                "  memberships: {} in {} recomputed from the names{}",
-                plural(m.ids_changed, "id", "ids"),
-                plural(m.rows_repaired.count, "row", "rows"),
-                first_ids(&m.rows_repaired)
-            )?;
-            writeln!(
-                f,
-                "    {} dropped as duplicates{}",
-                plural(m.rows_dropped.count, "row", "rows"),
-                first_ids(&m.rows_dropped)
-            )?;
-            if m.unresolved.count > 0 {
-                writeln!(
-                    f,
-                    "    {} left as they were: group or member not in the backup{}",
-                    plural(m.unresolved.count, "row", "rows"),
-                    first_ids(&m.unresolved)
-                )?;
-            }
+            m.describe(f)?;
         }
         if let Some(a) = &self.app_data {
-            write_app_data(f, a)?;
+            a.describe(f)?;
         }
         Ok(())
     }
-}
-
-/// The `--drop-app-data` lines of a report.
-fn write_app_data(f: &mut fmt::Formatter<'_>, a: &AppDataReport) -> fmt::Result {
-    if !a.app_data {
-        return writeln!(
-            f,
-            "  --drop-app-data: this file is not app data (activeobjects.xml, a .pdata): nothing dropped"
-        );
-    }
-    let tables = a.tables.len() as u64 + a.more_tables;
-    if tables > 0 {
-        writeln!(
-            f,
-            "  app data dropped: {} with {}",
-            plural(tables, "table", "tables"),
-            plural(a.rows_dropped(), "row", "rows")
-        )?;
-        for (name, t) in a.tables.iter().take(20) {
-            let what = match (t.definition, t.data_blocks) {
-                (true, 0) => "definition".to_string(),
-                (false, n) => plural(n, "data block", "data blocks"),
-                (true, n) => format!("definition and {}", plural(n, "data block", "data blocks")),
-            };
-            writeln!(f, "    {name}: {what}, {}", plural(t.rows, "row", "rows"))?;
-        }
-        if a.tables.len() > 20 {
-            writeln!(f, "    ... and {} more", tables - 20)?;
-        }
-    }
-    for s in &a.unmatched {
-        writeln!(
-            f,
-            "  --drop-app-data {s}: no table in this file matched (backup-fix check lists the prefixes)"
-        )?;
-    }
-    for k in &a.foreign_keys_left {
-        writeln!(
-            f,
-            "  warning: kept table {} has a foreign key to dropped table {}: restoring it fails; drop it too, or keep {}",
-            k.from_table, k.to_table, k.to_table
-        )?;
-    }
-    Ok(())
-}
-
-/// ` (first ids 1, 2)`, or nothing when there are none.
-fn first_ids(rows: &crate::rules::RowIds) -> String {
-    if rows.first.is_empty() {
-        return String::new();
-    }
-    format!(" (first ids {})", rows.first.join(", "))
 }
 
 #[cfg(test)]
