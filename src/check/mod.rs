@@ -1081,7 +1081,7 @@ pub fn check_path(path: &Path) -> Result<CheckReport, Error> {
 /// ```
 pub fn check_path_with_progress(
     path: &Path,
-    on_progress: &mut dyn FnMut(Progress),
+    on_progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<CheckReport, Error> {
     check_path_with(path, &CheckOptions::default(), on_progress)
 }
@@ -1112,7 +1112,7 @@ pub fn check_path_with_progress(
 pub fn check_path_with(
     path: &Path,
     options: &CheckOptions,
-    on_progress: &mut dyn FnMut(Progress),
+    on_progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<CheckReport, Error> {
     let resolved = jira_home::resolve(path, options)?;
     let mut options = options.clone();
