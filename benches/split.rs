@@ -30,7 +30,7 @@ fn splits(c: &mut Criterion) {
     g.throughput(Throughput::Elements(stats.files));
     g.bench_function("plan_only", |b| {
         b.iter(|| {
-            plan(home.path(), &options, None, &|_| {})
+            plan(home.path(), &options, None, &mut |_| {})
                 .expect("plan")
                 .zips()
                 .len()
@@ -43,7 +43,7 @@ fn splits(c: &mut Criterion) {
             b.iter_with_setup(
                 || tempfile::tempdir().expect("outdir"),
                 |out| {
-                    split(home.path(), out.path(), &options, &|_| {})
+                    split(home.path(), out.path(), &options, &mut |_| {})
                         .expect("split")
                         .size
                 },

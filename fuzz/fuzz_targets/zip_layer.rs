@@ -180,7 +180,7 @@ fn run(dir: &Path, bytes: &[u8]) {
     let options = SplitOptions::default().max_size(1 << 20).min_size(0);
     // A zip with entities.xml is refused as a backup, after its directory
     // was read: damage there is still found.
-    match split(&input, &media, &options, &|_| {}) {
+    match split(&input, &media, &options, &mut |_| {}) {
         Ok(_) => {}
         Err(e) => {
             let damaged = matches!(

@@ -319,7 +319,7 @@ pub fn fix_zip(
     output: &Path,
     options: &Options,
     archive: &ArchiveOptions,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<ArchiveReport, Error> {
     if is_std(input) {
         return Err(Error::from(ArchiveError::InputNotSeekable).in_file(input));

@@ -293,7 +293,7 @@ fn list_all(source: &Path, cancel: &Cancel) -> Result<Vec<Listing>, Error> {
     sources
         .iter()
         .map(|s| {
-            crate::split::list_source(s, &scratch, true, cancel, &|_| {}).map_err(|e| {
+            crate::split::list_source(s, &scratch, true, cancel, &mut |_| {}).map_err(|e| {
                 Error::Attachments {
                     path: s.clone(),
                     cause: Box::new(e),

@@ -340,7 +340,7 @@ pub fn check_path(path: &Path) -> Result<CheckReport, Error> {
 pub fn check_path_with(
     path: &Path,
     options: &CheckOptions,
-    on_progress: &mut dyn FnMut(Progress),
+    on_progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<CheckReport, Error> {
     let resolved = jira_home::resolve(path, options)?;
     let mut options = options.clone();

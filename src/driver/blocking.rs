@@ -51,7 +51,7 @@ pub fn fix_stream_with_progress<R: Read, W: Write>(
     input: R,
     output: W,
     options: &Options,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Report, Error> {
     let mut tick = |read| progress(Progress::new(Phase::Main, read, None));
     let repair = Repair::new(Fixer::new(options.clone())?, options);

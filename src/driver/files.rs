@@ -186,7 +186,7 @@ pub fn fix_file(
     input: &Path,
     output: &Path,
     options: &Options,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Report, Error> {
     if !is_std(input) && !is_std(output) {
         refuse_same_file(input, output)?;

@@ -16,4 +16,4 @@ pub use blocking::{fix_stream, fix_stream_with_progress};
 pub use files::{Compression, fix_file};
 #[cfg(feature = "archive")]
 pub use path::{Fixed, fix_path, is_zip_path};
-pub use progress::{Phase, Progress};
+pub use progress::{Phase, Progress, ZipStep};

@@ -101,7 +101,7 @@ pub fn fix_path(
     output: &Path,
     options: &Options,
     archive: &ArchiveOptions,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Fixed, Error> {
     if is_zip_path(input) {
         fix_zip(input, output, options, archive, progress).map(|r| Fixed::Zip(Box::new(r)))

@@ -6,9 +6,9 @@
 use crate::check::{
     FileCount, Finding, MediaTable, listing_files, media_findings, media_join, name_orphans,
 };
+use crate::driver::Progress;
 use crate::split::error::SplitError;
 use crate::split::options::SplitOptions;
-use crate::split::progress::ProgressFn;
 use crate::split::source::{Listing, list_source};
 use std::io;
 use std::path::Path;
@@ -44,7 +44,7 @@ pub(crate) fn list_and_check(
     source: &Path,
     scratch: &Path,
     options: &SplitOptions,
-    progress: ProgressFn<'_>,
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(Listing, Option<AttachmentsCheck>), SplitError> {
     // The backup's rows are read while the tree is walked.
     let (listed, backup) = std::thread::scope(|s| {

@@ -33,7 +33,7 @@
 //! MediaTreeSynth { target_bytes: 2 << 20, ..Default::default() }.write_home(home.path())?;
 //! let out = tempfile::tempdir()?;
 //! let options = SplitOptions::default().max_size(1 << 20).min_size(512 << 10);
-//! let manifest = split(home.path(), out.path(), &options, &|_| {})?;
+//! let manifest = split(home.path(), out.path(), &options, &mut |_| {})?;
 //! assert!(manifest.zips.len() >= 2);
 //! assert!(manifest.zips[0].avatars && manifest.zips[0].logos);
 //! for zip in &manifest.zips {
@@ -51,7 +51,6 @@ mod media;
 mod options;
 mod order;
 mod pack;
-mod progress;
 mod record;
 mod run;
 mod sniff;
@@ -67,7 +66,7 @@ pub use manifest::{Manifest, ZipReport, ZipStatus};
 pub use media::AttachmentsCheck;
 pub use options::{Compress, DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, SplitOptions};
 pub use pack::{PlannedZip, ProjectSpan};
-pub use run::{MANIFEST, Plan, ProgressFn, SplitProgress, ZipStep, plan, split};
+pub use run::{MANIFEST, Plan, plan, split};
 pub use source::SourceKind;
 #[cfg(feature = "check")]
 pub(crate) use source::{Listing, list_source};

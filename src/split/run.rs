@@ -7,11 +7,11 @@
 //! already exists is verified against the plan (entries, sizes, times,
 //! CRCs, exact size) and kept when it matches, rewritten when it does not.
 
+use crate::driver::Progress;
 use crate::split::error::SplitError;
 use crate::split::manifest::{Manifest, ZipReport, ZipStatus};
 use crate::split::options::{Compress, SplitOptions};
 use crate::split::pack::{PlannedZip, pack};
-pub use crate::split::progress::{ProgressFn, SplitProgress, ZipStep};
 use crate::split::source::SourceKind;
 #[cfg(not(feature = "check"))]
 use crate::split::source::list_source;
@@ -109,7 +109,7 @@ impl Plan {
 /// ```no_run
 /// use backup_fix::split::{SplitOptions, plan};
 /// let options = SplitOptions::default().max_size(4 << 30);
-/// let plan = plan("/var/atlassian/application-data/jira".as_ref(), &options, None, &|_| {})?;
+/// let plan = plan("/var/atlassian/application-data/jira".as_ref(), &options, None, &mut |_| {})?;
 /// for zip in plan.zips() {
 ///     println!("{} {} bytes, {} entries", zip.name, zip.size, zip.entries);
 /// }
@@ -119,7 +119,7 @@ pub fn plan(
     source: &Path,
     options: &SplitOptions,
     scratch: Option<&Path>,
-    progress: ProgressFn<'_>,
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Plan, SplitError> {
     options.validate()?;
     let scratch = scratch.map_or_else(std::env::temp_dir, Path::to_path_buf);
@@ -185,24 +185,41 @@ pub fn plan(
 /// kept; the rest are written. On error, complete zips stay (a rerun keeps
 /// them) and no partial zip is left under a final name.
 ///
-/// ```no_run
+/// `progress` hears [`Phase::Scanning`](crate::driver::Phase::Scanning)
+/// while SOURCE is listed, then [`Phase::Main`](crate::driver::Phase::Main)
+/// (bytes written and read back, of twice the zips' data) and
+/// [`Phase::Zip`](crate::driver::Phase::Zip) as each zip is checked,
+/// written and verified (its name in [`Progress::item`]); with more than
+/// one job it is called from the workers' threads, one call at a time.
+///
+/// ```
+/// use backup_fix::driver::{Phase, ZipStep};
 /// use backup_fix::split::{SplitOptions, split};
-/// let manifest = split(
-///     "/var/atlassian/application-data/jira".as_ref(),
-///     "media-zips".as_ref(),
-///     &SplitOptions::default(),
-///     &|_| {},
-/// )?;
+///
+/// // A tiny Jira home stands in for /var/atlassian/application-data/jira.
+/// let home = tempfile::tempdir()?;
+/// let issue = home.path().join("data/attachments/ABC/10000/ABC-1");
+/// std::fs::create_dir_all(&issue)?;
+/// std::fs::write(issue.join("10001"), b"the bytes of one attachment")?;
+/// let out = tempfile::tempdir()?;
+/// let mut written = Vec::new();
+/// let manifest = split(home.path(), out.path(), &SplitOptions::default(), &mut |p| {
+///     if let (Phase::Zip(ZipStep::Writing), Some(name)) = (p.phase, p.item) {
+///         written.push(name.to_string());
+///     }
+/// })?;
+/// assert_eq!(manifest.import_order(), ["media-001.zip"]);
 /// for name in manifest.import_order() {
 ///     println!("import {name}");
 /// }
-/// # Ok::<(), backup_fix::split::SplitError>(())
+/// assert_eq!(written, ["media-001.zip"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn split(
     source: &Path,
     outdir: &Path,
     options: &SplitOptions,
-    progress: ProgressFn<'_>,
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Manifest, SplitError> {
     options.validate()?;
     let (_, data) = detect(source)?;
@@ -221,11 +238,11 @@ fn split_locked(
     source: &Path,
     outdir: &Path,
     options: &SplitOptions,
-    progress: ProgressFn<'_>,
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Manifest, SplitError> {
     let _lock = Lock::take(outdir)?;
     clean_leftovers(outdir)?;
-    let plan = plan(source, options, Some(outdir), progress)?;
+    let plan = plan(source, options, Some(outdir), &mut *progress)?;
     check_strays(outdir, plan.zips.len())?;
     let manifest_path = outdir.join(MANIFEST);
     match fs::remove_file(&manifest_path) {

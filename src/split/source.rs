@@ -4,8 +4,8 @@
 //! the backup.
 
 use crate::cancel::Cancel;
+use crate::driver::Progress;
 use crate::split::error::SplitError;
-use crate::split::progress::{ProgressFn, SplitProgress};
 use crate::split::record::{ListReader, ListWriter};
 use crate::split::walk::{Findings, Tree};
 use crate::split::zipsource::scan_zip;
@@ -179,12 +179,12 @@ pub(crate) fn list_source(
     scratch: &Path,
     skip_unreadable: bool,
     cancel: &Cancel,
-    progress: ProgressFn<'_>,
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Listing, SplitError> {
     let (kind, data) = detect(source)?;
     let (list, mut writer) = new_list(scratch, cancel)?;
     let mut findings = Findings::default();
-    let mut tick = |entries, bytes| progress(SplitProgress::Scanning { entries, bytes });
+    let mut tick = |entries, bytes| progress(Progress::scanning(entries, bytes));
     match &data {
         SourceData::Tree(tree) => {
             tree.walk(&mut writer, &mut findings, skip_unreadable, &mut tick)?

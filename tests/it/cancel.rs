@@ -72,7 +72,7 @@ fn a_cancelled_token_stops_every_operation_and_leaves_nothing_behind() {
     let e = check_path_with(&xml, &check, &mut |_| {}).unwrap_err();
     assert!(e.is_interrupted(), "{e}");
     let cancelled_split = split_options.clone().cancel(cancel.clone());
-    let e = split(&home, &out.join("media"), &cancelled_split, &|_| {}).unwrap_err();
+    let e = split(&home, &out.join("media"), &cancelled_split, &mut |_| {}).unwrap_err();
     assert!(matches!(e, SplitError::Interrupted), "{e}");
     assert!(e.is_interrupted(), "{e}");
     assert_eq!(names(&out), Vec::<String>::new(), "nothing left behind");
@@ -94,7 +94,7 @@ fn a_cancelled_token_stops_every_operation_and_leaves_nothing_behind() {
     )
     .unwrap();
     check_path_with(&zip, &CheckOptions::default(), &mut |_| {}).unwrap();
-    split(&home, &out.join("media"), &split_options, &|_| {}).unwrap();
+    split(&home, &out.join("media"), &split_options, &mut |_| {}).unwrap();
     assert_eq!(names(&out), ["fixed.xml", "fixed.zip", "media"]);
 }
 
@@ -166,7 +166,8 @@ fn cancelling_one_run_leaves_another_in_the_same_process_complete() {
         let complete = s.spawn(move || {
             let options = Options::default().cancel(kept.clone());
             let mut first = true;
-            fix_file(xml, kept_out, &options, &mut |_| {
+            // `move`: the callback must be `Send`, and a `Receiver` is not `Sync`.
+            fix_file(xml, kept_out, &options, &mut move |_| {
                 // Go on only once the other run's token is cancelled.
                 if std::mem::take(&mut first) {
                     cancelled_rx.recv().unwrap();

@@ -211,7 +211,7 @@ fn a_media_zip_from_split_is_checked_like_the_tree() {
         .max_size(64 << 20)
         .min_size(1 << 20)
         .sync(false);
-    split(dir.path(), out.path(), &options, &|_| {}).unwrap();
+    split(dir.path(), out.path(), &options, &mut |_| {}).unwrap();
     let zips = zips_in(out.path());
     assert_eq!(zips.len(), 1);
     let tree = check_with(&stats.backup, Some(dir.path()));
@@ -228,7 +228,7 @@ fn the_output_directory_of_split_is_checked_zip_by_zip() {
         .min_size(128 << 10)
         .allow_oversize(true)
         .sync(false);
-    split(dir.path(), out.path(), &options, &|_| {}).unwrap();
+    split(dir.path(), out.path(), &options, &mut |_| {}).unwrap();
     assert!(zips_in(out.path()).len() > 2);
     let tree = check_with(&stats.backup, Some(dir.path()));
     let zipped = check_with(&stats.backup, Some(out.path()));
@@ -338,12 +338,14 @@ fn split_leaves_out_exactly_the_orphans_and_thumbnails_asked() {
         .sync(false);
     // With --backup alone nothing is left out, and the cross-check is in the manifest.
     let all = tempfile::tempdir().unwrap();
-    let plain = plan(dir.path(), &base, None, &|_| {}).unwrap().manifest();
+    let plain = plan(dir.path(), &base, None, &mut |_| {})
+        .unwrap()
+        .manifest();
     let m = split(
         dir.path(),
         all.path(),
         &base.clone().backup(&stats.backup),
-        &|_| {},
+        &mut |_| {},
     )
     .unwrap();
     assert_eq!(m.entries, plain.entries);
@@ -363,7 +365,7 @@ fn split_leaves_out_exactly_the_orphans_and_thumbnails_asked() {
         .backup(&stats.backup)
         .only_referenced(true)
         .no_thumbnails(true);
-    let m = split(dir.path(), out.path(), &options, &|_| {}).unwrap();
+    let m = split(dir.path(), out.path(), &options, &mut |_| {}).unwrap();
     let a = m.attachments.as_ref().unwrap();
     assert_eq!(a.left_out.files, stats.orphans + thumbs);
     assert_eq!(a.left_out.bytes, stats.orphan_bytes + thumb_bytes);
@@ -394,7 +396,7 @@ fn split_leaves_out_exactly_the_orphans_and_thumbnails_asked() {
         dir.path(),
         out.path(),
         &base.clone().no_thumbnails(true),
-        &|_| {},
+        &mut |_| {},
     )
     .unwrap();
     assert_eq!(m.entries, plain.entries - thumbs);
@@ -430,7 +432,7 @@ fn a_backup_that_is_not_jira_is_a_typed_error_for_split() {
     let other = dir.path().join("other.xml");
     std::fs::write(&other, "<root/>").unwrap();
     let options = SplitOptions::default().backup(&other);
-    let e = plan(dir.path(), &options, None, &|_| {}).unwrap_err();
+    let e = plan(dir.path(), &options, None, &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("not a Jira backup"), "{e}");
 }
 

@@ -4,6 +4,7 @@
 
 use crate::split_common;
 
+use backup_fix::driver::{Phase, Progress, ZipStep};
 use backup_fix::split::{
     Compress, Manifest, SplitError, SplitOptions, ZipStatus, plan, split, verify_zip,
 };
@@ -63,7 +64,7 @@ fn zips_respect_the_size_bounds_and_hold_the_tree_byte_for_byte() {
     );
     let out = tempfile::tempdir().unwrap();
     let (max, min) = (4 * MIB, 2 * MIB);
-    let m = split(home.path(), out.path(), &options(max, min), &|_| {}).unwrap();
+    let m = split(home.path(), out.path(), &options(max, min), &mut |_| {}).unwrap();
     assert!(m.zips.len() >= 4, "{} zips", m.zips.len());
     assert_sizes(&m, out.path(), max);
     let zips = zips_in(out.path());
@@ -104,7 +105,7 @@ fn layout_rules_avatars_first_issues_never_split_projects_whole_when_they_fit() 
     generated_home(home.path());
     let out = tempfile::tempdir().unwrap();
     let (max, min) = (4 * MIB, 2 * MIB);
-    let m = split(home.path(), out.path(), &options(max, min), &|_| {}).unwrap();
+    let m = split(home.path(), out.path(), &options(max, min), &mut |_| {}).unwrap();
     let entries = zip_entries(&zips_in(out.path()));
     // Avatars and logos are in the first zip.
     for (name, e) in &entries {
@@ -220,7 +221,13 @@ fn names_are_utf8_as_on_disk_and_empty_directories_are_kept() {
     let home = tempfile::tempdir().unwrap();
     generated_home(home.path());
     let out = tempfile::tempdir().unwrap();
-    split(home.path(), out.path(), &options(4 * MIB, 2 * MIB), &|_| {}).unwrap();
+    split(
+        home.path(),
+        out.path(),
+        &options(4 * MIB, 2 * MIB),
+        &mut |_| {},
+    )
+    .unwrap();
     let zips = zips_in(out.path());
     let entries = zip_entries(&zips);
     let odd: Vec<&String> = entries.keys().filter(|n| !n.is_ascii()).collect();
@@ -256,7 +263,7 @@ fn a_file_larger_than_the_limit_is_an_error_naming_it_or_goes_alone_when_allowed
     put(&home.path().join("logos/l.png"), b"png");
     let out = tempfile::tempdir().unwrap();
     let max = 512 << 10;
-    let err = split(home.path(), out.path(), &options(max, 0), &|_| {}).unwrap_err();
+    let err = split(home.path(), out.path(), &options(max, 0), &mut |_| {}).unwrap_err();
     assert!(matches!(err, SplitError::Oversize { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(
@@ -270,7 +277,7 @@ fn a_file_larger_than_the_limit_is_an_error_naming_it_or_goes_alone_when_allowed
         "nothing left behind"
     );
     let fresh = out.path().join("new");
-    split(home.path(), &fresh, &options(max, 0), &|_| {}).unwrap_err();
+    split(home.path(), &fresh, &options(max, 0), &mut |_| {}).unwrap_err();
     assert!(
         !fresh.exists(),
         "a directory created for a failed run is removed"
@@ -280,7 +287,7 @@ fn a_file_larger_than_the_limit_is_an_error_naming_it_or_goes_alone_when_allowed
         home.path(),
         out.path(),
         &options(max, 0).allow_oversize(true),
-        &|_| {},
+        &mut |_| {},
     )
     .unwrap();
     let over: Vec<_> = m.zips.iter().filter(|z| z.oversize).collect();
@@ -324,7 +331,7 @@ fn compress_auto_deflates_text_and_stores_compressed_content() {
         home.path(),
         out.path(),
         &options(64 * MIB, 0).compress(Compress::Auto),
-        &|_| {},
+        &mut |_| {},
     )
     .unwrap();
     let entries = zip_entries(&zips_in(out.path()));
@@ -361,7 +368,7 @@ fn symlinks_are_not_followed_out_of_source() {
         symlink(outside.path(), issue.join("dir")).unwrap();
     }
     let out = tempfile::tempdir().unwrap();
-    let m = split(home.path(), out.path(), &options(MIB * 8, 0), &|_| {}).unwrap();
+    let m = split(home.path(), out.path(), &options(MIB * 8, 0), &mut |_| {}).unwrap();
     let entries = zip_entries(&zips_in(out.path()));
     assert_eq!(entries["data/attachments/S/10000/S-1/10100"].data, b"real");
     #[cfg(unix)]
@@ -399,7 +406,7 @@ fn unreadable_files_fail_the_run_unless_skipped() {
         );
         fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
         let out = tempfile::tempdir().unwrap();
-        let err = split(home.path(), out.path(), &options(MIB, 0), &|_| {}).unwrap_err();
+        let err = split(home.path(), out.path(), &options(MIB, 0), &mut |_| {}).unwrap_err();
         assert!(
             matches!(err, SplitError::Unreadable { count: 1, .. }),
             "{err:?}"
@@ -409,7 +416,7 @@ fn unreadable_files_fail_the_run_unless_skipped() {
             home.path(),
             out.path(),
             &options(MIB, 0).skip_unreadable(true),
-            &|_| {},
+            &mut |_| {},
         )
         .unwrap();
         assert_eq!(m.skipped_count, 1);
@@ -434,7 +441,7 @@ fn an_attachments_directory_is_zipped_under_data_attachments() {
         &home.path().join("data/attachments"),
         out.path(),
         &options(MIB, 0),
-        &|_| {},
+        &mut |_| {},
     )
     .unwrap();
     assert_eq!(m.source_kind, backup_fix::split::SourceKind::AttachmentsDir);
@@ -475,10 +482,10 @@ fn times_outside_what_zip_fields_hold_are_clamped_not_fatal() {
         UNIX_EPOCH + Duration::from_secs(230 * 365 * 86_400),
     );
     let out = tempfile::tempdir().unwrap();
-    let m = split(home.path(), out.path(), &options(MIB, 0), &|_| {}).unwrap();
+    let m = split(home.path(), out.path(), &options(MIB, 0), &mut |_| {}).unwrap();
     assert!(m.zips[0].crc_checked);
     // A rerun recognises the zip (times compare as stored) and keeps it.
-    let again = split(home.path(), out.path(), &options(MIB, 0), &|_| {}).unwrap();
+    let again = split(home.path(), out.path(), &options(MIB, 0), &mut |_| {}).unwrap();
     assert_eq!(again.zips[0].status, ZipStatus::Kept);
     assert_union_equals_tree(home.path(), &zips_in(out.path()));
     assert_unzip_t(&zips_in(out.path()));
@@ -490,13 +497,13 @@ fn splitting_is_deterministic() {
     generated_home(home.path());
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let opts = options(4 * MIB, 2 * MIB).jobs(2);
-    let ma = split(home.path(), a.path(), &opts, &|_| {}).unwrap();
+    let ma = split(home.path(), a.path(), &opts, &mut |_| {}).unwrap();
     // The second run flushes each zip to disk before naming it (the default).
     let mb = split(
         home.path(),
         b.path(),
         &opts.clone().jobs(1).sync(true),
-        &|_| {},
+        &mut |_| {},
     )
     .unwrap();
     assert_eq!(ma.zips, mb.zips);
@@ -521,7 +528,7 @@ fn more_than_65535_entries_use_zip64_end_records() {
         }
     }
     let out = tempfile::tempdir().unwrap();
-    let m = split(home.path(), out.path(), &options(64 * MIB, 0), &|_| {}).unwrap();
+    let m = split(home.path(), out.path(), &options(64 * MIB, 0), &mut |_| {}).unwrap();
     assert_eq!(m.zips.len(), 1);
     assert_eq!(m.zips[0].entries, 70_000);
     let zips = zips_in(out.path());
@@ -541,7 +548,7 @@ fn more_than_65535_entries_use_zip64_end_records() {
 fn dry_run_plans_without_writing() {
     let home = tempfile::tempdir().unwrap();
     generated_home(home.path());
-    let p = plan(home.path(), &options(4 * MIB, 2 * MIB), None, &|_| {}).unwrap();
+    let p = plan(home.path(), &options(4 * MIB, 2 * MIB), None, &mut |_| {}).unwrap();
     let m: Manifest = p.manifest();
     assert!(m.dry_run);
     assert!(
@@ -551,7 +558,13 @@ fn dry_run_plans_without_writing() {
     );
     // The plan's sizes are the sizes a real run writes.
     let out = tempfile::tempdir().unwrap();
-    let real = split(home.path(), out.path(), &options(4 * MIB, 2 * MIB), &|_| {}).unwrap();
+    let real = split(
+        home.path(),
+        out.path(),
+        &options(4 * MIB, 2 * MIB),
+        &mut |_| {},
+    )
+    .unwrap();
     let sizes = |m: &Manifest| {
         m.zips
             .iter()
@@ -566,7 +579,7 @@ fn output_inside_the_source_tree_is_refused() {
     let home = tempfile::tempdir().unwrap();
     put(&home.path().join("data/attachments/A/10000/A-1/1"), b"x");
     let inside = home.path().join("data/attachments/out");
-    let err = split(home.path(), &inside, &options(MIB, 0), &|_| {}).unwrap_err();
+    let err = split(home.path(), &inside, &options(MIB, 0), &mut |_| {}).unwrap_err();
     assert!(
         matches!(err, SplitError::OutputInsideSource { .. }),
         "{err:?}"
@@ -577,7 +590,7 @@ fn output_inside_the_source_tree_is_refused() {
         home.path(),
         &home.path().join("export/media"),
         &options(MIB, 0),
-        &|_| {},
+        &mut |_| {},
     )
     .unwrap();
     assert_eq!(m.entries, 1);
@@ -589,7 +602,7 @@ fn a_stray_zip_from_another_run_is_refused_not_overwritten() {
     put(&home.path().join("data/attachments/A/10000/A-1/1"), b"x");
     let out = tempfile::tempdir().unwrap();
     fs::write(out.path().join("media-009.zip"), b"someone else's").unwrap();
-    let err = split(home.path(), out.path(), &options(MIB, 0), &|_| {}).unwrap_err();
+    let err = split(home.path(), out.path(), &options(MIB, 0), &mut |_| {}).unwrap_err();
     assert!(
         matches!(err, SplitError::StrayZip { planned: 1, .. }),
         "{err:?}"
@@ -607,14 +620,14 @@ fn two_runs_cannot_write_to_one_directory() {
     let out = tempfile::tempdir().unwrap();
     let held = fs::File::create(out.path().join(".backup-fix-split.lock")).unwrap();
     held.try_lock().unwrap();
-    let err = split(home.path(), out.path(), &options(MIB, 0), &|_| {}).unwrap_err();
+    let err = split(home.path(), out.path(), &options(MIB, 0), &mut |_| {}).unwrap_err();
     assert!(matches!(err, SplitError::Locked { .. }), "{err:?}");
     assert!(
         out.path().join(".backup-fix-split.lock").exists(),
         "the holder's lock stays"
     );
     drop(held);
-    let m = split(home.path(), out.path(), &options(MIB, 0), &|_| {}).unwrap();
+    let m = split(home.path(), out.path(), &options(MIB, 0), &mut |_| {}).unwrap();
     assert_eq!(m.entries, 1);
     assert!(!out.path().join(".backup-fix-split.lock").exists());
 }
@@ -634,7 +647,7 @@ fn a_name_that_is_not_utf8_is_an_error_naming_it() {
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let err = split(home.path(), out.path(), &options(MIB, 0), &|_| {}).unwrap_err();
+    let err = split(home.path(), out.path(), &options(MIB, 0), &mut |_| {}).unwrap_err();
     assert!(
         matches!(err, SplitError::NonUtf8Names { count: 1, .. }),
         "{err:?}"
@@ -642,4 +655,91 @@ fn a_name_that_is_not_utf8_is_an_error_naming_it() {
     let msg = err.to_string();
     assert!(msg.contains("10101_Gr") && msg.contains("convmv"), "{msg}");
     assert!(zips_in(out.path()).is_empty());
+}
+
+/// Every report of one split, in the order the callback heard them.
+fn split_reporting(home: &Path, out: &Path, options: &SplitOptions) -> (Manifest, Vec<Progress>) {
+    let mut seen = Vec::new();
+    let m = split(home, out, options, &mut |p| seen.push(p)).unwrap();
+    (m, seen)
+}
+
+/// The zips a split said it started `step` on, in order.
+fn zips_at(seen: &[Progress], step: ZipStep) -> Vec<String> {
+    seen.iter()
+        .filter(|p| p.phase == Phase::Zip(step))
+        .map(|p| {
+            p.item
+                .as_deref()
+                .expect("a zip report names its zip")
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn split_reports_scanning_then_each_zip_and_the_bytes_of_all_through_progress() {
+    let home = tempfile::tempdir().unwrap();
+    generated_home(home.path());
+    let out = tempfile::tempdir().unwrap();
+    let options = options(4 * MIB, 2 * MIB).jobs(2);
+    let (m, seen) = split_reporting(home.path(), out.path(), &options);
+    assert!(m.zips.len() >= 4, "{} zips", m.zips.len());
+
+    // Scanning first, and only first; its last report counts the whole tree
+    // (its files: the manifest's entries also count empty directories).
+    let tree = tree_entries(home.path());
+    let files = tree.keys().filter(|name| !name.ends_with('/')).count() as u64;
+    let bytes = tree.values().map(|data| data.len() as u64).sum::<u64>();
+    assert_eq!(bytes, m.bytes);
+    let scanned = seen
+        .iter()
+        .take_while(|p| p.phase == Phase::Scanning)
+        .count();
+    assert!(scanned >= 1, "no scanning report: {:?}", seen.first());
+    assert!(seen[scanned..].iter().all(|p| p.phase != Phase::Scanning));
+    let last_scan = &seen[scanned - 1];
+    assert_eq!(last_scan.entries, Some(files));
+    assert_eq!(last_scan.read, bytes);
+    assert_eq!(last_scan.total, None);
+
+    // Then only zip steps and the bytes of all zips: written, then read back.
+    let total = 2 * m.zips.iter().map(|z| z.bytes).sum::<u64>();
+    let mut max = 0;
+    for p in &seen[scanned..] {
+        match p.phase {
+            Phase::Main => {
+                assert_eq!(p.total, Some(total));
+                assert!(p.read <= total, "{} of {total}", p.read);
+                max = max.max(p.read);
+            }
+            Phase::Zip(_) => assert_eq!((p.read, p.total, p.entries), (0, None, None)),
+            other => panic!("unexpected phase {other:?}"),
+        }
+    }
+    assert_eq!(max, total, "the last bytes are counted");
+
+    // Every zip is written, then verified; none is checked on a fresh run.
+    let names: BTreeSet<String> = m.zips.iter().map(|z| z.name.clone()).collect();
+    let written = zips_at(&seen, ZipStep::Writing);
+    assert_eq!(written.iter().cloned().collect::<BTreeSet<_>>(), names);
+    assert_eq!(written.len(), names.len(), "each zip written once");
+    assert_eq!(zips_at(&seen, ZipStep::Verifying).len(), names.len());
+    for name in &names {
+        let at = |step| {
+            seen.iter()
+                .position(|p| p.phase == Phase::Zip(step) && p.item.as_deref() == Some(name))
+        };
+        assert!(at(ZipStep::Writing) < at(ZipStep::Verifying), "{name}");
+    }
+    assert!(zips_at(&seen, ZipStep::Checking).is_empty());
+
+    // A rerun checks the zips it finds and keeps them, counting their bytes.
+    let (again, seen) = split_reporting(home.path(), out.path(), &options);
+    assert!(again.zips.iter().all(|z| z.status == ZipStatus::Kept));
+    let checked: BTreeSet<String> = zips_at(&seen, ZipStep::Checking).into_iter().collect();
+    assert_eq!(checked, names);
+    assert!(zips_at(&seen, ZipStep::Writing).is_empty());
+    let main = seen.iter().filter(|p| p.phase == Phase::Main);
+    assert_eq!(main.map(|p| p.read).max(), Some(total));
 }

@@ -63,9 +63,9 @@ proptest! {
             .allow_oversize(true)
             .jobs(jobs)
             .sync(false);
-        let planned = plan(home.path(), &options, None, &|_| {}).unwrap().manifest();
+        let planned = plan(home.path(), &options, None, &mut |_| {}).unwrap().manifest();
         let out = tempfile::tempdir().unwrap();
-        let m = split(home.path(), out.path(), &options, &|_| {}).unwrap();
+        let m = split(home.path(), out.path(), &options, &mut |_| {}).unwrap();
         // Exactly the planned sizes, within the limit unless oversize.
         let sizes = |m: &backup_fix::split::Manifest| {
             m.zips.iter().map(|z| (z.size, z.entries)).collect::<Vec<_>>()

@@ -56,7 +56,7 @@ fn rerun_keeps_verified_zips_and_redoes_damaged_and_missing_ones() {
     let src = tempfile::tempdir().unwrap();
     home(src.path(), 6 * MIB);
     let out = tempfile::tempdir().unwrap();
-    let first = split(src.path(), out.path(), &options(), &|_| {}).unwrap();
+    let first = split(src.path(), out.path(), &options(), &mut |_| {}).unwrap();
     assert!(first.zips.len() >= 6, "{} zips", first.zips.len());
     let path = |i: usize| out.path().join(&first.zips[i].name);
     let inodes: Vec<u64> = (0..first.zips.len()).map(|i| inode(&path(i))).collect();
@@ -80,7 +80,7 @@ fn rerun_keeps_verified_zips_and_redoes_damaged_and_missing_ones() {
     // The manifest of the first run is stale.
     fs::write(out.path().join("manifest.json"), b"{}").unwrap();
 
-    let again = split(src.path(), out.path(), &options(), &|_| {}).unwrap();
+    let again = split(src.path(), out.path(), &options(), &mut |_| {}).unwrap();
     assert_eq!(again.zips.len(), first.zips.len());
     for (i, z) in again.zips.iter().enumerate() {
         let expected = if (1..=3).contains(&i) {
@@ -118,7 +118,7 @@ fn an_error_mid_run_leaves_complete_zips_only_and_a_rerun_finishes() {
     home(src.path(), 6 * MIB);
     let out = tempfile::tempdir().unwrap();
     let opts = options().jobs(1);
-    let p = plan(src.path(), &opts, None, &|_| {}).unwrap();
+    let p = plan(src.path(), &opts, None, &mut |_| {}).unwrap();
     let n = p.zips().len();
     assert!(n >= 6);
     // Change a file that the fourth zip holds, after planning.
@@ -134,7 +134,7 @@ fn an_error_mid_run_leaves_complete_zips_only_and_a_rerun_finishes() {
         .find(|p| p.is_file())
         .unwrap();
     fs::write(&file, b"changed under our feet").unwrap();
-    let err = p.write(out.path(), &|_| {}).unwrap_err();
+    let err = p.write(out.path(), &mut |_| {}).unwrap_err();
     assert!(matches!(err, SplitError::Changed { .. }), "{err:?}");
     assert!(err.to_string().contains(&*file.to_string_lossy()), "{err}");
     // Zips before the failure are complete and verify; the failed one is absent.
@@ -150,7 +150,7 @@ fn an_error_mid_run_leaves_complete_zips_only_and_a_rerun_finishes() {
     );
     drop(p);
 
-    let m = split(src.path(), out.path(), &opts, &|_| {}).unwrap();
+    let m = split(src.path(), out.path(), &opts, &mut |_| {}).unwrap();
     assert_eq!(m.zips[0].status, ZipStatus::Kept);
     assert!(
         m.zips

@@ -85,7 +85,7 @@ fn codes(r: &CheckReport, severity: Severity) -> Vec<&'static str> {
 fn split_to(input: &Path) -> Result<(PathBuf, backup_fix::split::Manifest), SplitError> {
     let out = input.with_file_name("media-out");
     std::fs::create_dir_all(&out).unwrap();
-    let m = split(input, &out, &SplitOptions::default(), &|_| {})?;
+    let m = split(input, &out, &SplitOptions::default(), &mut |_| {})?;
     Ok((out, m))
 }
 
@@ -315,7 +315,7 @@ fn a_declared_size_near_u64_max_is_an_error_not_a_panic() {
     std::fs::write(&path, &b).unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    let e = split(&path, &out, &SplitOptions::default(), &|_| {}).expect_err("refused");
+    let e = split(&path, &out, &SplitOptions::default(), &mut |_| {}).expect_err("refused");
     assert!(!e.to_string().is_empty());
     let r = check_path(&path).unwrap();
     assert!(r.blocks_import(), "{r}");

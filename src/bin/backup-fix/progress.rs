@@ -1,8 +1,7 @@
 //! Progress on stderr: one labelled bar per phase, in decimal megabytes
 //! (the unit of the summaries), hidden when quiet or not on a terminal.
 
-use backup_fix::driver::{Phase, Progress};
-use backup_fix::split::{SplitProgress, ZipStep};
+use backup_fix::driver::{Phase, Progress, ZipStep};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -93,17 +92,17 @@ impl Display {
     }
 
     /// Shows a split's progress.
-    pub(crate) fn show_split(&self, p: SplitProgress) {
-        match p {
-            SplitProgress::Scanning { entries, bytes } => {
+    pub(crate) fn show_split(&self, p: Progress) {
+        match p.phase {
+            Phase::Scanning => {
                 self.switch(Shown::Split("scanning"), SPINNER, String::new());
                 self.bar.set_message(format!(
                     "scanning: {} files, {}",
-                    thousands(entries),
-                    indicatif::DecimalBytes(bytes)
+                    thousands(p.entries.unwrap_or(0)),
+                    indicatif::DecimalBytes(p.read)
                 ));
             }
-            SplitProgress::Zip { name, step } => {
+            Phase::Zip(step) => {
                 self.switch(Shown::Split("zips"), PERCENT, String::new());
                 let doing = match step {
                     ZipStep::Checking => "checking",
@@ -111,12 +110,15 @@ impl Display {
                     ZipStep::Verifying => "verifying",
                     _ => "working on",
                 };
+                let name = p.item.as_deref().unwrap_or_default();
                 self.bar.set_message(format!("{doing} {name}"));
             }
-            SplitProgress::Writing { done, total } => {
+            Phase::Main => {
                 self.switch(Shown::Split("zips"), PERCENT, String::new());
-                self.bar.set_length(total);
-                self.bar.set_position(done);
+                if let Some(total) = p.total {
+                    self.bar.set_length(total);
+                }
+                self.bar.set_position(p.read);
             }
             _ => {}
         }

@@ -3,10 +3,11 @@
 use crate::progress::Display;
 use crate::{parse_size, print_out, took};
 use backup_fix::Cancel;
+use backup_fix::driver::Progress;
 use backup_fix::report::plural;
 use backup_fix::split::{
-    Compress, DEFAULT_MIN_SIZE, MANIFEST, Manifest, SplitError, SplitOptions, SplitProgress,
-    ZipStatus, plan, split,
+    Compress, DEFAULT_MIN_SIZE, MANIFEST, Manifest, SplitError, SplitOptions, ZipStatus, plan,
+    split,
 };
 use clap::{Args, CommandFactory, ValueEnum};
 use indicatif::HumanBytes;
@@ -107,12 +108,12 @@ pub(crate) fn run(args: &SplitArgs, cancel: &Cancel) -> anyhow::Result<()> {
             .exit();
     }
     let display = Display::new(args.quiet, "splitting");
-    let on_progress = |p: SplitProgress| display.show_split(p);
+    let mut on_progress = |p: Progress| display.show_split(p);
     let started = Instant::now();
     let result: Result<Manifest, SplitError> = if args.dry_run {
-        plan(&args.source, &options, None, &on_progress).map(|p| p.manifest())
+        plan(&args.source, &options, None, &mut on_progress).map(|p| p.manifest())
     } else {
-        split(&args.source, &args.output, &options, &on_progress)
+        split(&args.source, &args.output, &options, &mut on_progress)
     };
     display.finish();
     let manifest = match result {

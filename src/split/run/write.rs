@@ -3,11 +3,11 @@
 //! them to disk and gives them their final names, and the progress meter.
 
 use super::Plan;
+use crate::driver::{Phase, Progress, ZipStep};
 use crate::split::error::SplitError;
 use crate::split::manifest::{Manifest, ZipReport, ZipStatus};
 use crate::split::options::Compress;
 use crate::split::pack::PlannedZip;
-use crate::split::progress::{ProgressFn, SplitProgress, ZipStep};
 use crate::split::record::ListReader;
 use crate::split::source::SourceData;
 use crate::split::verify::{Expect, ZipCheck, check};
@@ -16,9 +16,9 @@ use crate::zip::ReadError;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
 
 /// How one zip ended: kept or written (with what reading it back found), or the error.
 type ZipResult = Result<(ZipStatus, ZipCheck), SplitError>;
@@ -29,9 +29,19 @@ struct Shared<'a> {
     stop: AtomicBool,
     done: AtomicU64,
     total: u64,
-    progress: ProgressFn<'a>,
+    /// The caller's callback; workers report one at a time.
+    progress: Mutex<&'a mut (dyn FnMut(Progress) + Send)>,
     results: Mutex<Vec<Option<ZipResult>>>,
     notes: Mutex<Vec<String>>,
+}
+
+impl Shared<'_> {
+    /// Hands `p` to the caller's callback (skipped if an earlier call panicked).
+    fn report(&self, p: Progress) {
+        if let Ok(mut progress) = self.progress.lock() {
+            progress(p);
+        }
+    }
 }
 
 /// A zip written and verified, waiting to be flushed to disk and renamed.
@@ -74,10 +84,8 @@ impl Meter<'_, '_> {
         self.counted += self.pending;
         let done = self.shared.done.fetch_add(self.pending, Ordering::Relaxed) + self.pending;
         self.pending = 0;
-        (self.shared.progress)(SplitProgress::Writing {
-            done,
-            total: self.shared.total,
-        });
+        self.shared
+            .report(Progress::new(Phase::Main, done, Some(self.shared.total)));
     }
 
     /// Takes back what was counted (work that has to be redone).
@@ -99,7 +107,11 @@ impl Plan {
     /// Writes the planned zips into `outdir` (which must exist), keeping
     /// complete zips that match the plan. Returns the manifest; does not
     /// write it.
-    pub fn write(&self, outdir: &Path, progress: ProgressFn<'_>) -> Result<Manifest, SplitError> {
+    pub fn write(
+        &self,
+        outdir: &Path,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<Manifest, SplitError> {
         let n = self.zips.len();
         let shared = Shared {
             next: AtomicUsize::new(0),
@@ -110,7 +122,7 @@ impl Plan {
                 .iter()
                 .map(|z| z.bytes.saturating_mul(2))
                 .fold(0, u64::saturating_add),
-            progress,
+            progress: Mutex::new(progress),
             results: Mutex::new((0..n).map(|_| None).collect()),
             notes: Mutex::new(Vec::new()),
         };
@@ -256,12 +268,8 @@ impl Plan {
             pending: 0,
             counted: 0,
         };
-        let step = |step| {
-            (shared.progress)(SplitProgress::Zip {
-                name: zip.name.clone(),
-                step,
-            })
-        };
+        let name: Arc<str> = Arc::from(zip.name.as_str());
+        let step = |step| shared.report(Progress::zip(Arc::clone(&name), step));
         if fs::symlink_metadata(&target).is_ok_and(|m| m.is_file()) {
             step(ZipStep::Checking);
             let mut records = ListReader::open(self.list.path(), zip.start)?;
