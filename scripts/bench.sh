@@ -298,10 +298,12 @@ if command -v zip >/dev/null 2>&1 && command -v unzip >/dev/null 2>&1; then
     FIXED1="$DIR/fixed-level-1.zip"
     rm -f "$BASE6" "$BASE1" "$FIXED" "$FIXED1"
     measure zip_base "$ZIPIN" "rm -f '$BASE6'; unzip -p '$ZIPIN' entities.xml | $TRD | zip -q -fz '$BASE6' -"
-    measure zip_fix "$ZIPIN" "$BIN fix '$ZIPIN' -o '$FIXED' --quiet"
+    CPU6="$DIR/fixed-report.json"
+    CPU1="$DIR/fixed-level-1-report.json"
+    measure zip_fix "$ZIPIN" "$BIN fix '$ZIPIN' -o '$FIXED' --quiet --report '$CPU6'"
     measure zip_fix1 "$ZIPIN" "$BIN fix '$ZIPIN' -o '$FIXED' --quiet --threads 1"
     measure zip_base1 "$ZIPIN" "rm -f '$BASE1'; unzip -p '$ZIPIN' entities.xml | $TRD | zip -1 -q -fz '$BASE1' -"
-    measure zip_fix_l1 "$ZIPIN" "$BIN fix '$ZIPIN' -o '$FIXED1' --quiet --level 1"
+    measure zip_fix_l1 "$ZIPIN" "$BIN fix '$ZIPIN' -o '$FIXED1' --quiet --level 1 --report '$CPU1'"
     measure zip_huge "$ZIPHUGE" "$BIN fix '$ZIPHUGE' -o '$DIR/fixed-huge.zip' --quiet"
     for k in zip_base zip_fix zip_fix1 zip_base1 zip_fix_l1; do BYTES[$k]=$(xml_bytes "$ZIPIN"); done
     BYTES[zip_huge]=$(xml_bytes "$ZIPHUGE")
@@ -332,7 +334,26 @@ if command -v zip >/dev/null 2>&1 && command -v unzip >/dev/null 2>&1; then
     size_ratio "$(stat -c %s "$FIXED")" "$(stat -c %s "$ZIPIN")" "whole zip: fix vs the input backup"
     echo "output sizes: backup-fix $(stat -c %s "$FIXED") bytes, --level 1 $(stat -c %s "$FIXED1") bytes (all entries);" \
         "baseline $(stat -c %s "$BASE6") bytes, -1 $(stat -c %s "$BASE1") bytes (entities.xml only); huge-CDATA output $huge_size bytes"
-    rm -f "$BASE6" "$BASE1" "$FIXED" "$FIXED1" "$DIR/fixed-huge.zip"
+    # cpu_split REPORT LABEL: where entities.xml's CPU time went (the last run's --report)
+    cpu_split() {
+        [[ -s "$1" ]] || return 0
+        python3 - "$1" "$2" <<'PY'
+import json, sys
+x = [e for e in json.load(open(sys.argv[1]))["archive"]["xml"] if e["name"].endswith("entities.xml")]
+c = x[0].get("cpu") if x else None
+if c:
+    total = c["inflate"] + c["xml"] + c["deflate"] + c["write"]
+    print("  %-26s inflate %.2f s, XML %.2f s, deflate %.2f s on %d threads, write %.2f s;"
+          " %.2f s CPU in %.2f s wall (%.2f cores)" % (sys.argv[2], c["inflate"], c["xml"],
+          c["deflate"], c["deflate_threads"], c["write"], total, c["wall"], total / max(c["wall"], 1e-9)))
+else:
+    print("  %-26s not measured on this system" % sys.argv[2])
+PY
+    }
+    echo "CPU time of entities.xml by stage (last run; the machine's load average: $(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null)):"
+    cpu_split "$CPU6" "default level:"
+    cpu_split "$CPU1" "--level 1:"
+    rm -f "$BASE6" "$BASE1" "$FIXED" "$FIXED1" "$DIR/fixed-huge.zip" "$CPU6" "$CPU1"
 else
     echo
     echo "SKIPPED: whole-backup benchmark (zip and unzip are not installed and could not be installed)"

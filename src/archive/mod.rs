@@ -40,7 +40,7 @@ pub(crate) mod stream;
 pub use descriptor::rewrite_export_descriptor;
 pub use error::ArchiveError;
 pub use layout::ArchiveKind;
-pub use report::{ArchiveReport, EntryCounts, XmlEntryReport};
+pub use report::{ArchiveReport, EntryCounts, StageCpu, XmlEntryReport};
 
 use crate::driver::{Phase, Progress};
 use crate::error::Error;
@@ -423,11 +423,11 @@ fn build_report(
     input_bytes: u64,
 ) -> ArchiveReport {
     let counts = outcome.counts;
-    let asked_to_drop_app_data = outcome.xml.iter().any(|(_, r, _)| r.app_data.is_some());
+    let asked_to_drop_app_data = outcome.xml.iter().any(|(_, r, _, _)| r.app_data.is_some());
     let xml: Vec<XmlEntryReport> = outcome
         .xml
         .into_iter()
-        .map(|(name, mut report, compressed_bytes)| {
+        .map(|(name, mut report, compressed_bytes, cpu)| {
             // `--drop-app-data` is reported on the app data entries only.
             if report.app_data.as_ref().is_some_and(|a| !a.app_data) {
                 report.app_data = None;
@@ -436,6 +436,7 @@ fn build_report(
                 name,
                 report,
                 compressed_bytes,
+                cpu,
             }
         })
         .collect();

@@ -450,3 +450,46 @@ fn the_default_level_writes_about_what_one_level_6_stream_would() {
         "{level1} vs {sizes:?}"
     );
 }
+
+/// The report says where each XML entry's CPU time went: on Linux every
+/// stage of a few-MB repaired entry took some, deflate at level 6 more than
+/// inflate, and no more CPU than the threads could use in the wall time;
+/// elsewhere the split is unknown.
+#[test]
+fn the_report_splits_the_cpu_time_by_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut synth = small_synth(true);
+    synth.entities.target_bytes = 4 << 20;
+    let (input, _) = generate(dir.path(), "backup.zip", &synth);
+    let output = dir.path().join("fixed.zip");
+    let archive = ArchiveOptions::default().level(6).threads(2);
+    let report = fix_with(&input, &output, &archive).unwrap();
+    let entities = &report.xml[0];
+    assert_eq!(entities.name, "entities.xml");
+    assert!(entities.report.changes() > 0);
+    if !cfg!(target_os = "linux") {
+        assert_eq!(entities.cpu, None);
+        assert_eq!(report.cpu(), None);
+        return;
+    }
+    let cpu = entities.cpu.expect("Linux tells a thread's CPU time");
+    let zero = std::time::Duration::ZERO;
+    for (stage, t) in [
+        ("inflate", cpu.inflate),
+        ("XML", cpu.xml),
+        ("deflate", cpu.deflate),
+        ("write", cpu.write),
+    ] {
+        assert!(t > zero, "{stage}: {cpu:?}");
+    }
+    assert_eq!(cpu.deflate_threads, 2);
+    assert!(
+        cpu.deflate > cpu.inflate,
+        "level 6 costs more than inflate: {cpu:?}"
+    );
+    assert!(cpu.total() <= cpu.wall * 5, "5 threads at most: {cpu:?}");
+    let all = report.cpu().expect("known for every entry");
+    assert!(all.deflate >= cpu.deflate && all.xml >= cpu.xml, "{all:?}");
+    assert!(all.to_string().starts_with("inflate "), "{all}");
+    assert!(all.to_string().contains(" on 2 threads, write "), "{all}");
+}

@@ -54,6 +54,21 @@ fn a_backup_zip_is_repaired_and_reported() {
     assert_eq!(json["ok"], true);
     assert_eq!(json["archive"]["kind"], "jira-backup");
     assert_eq!(json["archive"]["entries"]["xml"], 2);
+    // Where the CPU time went, in seconds, where the system tells it.
+    let cpu = &json["archive"]["xml"][0]["cpu"];
+    if cfg!(target_os = "linux") {
+        for stage in ["inflate", "xml", "deflate", "write", "wall"] {
+            assert!(
+                cpu[stage].as_f64().is_some_and(|s| s > 0.0),
+                "{stage}: {cpu}"
+            );
+        }
+        assert_eq!(cpu["deflate_threads"], 2);
+        assert!(err.contains("CPU: inflate "), "{err}");
+    } else {
+        assert!(cpu.is_null(), "{cpu}");
+        assert!(!err.contains("CPU:"), "{err}");
+    }
 }
 
 #[test]

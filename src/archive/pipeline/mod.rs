@@ -7,12 +7,13 @@
 //! ([`blocks`]).
 
 mod blocks;
+mod thread_cpu;
 mod xml_entry;
 
 use crate::archive::deflate::{self, Pool};
 use crate::archive::error::{fault_error, read_error};
 use crate::archive::layout::{Action, Decision, Sniffed, Survey};
-use crate::archive::report::EntryCounts;
+use crate::archive::report::{EntryCounts, StageCpu};
 use crate::cancel::Cancel;
 use crate::error::Error;
 use crate::fixer::FixConfig;
@@ -60,8 +61,9 @@ pub(crate) struct RunInputs<'a> {
 
 /// The result of a pipeline run.
 pub(crate) struct Outcome {
-    /// Reports of the XML entries: output name, report, compressed size.
-    pub xml: Vec<(String, Report, u64)>,
+    /// Reports of the XML entries: output name, report, compressed size,
+    /// CPU split.
+    pub xml: Vec<(String, Report, u64, Option<StageCpu>)>,
     /// What the head of entities.xml said.
     pub sniffed: Sniffed,
     /// What was done with the entries.
@@ -164,12 +166,12 @@ pub(crate) fn run(
                 d: &d,
                 local_extra: local.extra,
             };
-            let (report, s, compressed) = fix_entry(&ctx, entry, input, &mut z, progress)?;
+            let (report, s, compressed, cpu) = fix_entry(&ctx, entry, input, &mut z, progress)?;
             if this == job.survey.entities_index {
                 sniffed = s;
             }
             counts.xml += 1;
-            xml.push((d.out_display(&e).to_owned(), report, compressed));
+            xml.push((d.out_display(&e).to_owned(), report, compressed, cpu));
         } else {
             let sizes = Sizes {
                 crc: e.crc,

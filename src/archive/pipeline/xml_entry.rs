@@ -12,10 +12,12 @@
 //! the others: its queues close, the rest see it and return.
 
 use super::blocks::BlockSink;
+use super::thread_cpu::Stopwatch;
 use super::{CHUNK, Failure, RunInputs, meta_for};
 use crate::archive::deflate::{self, Block, CrcChain, Job, Pool};
 use crate::archive::error::{ArchiveError, fault_error};
 use crate::archive::layout::{Decision, Sniffed, sniff_entities};
+use crate::archive::report::StageCpu;
 use crate::cancel::Cancel;
 use crate::error::Error;
 use crate::fixer::Fixer;
@@ -28,6 +30,7 @@ use std::mem;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Chunks queued between the reader and the repair.
 const READ_QUEUE: usize = 4;
@@ -79,14 +82,16 @@ pub(super) struct XmlEntry<'a> {
 }
 
 /// Repairs one XML entry (the input is at its data) into the open writer.
-/// Returns its report, what its head said, and its compressed size.
+/// Returns its report, what its head said, its compressed size, and where
+/// its CPU time went (when the system says).
 pub(super) fn fix_entry(
     ctx: &EntryContext<'_>,
     entry: XmlEntry<'_>,
     input: &mut ZipInput,
     z: &mut ZipOut<FileOut>,
     progress: &mut dyn FnMut(u64),
-) -> Result<(Report, Sniffed, u64), Failure> {
+) -> Result<(Report, Sniffed, u64, Option<StageCpu>), Failure> {
+    let began = Instant::now();
     let XmlEntry { e, d, local_extra } = entry;
     let job = ctx.job;
     let (blocks, packed, read) = (ctx.blocks, ctx.packed, ctx.read);
@@ -108,13 +113,26 @@ pub(super) fn fix_entry(
         let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(READ_QUEUE + 2);
         let jrx = Arc::new(Mutex::new(jrx));
         let cancel = job.cancel;
-        let reader = s.spawn(move || read_xml(input, e, inflater, rtx, pool_rx, read, cancel));
-        let writer = s.spawn(move || write_blocks(zw, wrx, packed));
-        for _ in 0..threads {
-            let jobs = Arc::clone(&jrx);
-            let level = settings.level;
-            s.spawn(move || deflate::worker(jobs, level, blocks, packed));
-        }
+        let reader = s.spawn(move || {
+            let watch = Stopwatch::start();
+            read_xml(input, e, inflater, rtx, pool_rx, read, cancel);
+            watch.spent()
+        });
+        let writer = s.spawn(move || {
+            let watch = Stopwatch::start();
+            (write_blocks(zw, wrx, packed), watch.spent())
+        });
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let jobs = Arc::clone(&jrx);
+                let level = settings.level;
+                s.spawn(move || {
+                    let watch = Stopwatch::start();
+                    deflate::worker(jobs, level, blocks, packed);
+                    watch.spent()
+                })
+            })
+            .collect();
         drop(jrx);
         let mut tick = || progress(read.load(Ordering::Relaxed));
         let queues = RepairQueues {
@@ -124,6 +142,7 @@ pub(super) fn fix_entry(
             to_writer: &wtx,
             blocks,
         };
+        let watch = Stopwatch::start();
         let repaired = repair(
             e,
             fixer,
@@ -132,11 +151,31 @@ pub(super) fn fix_entry(
             &mut sniffed,
             &mut tick,
         );
+        let xml = watch.spent();
         drop(wtx);
         drop(rrx);
-        let written = writer.join();
-        let _ = reader.join();
-        (repaired, written)
+        let (written, write) = match writer.join() {
+            Ok((w, cpu)) => (Ok(w), cpu),
+            Err(p) => (Err(p), None),
+        };
+        let inflate = reader.join().ok().flatten();
+        // The workers end when the repair's job queue closes, as it has.
+        let deflate = workers
+            .into_iter()
+            .map(|w| w.join().ok().flatten())
+            .sum::<Option<Duration>>();
+        let cpu = match (inflate, xml, deflate, write) {
+            (Some(inflate), Some(xml), Some(deflate), Some(write)) => Some(StageCpu {
+                inflate,
+                xml,
+                deflate,
+                deflate_threads: threads,
+                write,
+                wall: began.elapsed(),
+            }),
+            _ => None,
+        };
+        (repaired, written, cpu)
     });
     let written = match outcome.1 {
         Ok(w) => w,
@@ -158,7 +197,7 @@ pub(super) fn fix_entry(
     };
     let sizes = written.map_err(Failure::Output)?;
     z.end(sizes).map_err(|err| Failure::Output(err.into()))?;
-    Ok((report, sniffed, sizes.compressed))
+    Ok((report, sniffed, sizes.compressed, outcome.2))
 }
 
 /// The repair stage's ends of the queues: chunks in from the reader (and

@@ -30,4 +30,7 @@ pub(super) fn print(args: &FixArgs, report: &ArchiveReport, elapsed: Duration) {
         report.output_bytes,
         took(elapsed, xml_bytes, " of XML")
     );
+    if let Some(cpu) = report.cpu() {
+        eprintln!("CPU: {cpu}");
+    }
 }
