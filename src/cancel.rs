@@ -1,6 +1,5 @@
 //! The cancellation token a caller passes into every long job.
 
-use crate::error::Error;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -10,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// ([`Options::cancel`](crate::Options::cancel),
 /// `CheckOptions::cancel`, `SplitOptions::cancel`).
 /// It looks at the token between chunks and, once it is set, stops with
-/// [`Error::Interrupted`] (or `SplitError::Interrupted`; both errors answer
+/// [`Error::Interrupted`](crate::Error::Interrupted) (or `SplitError::Interrupted`; both errors answer
 /// `is_interrupted()`), removing its temporary output as on any other error,
 /// so a stopped run leaves nothing half-written behind. Tokens are
 /// independent: stopping one run leaves the others in the same process
@@ -76,20 +75,15 @@ impl Eq for Cancel {}
 
 /// The one notion of "stopped through its [`Cancel`]" inside the crate:
 /// each job's error converts from it into its own `Interrupted` variant
-/// ([`Error::Interrupted`], `SplitError::Interrupted`), whose message says
+/// ([`Error::Interrupted`](crate::Error::Interrupted), `SplitError::Interrupted`), whose message says
 /// what that job leaves behind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Interrupted;
 
-impl From<Interrupted> for Error {
-    fn from(_: Interrupted) -> Self {
-        Error::Interrupted
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn clones_share_the_flag_and_others_do_not() {

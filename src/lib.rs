@@ -22,7 +22,7 @@
 //!
 //! | job | call | feature |
 //! |---|---|---|
-//! | fix a path: a backup zip or an XML file, picked by content | `driver::fix_path(input, output, &Options, &ArchiveOptions, progress)` | `archive` |
+//! | fix a path: a backup zip or an XML file, picked by content | `fix_path(input, output, &Options, &ArchiveOptions, progress)` | `archive` |
 //! | fix a stream | [`driver::fix_stream`]`(reader, writer, &Options)`, or [`Fixer`] for push-style, sans-IO use | none |
 //! | check a path (zip, unpacked export, Jira home, XML) | `check::check_path_with(path, &CheckOptions, progress)` | `check` |
 //! | split an attachment tree or media zip into media zips | `split::split(source, outdir, &SplitOptions, progress)` | `split` |
@@ -62,6 +62,8 @@ mod decode;
 pub mod driver;
 mod error;
 mod firsts;
+#[cfg(feature = "archive")]
+mod fix_path;
 mod fixer;
 mod location;
 pub mod output;
@@ -88,6 +90,8 @@ mod zip;
 
 pub use cancel::Cancel;
 pub use error::{Error, Malformed};
+#[cfg(feature = "archive")]
+pub use fix_path::{Fixed, fix_path, is_zip_path};
 pub use fixer::{DEFAULT_MAX_TAG_SIZE, FixConfig, Fixer, Options, fix_bytes, scan_facts};
 pub use location::Location;
 pub use report::{

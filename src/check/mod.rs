@@ -362,7 +362,7 @@ fn check_backup(
             return archive::check_dir(path, options, on_progress);
         }
         // The same test as `fix`'s: by content, or by a `.zip` name.
-        if crate::driver::is_zip_path(path) {
+        if crate::is_zip_path(path) {
             return archive::check_zip(path, options, on_progress);
         }
     }

@@ -1,19 +1,16 @@
 //! Drivers: thin loops that run the sans-IO [`Fixer`](crate::Fixer) over
 //! readers and writers ([`fix_stream`]), over files and standard streams with
 //! compression and atomic output ([`fix_file`]), over whatever a path holds,
-//! a backup zip or XML ([`fix_path`], with the `archive` feature), and, with the
+//! a backup zip or XML ([`fix_path`](crate::fix_path), with the `archive`
+//! feature, above both drivers), and, with the
 //! `tokio` feature, over async streams ([`tokio::fix_async`]).
 
 mod blocking;
 pub(crate) mod files;
-#[cfg(feature = "archive")]
-mod path;
 mod progress;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
 pub use blocking::{fix_stream, fix_stream_with_progress};
 pub use files::{Compression, fix_file};
-#[cfg(feature = "archive")]
-pub use path::{Fixed, fix_path, is_zip_path};
 pub use progress::{Phase, Progress, ZipStep};

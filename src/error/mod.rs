@@ -1,8 +1,12 @@
 //! Typed errors: what went wrong, where, and what the user can do about it.
 
 mod archive;
+#[cfg(feature = "split")]
+mod split;
 
 pub use archive::ArchiveError;
+#[cfg(feature = "split")]
+pub use split::SplitError;
 
 use crate::location::Location;
 use std::path::PathBuf;
@@ -167,7 +171,7 @@ pub enum Error {
         /// The attachments given.
         path: PathBuf,
         /// What went wrong.
-        cause: Box<crate::split::SplitError>,
+        cause: Box<SplitError>,
     },
     /// The output path names the input file.
     #[error(
@@ -351,4 +355,13 @@ pub enum Malformed {
     /// A CDATA section outside the root element.
     #[error("a CDATA section is only allowed inside the root element")]
     CdataOutsideRoot,
+}
+
+/// A run stopped through its [`Cancel`](crate::Cancel) token becomes
+/// [`Error::Interrupted`] (the conversion lives here, so that the token does
+/// not depend on the error type).
+impl From<crate::cancel::Interrupted> for Error {
+    fn from(_: crate::cancel::Interrupted) -> Self {
+        Error::Interrupted
+    }
 }

@@ -1,7 +1,7 @@
 //! The manifest: what was written (or planned), in import order, as the
 //! JSON file `OUTDIR/manifest.json` and as the data the CLI prints.
 
-use crate::split::error::SplitError;
+use crate::error::SplitError;
 use crate::split::options::Compress;
 use crate::split::pack::{PlannedZip, ProjectSpan};
 use crate::split::source::SourceKind;

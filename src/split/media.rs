@@ -7,7 +7,7 @@ use crate::check::{
     FileCount, Finding, MediaTable, listing_files, media_findings, media_join, name_orphans,
 };
 use crate::driver::Progress;
-use crate::split::error::SplitError;
+use crate::error::SplitError;
 use crate::split::options::SplitOptions;
 use crate::split::source::{Listing, list_source};
 use std::io;

@@ -44,7 +44,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod error;
 mod manifest;
 #[cfg(feature = "check")]
 mod media;
@@ -60,7 +59,7 @@ mod walk;
 mod writer;
 mod zipsource;
 
-pub use error::SplitError;
+pub use crate::error::SplitError;
 pub use manifest::{Manifest, ZipReport, ZipStatus};
 #[cfg(feature = "check")]
 pub use media::AttachmentsCheck;

@@ -2,7 +2,7 @@
 //! for oversize and unreadable files.
 
 use crate::cancel::Cancel;
-use crate::split::error::SplitError;
+use crate::error::SplitError;
 use std::path::PathBuf;
 
 /// Default largest zip: 4 GiB.

@@ -15,7 +15,7 @@
 //!    otherwise it fills the current zip and continues in the next, split
 //!    at issue boundaries.
 
-use crate::split::error::SplitError;
+use crate::error::SplitError;
 use crate::split::options::SplitOptions;
 use crate::split::order::{Group, place};
 use crate::split::record::{ListReader, ProjectTotal, Record};

@@ -4,7 +4,7 @@
 //! it sequentially.
 
 use crate::cancel::Cancel;
-use crate::split::error::SplitError;
+use crate::error::SplitError;
 use crate::split::order::place;
 use crate::zip::format::{Layout, sizes_need_zip64};
 use std::fs::File;

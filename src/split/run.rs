@@ -8,7 +8,7 @@
 //! CRCs, exact size) and kept when it matches, rewritten when it does not.
 
 use crate::driver::Progress;
-use crate::split::error::SplitError;
+use crate::error::SplitError;
 use crate::split::manifest::{Manifest, ZipReport, ZipStatus};
 use crate::split::options::{Compress, SplitOptions};
 use crate::split::pack::{PlannedZip, pack};

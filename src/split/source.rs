@@ -5,7 +5,7 @@
 
 use crate::cancel::Cancel;
 use crate::driver::Progress;
-use crate::split::error::SplitError;
+use crate::error::SplitError;
 use crate::split::record::{ListReader, ListWriter};
 use crate::split::walk::{Findings, Tree};
 use crate::split::zipsource::scan_zip;

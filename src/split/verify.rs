@@ -6,7 +6,7 @@
 //! zip; memory does not grow with its size or entry count.
 
 use crate::chunked::{fill_some, read_some};
-use crate::split::error::SplitError;
+use crate::error::SplitError;
 use crate::split::options::Compress;
 use crate::split::record::{Kind, ListReader};
 use crate::zip::format::{DEFLATED, FLAG_DESCRIPTOR, STORED, clamp_unix32};

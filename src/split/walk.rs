@@ -8,7 +8,7 @@
 //! cannot be read are collected (the run fails on them unless told to skip
 //! them); names that are not UTF-8 are collected as errors.
 
-use crate::split::error::SplitError;
+use crate::error::SplitError;
 use crate::split::order::{Group, natural_cmp};
 use crate::split::record::{Kind, ListWriter, Record};
 use std::fs::{self, File, FileType, Metadata};

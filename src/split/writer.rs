@@ -6,8 +6,8 @@
 //! entry count.
 
 use crate::chunked::read_some;
+use crate::error::SplitError;
 use crate::spill;
-use crate::split::error::SplitError;
 use crate::split::options::Compress;
 use crate::split::record::{Kind, Record};
 use crate::split::sniff::worth_deflating;

@@ -5,7 +5,7 @@
 //! the entry count. Entries are later copied raw, without recompressing.
 
 use crate::cancel::Cancel;
-use crate::split::error::SplitError;
+use crate::error::SplitError;
 use crate::split::order::{ATTACHMENTS, AVATARS, Group, LOGOS, name_cmp};
 use crate::split::record::{Kind, ListReader, ListWriter, Record};
 use crate::split::walk::Findings;

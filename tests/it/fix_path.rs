@@ -1,10 +1,11 @@
-//! `driver::fix_path`, the one entry point for a path: a backup zip or an
+//! `fix_path`, the one entry point for a path: a backup zip or an
 //! XML file, picked by content (not by name), each through its own driver.
 
 use crate::archive_support::{ENTITIES, fix as fix_zip_default, generate, small_synth, zip_of};
 use backup_fix::Options;
 use backup_fix::archive::ArchiveOptions;
-use backup_fix::driver::{Fixed, fix_file, fix_path, is_zip_path};
+use backup_fix::driver::fix_file;
+use backup_fix::{Fixed, fix_path, is_zip_path};
 use std::path::Path;
 
 fn fix(input: &Path, output: &Path) -> Fixed {

@@ -2,7 +2,7 @@
 //! holding other files, the lock that keeps two runs out of it, and the
 //! leftovers of an interrupted run.
 
-use crate::split::error::SplitError;
+use crate::error::SplitError;
 use crate::split::pack::PlannedZip;
 use crate::split::source::SourceData;
 use std::fs::{self, File};

@@ -4,7 +4,7 @@
 
 use super::Plan;
 use crate::driver::{Phase, Progress, ZipStep};
-use crate::split::error::SplitError;
+use crate::error::SplitError;
 use crate::split::manifest::{Manifest, ZipReport, ZipStatus};
 use crate::split::options::Compress;
 use crate::split::pack::PlannedZip;

@@ -1,9 +1,10 @@
 //! The one entry point for repairing a path: a backup zip or one XML file,
-//! picked by content, each through its own driver.
+//! picked by content, each through its own driver (above both: the archive
+//! driver imports the file driver's helpers, never this).
 
 use crate::archive::{ArchiveOptions, ArchiveReport, fix_zip, is_zip};
-use crate::driver::files::fix_file;
-use crate::driver::progress::Progress;
+use crate::driver::Progress;
+use crate::driver::fix_file;
 use crate::error::Error;
 use crate::fixer::Options;
 use crate::report::Report;
@@ -51,7 +52,7 @@ impl fmt::Display for Fixed {
 /// its end, so it cannot be read as a stream.
 ///
 /// ```
-/// use backup_fix::driver::is_zip_path;
+/// use backup_fix::is_zip_path;
 /// let dir = tempfile::tempdir()?;
 /// let (xml, zip) = (dir.path().join("entities.xml"), dir.path().join("backup"));
 /// std::fs::write(&xml, "<entity-engine-xml/>")?;
@@ -85,7 +86,7 @@ pub fn is_zip_path(path: &Path) -> bool {
 /// ```
 /// use backup_fix::Options;
 /// use backup_fix::archive::ArchiveOptions;
-/// use backup_fix::driver::{Fixed, fix_path};
+/// use backup_fix::{Fixed, fix_path};
 /// let dir = tempfile::tempdir()?;
 /// let (input, output) = (dir.path().join("entities.xml"), dir.path().join("fixed.xml"));
 /// std::fs::write(&input, "<entity-engine-xml>\u{1c}</entity-engine-xml>")?;

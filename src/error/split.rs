@@ -1,4 +1,7 @@
 //! Typed errors of `split`: what went wrong, with which file, and what to do.
+//! Defined here, beside [`Error`](crate::Error), which carries one when
+//! `check` lists attachments, so that the error type does not depend on the
+//! split job.
 
 use std::fmt;
 use std::io;
