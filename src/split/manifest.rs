@@ -147,9 +147,13 @@ impl Manifest {
             .suffix(".json")
             .tempfile_in(dir)
             .map_err(err)?;
-        let json = serde_json::to_vec_pretty(self).map_err(|e| err(e.into()))?;
-        tmp.write_all(&json).map_err(err)?;
-        tmp.write_all(b"\n").map_err(err)?;
+        // Streamed to the file: at a million entries the JSON is tens of MB,
+        // which a buffer of the whole text would add to the peak.
+        let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+        serde_json::to_writer_pretty(&mut out, self).map_err(|e| err(e.into()))?;
+        out.write_all(b"\n").map_err(err)?;
+        out.flush().map_err(err)?;
+        drop(out);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
