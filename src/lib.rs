@@ -66,6 +66,8 @@ mod firsts;
 mod fix_path;
 mod fixer;
 mod location;
+#[cfg(feature = "split")]
+mod media;
 pub mod output;
 #[cfg(feature = "check")]
 mod readahead;

@@ -8,9 +8,9 @@ use super::jira_media::{ATTACHMENTS, Matched, MediaFiles, MediaTable, join};
 use super::{CheckOptions, CheckReport, Finding, Severity, finding};
 use crate::cancel::Cancel;
 use crate::error::Error;
+use crate::media::source::{Listing, list_source};
 use crate::report::plural;
 use crate::rules::facts::Product;
-use crate::split::Listing;
 use crate::xml::rules::StartTag;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -262,7 +262,7 @@ pub(crate) fn listing_files(
 /// The media zips `split` wrote into `dir` (a `manifest.json` beside
 /// `media-NNN.zip` files), in order; empty for any other path.
 fn split_output(dir: &Path) -> Vec<PathBuf> {
-    if !dir.join(crate::split::MANIFEST).is_file() {
+    if !dir.join(crate::media::MANIFEST).is_file() {
         return Vec::new();
     }
     let mut zips: Vec<PathBuf> = fs::read_dir(dir)
@@ -293,11 +293,9 @@ fn list_all(source: &Path, cancel: &Cancel) -> Result<Vec<Listing>, Error> {
     sources
         .iter()
         .map(|s| {
-            crate::split::list_source(s, &scratch, true, cancel, &mut |_| {}).map_err(|e| {
-                Error::Attachments {
-                    path: s.clone(),
-                    cause: Box::new(e),
-                }
+            list_source(s, &scratch, true, cancel, &mut |_| {}).map_err(|e| Error::Attachments {
+                path: s.clone(),
+                cause: Box::new(e),
             })
         })
         .collect()

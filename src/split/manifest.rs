@@ -2,11 +2,11 @@
 //! JSON file `OUTDIR/manifest.json` and as the data the CLI prints.
 
 use crate::error::SplitError;
+use crate::media::source::SourceKind;
+use crate::media::walk::Skipped;
 use crate::split::options::Compress;
 use crate::split::pack::{PlannedZip, ProjectSpan};
-use crate::split::source::SourceKind;
 use crate::split::verify::ZipCheck;
-use crate::split::walk::Skipped;
 use std::io::Write;
 use std::path::Path;
 

@@ -8,8 +8,8 @@ use crate::check::{
 };
 use crate::driver::Progress;
 use crate::error::SplitError;
+use crate::media::source::{Listing, list_source};
 use crate::split::options::SplitOptions;
-use crate::split::source::{Listing, list_source};
 use std::io;
 use std::path::Path;
 

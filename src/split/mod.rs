@@ -48,26 +48,20 @@ mod manifest;
 #[cfg(feature = "check")]
 mod media;
 mod options;
-mod order;
 mod pack;
-mod record;
 mod run;
 mod sniff;
-mod source;
 mod verify;
-mod walk;
 mod writer;
-mod zipsource;
 
 pub use crate::error::SplitError;
+pub use crate::media::MANIFEST;
+pub use crate::media::source::SourceKind;
+pub use crate::media::walk::Skipped;
 pub use manifest::{Manifest, ZipReport, ZipStatus};
 #[cfg(feature = "check")]
 pub use media::AttachmentsCheck;
 pub use options::{Compress, DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, SplitOptions};
 pub use pack::{PlannedZip, ProjectSpan};
-pub use run::{MANIFEST, Plan, plan, split};
-pub use source::SourceKind;
-#[cfg(feature = "check")]
-pub(crate) use source::{Listing, list_source};
+pub use run::{Plan, plan, split};
 pub use verify::{ZipCheck, verify_zip};
-pub use walk::Skipped;

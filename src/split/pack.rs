@@ -16,9 +16,9 @@
 //!    at issue boundaries.
 
 use crate::error::SplitError;
+use crate::media::order::{Group, place};
+use crate::media::record::{ListReader, ProjectTotal, Record};
 use crate::split::options::SplitOptions;
-use crate::split::order::{Group, place};
-use crate::split::record::{ListReader, ProjectTotal, Record};
 use crate::zip::format::end_len;
 use std::path::Path;
 

@@ -9,14 +9,15 @@
 
 use crate::driver::Progress;
 use crate::error::SplitError;
+use crate::media::MANIFEST;
+use crate::media::source::SourceKind;
+#[cfg(not(feature = "check"))]
+use crate::media::source::list_source;
+use crate::media::source::{Listing, SourceData, detect};
+use crate::media::walk::Findings;
 use crate::split::manifest::{Manifest, ZipReport, ZipStatus};
 use crate::split::options::{Compress, SplitOptions};
 use crate::split::pack::{PlannedZip, pack};
-use crate::split::source::SourceKind;
-#[cfg(not(feature = "check"))]
-use crate::split::source::list_source;
-use crate::split::source::{Listing, SourceData, detect};
-use crate::split::walk::Findings;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -25,9 +26,6 @@ mod outdir;
 mod write;
 
 use outdir::{Lock, check_outdir, check_strays, clean_leftovers};
-
-/// The manifest's file name.
-pub const MANIFEST: &str = "manifest.json";
 
 /// A plan: the zips a split will write, with the entry list behind them.
 ///

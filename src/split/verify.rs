@@ -7,8 +7,8 @@
 
 use crate::chunked::{fill_some, read_some};
 use crate::error::SplitError;
+use crate::media::record::{Kind, ListReader};
 use crate::split::options::Compress;
-use crate::split::record::{Kind, ListReader};
 use crate::zip::format::{DEFLATED, FLAG_DESCRIPTOR, STORED, clamp_unix32};
 use crate::zip::local::read_local;
 use crate::zip::{CentralReader, ReadError, find_end as read_end};

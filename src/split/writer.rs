@@ -7,11 +7,11 @@
 
 use crate::chunked::read_some;
 use crate::error::SplitError;
+use crate::media::record::{Kind, Record};
+use crate::media::walk::{Tree, mtime};
 use crate::spill;
 use crate::split::options::Compress;
-use crate::split::record::{Kind, Record};
 use crate::split::sniff::worth_deflating;
-use crate::split::walk::{Tree, mtime};
 use crate::zip::format::{DEFLATED, Header, STORED, dos_datetime, external_attributes};
 use crate::zip::local::read_local;
 use crate::zip::writer::{FileOut, Sizes, Written, ZipOut as Writer};

@@ -3,8 +3,8 @@
 //! leftovers of an interrupted run.
 
 use crate::error::SplitError;
+use crate::media::source::SourceData;
 use crate::split::pack::PlannedZip;
-use crate::split::source::SourceData;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 

@@ -5,11 +5,11 @@
 use super::Plan;
 use crate::driver::{Phase, Progress, ZipStep};
 use crate::error::SplitError;
+use crate::media::record::ListReader;
+use crate::media::source::SourceData;
 use crate::split::manifest::{Manifest, ZipReport, ZipStatus};
 use crate::split::options::Compress;
 use crate::split::pack::PlannedZip;
-use crate::split::record::ListReader;
-use crate::split::source::SourceData;
 use crate::split::verify::{Expect, ZipCheck, check};
 use crate::split::writer::{Input, ZipOut};
 use crate::zip::ReadError;

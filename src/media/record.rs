@@ -5,7 +5,7 @@
 
 use crate::cancel::Cancel;
 use crate::error::SplitError;
-use crate::split::order::place;
+use crate::media::order::place;
 use crate::zip::format::{Layout, sizes_need_zip64};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};

@@ -6,9 +6,9 @@
 use crate::cancel::Cancel;
 use crate::driver::Progress;
 use crate::error::SplitError;
-use crate::split::record::{ListReader, ListWriter};
-use crate::split::walk::{Findings, Tree};
-use crate::split::zipsource::scan_zip;
+use crate::media::record::{ListReader, ListWriter};
+use crate::media::walk::{Findings, Tree};
+use crate::media::zipsource::scan_zip;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -108,7 +108,7 @@ pub(crate) struct Listing {
     /// Records in it.
     pub(crate) count: u64,
     /// Per-project totals of the list.
-    pub(crate) totals: Vec<crate::split::record::ProjectTotal>,
+    pub(crate) totals: Vec<crate::media::record::ProjectTotal>,
     /// What was skipped or could not be read (not yet judged).
     pub(crate) findings: Findings,
 }

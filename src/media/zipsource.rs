@@ -6,9 +6,9 @@
 
 use crate::cancel::Cancel;
 use crate::error::SplitError;
-use crate::split::order::{ATTACHMENTS, AVATARS, Group, LOGOS, name_cmp};
-use crate::split::record::{Kind, ListReader, ListWriter, Record};
-use crate::split::walk::Findings;
+use crate::media::order::{ATTACHMENTS, AVATARS, Group, LOGOS, name_cmp};
+use crate::media::record::{Kind, ListReader, ListWriter, Record};
+use crate::media::walk::Findings;
 use crate::zip::format::{
     DEFLATED, FLAG_ENCRYPTED, FLAG_STRONG_ENCRYPTION, STORED, external_attributes,
 };

@@ -9,8 +9,8 @@
 //! them); names that are not UTF-8 are collected as errors.
 
 use crate::error::SplitError;
-use crate::split::order::{Group, natural_cmp};
-use crate::split::record::{Kind, ListWriter, Record};
+use crate::media::order::{Group, natural_cmp};
+use crate::media::record::{Kind, ListWriter, Record};
 use std::fs::{self, File, FileType, Metadata};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
