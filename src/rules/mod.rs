@@ -155,7 +155,7 @@ macro_rules! any_rule {
                 }
             }
 
-            #[inline]
+            #[inline(always)]
             fn start_tag(
                 &mut self,
                 cx: &Context,
@@ -168,14 +168,14 @@ macro_rules! any_rule {
                 }
             }
 
-            #[inline]
+            #[inline(always)]
             fn end_tag(&mut self, cx: &Context) {
                 match self {
                     $(AnyRule::$variant(r) => r.end_tag(cx),)*
                 }
             }
 
-            #[inline]
+            #[inline(always)]
             fn text<S: Sink>(
                 &mut self,
                 cx: &Context,
@@ -188,7 +188,7 @@ macro_rules! any_rule {
                 }
             }
 
-            #[inline]
+            #[inline(always)]
             fn text_end<S: Sink>(
                 &mut self,
                 cx: &Context,

@@ -42,19 +42,33 @@ fn days_in_month(y: i32, m: u8) -> u8 {
     }
 }
 
-/// Two ASCII digits at `b[i..i + 2]`.
-#[inline]
-fn two(b: &[u8], i: usize) -> Option<u8> {
-    let (t, o) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
-    (t < 10 && o < 10).then_some(t * 10 + o)
-}
+/// What a literal's first 19 bytes are XORed with: `0` at the digits (a
+/// digit then gives its value), the separator elsewhere (giving 0).
+const LAYOUT: &[u8; 19] = b"0000-00-00 00:00:00";
+
+/// The largest XORed value each of the first 19 bytes may have.
+const LIMIT: [u8; 19] = {
+    let mut limit = [9u8; 19];
+    limit[4] = 0;
+    limit[7] = 0;
+    limit[10] = 0;
+    limit[13] = 0;
+    limit[16] = 0;
+    limit
+};
 
 /// Parses a value that is exactly a timestamp literal (nothing before or after).
+///
+/// The fixed layout is checked for all 19 bytes at once (XOR with the
+/// layout, compare with the limits), which leaves the digits' values.
 pub(crate) fn parse(b: &[u8]) -> Option<Literal<'_>> {
     if b.len() < 19 || b.len() > 29 {
         return None;
     }
-    if b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+    let head: &[u8; 19] = b.first_chunk()?;
+    let x: [u8; 19] = std::array::from_fn(|i| head[i] ^ LAYOUT[i]);
+    let bad = (0..19).fold(0u8, |acc, i| acc | u8::from(x[i] > LIMIT[i]));
+    if bad != 0 {
         return None;
     }
     let fraction = match b.len() {
@@ -66,14 +80,15 @@ pub(crate) fn parse(b: &[u8]) -> Option<Literal<'_>> {
     if !fraction.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let year = i32::from(two(b, 0)?) * 100 + i32::from(two(b, 2)?);
+    let two = |i: usize| x[i] * 10 + x[i + 1];
+    let year = i32::from(two(0)) * 100 + i32::from(two(2));
     let at = Civil {
         year,
-        month: two(b, 5)?,
-        day: two(b, 8)?,
-        hour: two(b, 11)?,
-        minute: two(b, 14)?,
-        second: two(b, 17)?,
+        month: two(5),
+        day: two(8),
+        hour: two(11),
+        minute: two(14),
+        second: two(17),
     };
     let valid = (1..=12).contains(&at.month)
         && at.day >= 1
@@ -85,36 +100,35 @@ pub(crate) fn parse(b: &[u8]) -> Option<Literal<'_>> {
     valid.then_some(Literal { at, fraction })
 }
 
+/// "00" to "99", so that formatting does no division per digit.
+const PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
+
+/// The last two decimal digits of `v`.
+#[inline]
+fn pair(v: u32) -> [u8; 2] {
+    PAIRS[(v % 100) as usize]
+}
+
 /// Writes `at` in the literal's shape, with `fraction` as the fraction digits.
 pub(crate) fn format(at: Civil, fraction: &[u8], out: &mut Vec<u8>) {
     let y = at.year.unsigned_abs();
-    let d = |v: u32| b'0' + (v % 10) as u8;
-    let pair = |v: u8| [b'0' + v / 10, b'0' + v % 10];
-    let [mo1, mo2] = pair(at.month);
-    let [d1, d2] = pair(at.day);
-    let [h1, h2] = pair(at.hour);
-    let [mi1, mi2] = pair(at.minute);
-    let [s1, s2] = pair(at.second);
+    let [y1, y2] = pair(y / 100);
+    let [y3, y4] = pair(y);
+    let [mo1, mo2] = pair(at.month.into());
+    let [d1, d2] = pair(at.day.into());
+    let [h1, h2] = pair(at.hour.into());
+    let [mi1, mi2] = pair(at.minute.into());
+    let [s1, s2] = pair(at.second.into());
     out.extend_from_slice(&[
-        d(y / 1000),
-        d(y / 100),
-        d(y / 10),
-        d(y),
-        b'-',
-        mo1,
-        mo2,
-        b'-',
-        d1,
-        d2,
-        b' ',
-        h1,
-        h2,
-        b':',
-        mi1,
-        mi2,
-        b':',
-        s1,
-        s2,
+        y1, y2, y3, y4, b'-', mo1, mo2, b'-', d1, d2, b' ', h1, h2, b':', mi1, mi2, b':', s1, s2,
     ]);
     if !fraction.is_empty() {
         out.push(b'.');
@@ -395,6 +409,46 @@ mod tests {
             b"1624508495715",
         ] {
             assert!(parse(bad).is_none(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn any_byte_out_of_place_is_refused_and_any_digit_is_read() {
+        let good = *b"2016-02-29 23:59:58.5";
+        for at in 0..good.len() {
+            for c in 0..=255u8 {
+                let mut b = good;
+                b[at] = c;
+                let digit_place = !matches!(at, 4 | 7 | 10 | 13 | 16 | 19);
+                let fits = if digit_place {
+                    c.is_ascii_digit()
+                } else {
+                    c == good[at]
+                };
+                let got = parse(&b);
+                if !fits {
+                    assert!(got.is_none(), "{}", String::from_utf8_lossy(&b));
+                } else if let Some(lit) = got {
+                    let mut out = Vec::new();
+                    format(lit.at, lit.fraction, &mut out);
+                    assert_eq!(out, b, "{}", String::from_utf8_lossy(&b));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn formats_every_field_with_its_leading_zeros() {
+        for text in [
+            &b"0001-01-01 00:00:00"[..],
+            b"9999-12-31 23:59:59.999999999",
+            b"1970-01-01 00:00:00.0",
+            b"2009-10-05 07:08:09.01",
+        ] {
+            let lit = parse(text).expect("a literal");
+            let mut out = Vec::new();
+            format(lit.at, lit.fraction, &mut out);
+            assert_eq!(out, text);
         }
     }
 

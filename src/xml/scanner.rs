@@ -520,27 +520,42 @@ impl<R: Rules> XmlStage<R> {
                 }
             }
         } else if !removed.is_empty() || !edits.is_empty() {
-            // Replacements as (range in the tag, range in the edit buffer);
-            // removed references have an empty replacement.
-            let mut splices = std::mem::take(&mut self.tag.splices);
-            splices.clear();
-            splices.extend(removed.iter().map(|r| (r.range.clone(), 0..0)));
-            splices.extend_from_slice(edits.ranges());
-            splices.sort_by_key(|(r, _)| (r.start, Reverse(r.end)));
-            let bytes = edits.bytes();
-            p.flush(j, out);
-            let mut from = 0;
-            for (range, with) in &splices {
-                if range.start < from || range.end > raw.len() {
-                    continue;
+            if let ([], [(range, with)]) = (removed, edits.ranges()) {
+                // One replacement (a shifted timestamp, a remapped link): no
+                // list to build and sort.
+                p.flush(j, out);
+                match raw.get(..range.start).zip(raw.get(range.end..)) {
+                    Some((before, after)) => {
+                        out.put(before);
+                        out.put(&edits.bytes()[with.clone()]);
+                        out.put(after);
+                    }
+                    None => out.put(raw),
                 }
-                out.put(&raw[from..range.start]);
-                out.put(&bytes[with.clone()]);
-                from = range.end;
+                p.emitted = j + t.end;
+            } else {
+                // Replacements as (range in the tag, range in the edit buffer);
+                // removed references have an empty replacement.
+                let mut splices = std::mem::take(&mut self.tag.splices);
+                splices.clear();
+                splices.extend(removed.iter().map(|r| (r.range.clone(), 0..0)));
+                splices.extend_from_slice(edits.ranges());
+                splices.sort_by_key(|(r, _)| (r.start, Reverse(r.end)));
+                let bytes = edits.bytes();
+                p.flush(j, out);
+                let mut from = 0;
+                for (range, with) in &splices {
+                    if range.start < from || range.end > raw.len() {
+                        continue;
+                    }
+                    out.put(&raw[from..range.start]);
+                    out.put(&bytes[with.clone()]);
+                    from = range.end;
+                }
+                out.put(&raw[from..]);
+                p.emitted = j + t.end;
+                self.tag.splices = splices;
             }
-            out.put(&raw[from..]);
-            p.emitted = j + t.end;
-            self.tag.splices = splices;
         }
         self.tag.edits = edits;
         if t.empty {
