@@ -11,7 +11,6 @@ use crate::chars::{
     is_space, is_xml_char,
 };
 use crate::error::Malformed;
-use crate::xml::prescan::ValueStops;
 use memchr::memchr;
 use std::ops::Range;
 
@@ -222,6 +221,18 @@ fn name_bits(name: &[u8]) -> u128 {
     (1u128 << ((len * 7 + first) & 127)) | (1u128 << ((len * 3 + last * 5 + 64) & 127))
 }
 
+/// Index of the first byte in `b[k..]` that is the quote `q`, `&` or `<`.
+///
+/// Each quote has its own search, with constant bytes to compare against.
+#[inline]
+fn value_stop(b: &[u8], k: usize, q: u8) -> Option<usize> {
+    if q == b'"' {
+        bytescan::find_from(b, k, |c| (c == b'"') | (c == b'&') | (c == b'<'))
+    } else {
+        bytescan::find_from(b, k, |c| (c == b'\'') | (c == b'&') | (c == b'<'))
+    }
+}
+
 /// The attribute names of recent start tags, by element name: rows of one
 /// entity repeat the same names in the same order, so a name is usually
 /// recognised by one comparison with the name the last such tag had at that
@@ -424,7 +435,6 @@ fn lex_start_tag(
     // While every name so far is the stored one at its place, the names are
     // distinct (they were checked when stored).
     let mut as_stored = known.is_some();
-    let mut stops = ValueStops::default();
     loop {
         let after_value = k;
         // The usual case in rows of one entity: one space, then the name
@@ -523,11 +533,9 @@ fn lex_start_tag(
         k += 1;
         let v_start = k;
         loop {
-            k = stops.next(b, k).ok_or(Stop::Incomplete)?;
+            k = value_stop(b, k, q).ok_or(Stop::Incomplete)?;
             match b[k] {
                 c if c == q => break,
-                // The other quote is part of the value.
-                b'"' | b'\'' => k += 1,
                 b'<' => {
                     return Err(Stop::Bad(
                         k,

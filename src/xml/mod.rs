@@ -6,7 +6,6 @@ mod document;
 pub(crate) mod drop;
 pub(crate) mod lex;
 mod piece;
-pub(crate) mod prescan;
 pub(crate) mod rules;
 pub(crate) mod scanner;
 pub(crate) mod stack;
