@@ -7,7 +7,7 @@ use crate::check::attachments::{AttachmentRecord, Ledger};
 use crate::check::guards::IssueGuards;
 use crate::check::limits::LimitsAudit;
 use crate::check::memberships::MembershipAudit;
-use crate::check::size::{Apps, Counts, MoveSize};
+use crate::check::size::{Apps, Counts, MoveSize, RunCounts};
 use crate::check::users::{NOT_MIGRATED, RENAMED, UserTable};
 use crate::error::Error;
 use crate::rules::facts::{FactsObserver, Product};
@@ -85,7 +85,7 @@ pub(crate) struct Auditor {
     /// The comment before the root element (Jira's header), while it is read.
     header: Vec<u8>,
     /// Rows per entity type.
-    entities: Counts,
+    entities: RunCounts,
     /// Issues per project id, or current pages per space id.
     contained: Counts,
     /// Project or space ids and their keys.
@@ -121,7 +121,7 @@ impl Default for Auditor {
             in_body: false,
             body_tail: Vec::new(),
             header: Vec::new(),
-            entities: Counts::default(),
+            entities: RunCounts::default(),
             contained: Counts::default(),
             container_keys: FnvMap::default(),
             attachment_records: 0,
@@ -164,7 +164,7 @@ impl Auditor {
         self.limits.row(tag);
         self.media.row(tag);
         self.guards.row(tag);
-        self.entities.add(&String::from_utf8_lossy(tag.name()), 1);
+        self.entities.add(tag.name());
         match tag.name() {
             b"Issue" => {
                 let project = tag.attr_text(b"project").unwrap_or_default();
@@ -218,7 +218,7 @@ impl Auditor {
     fn confluence_tag(&mut self, tag: &StartTag<'_>) {
         if self.depth == 1 && tag.name() == b"object" {
             let class = tag.attr_text(b"class").unwrap_or_default();
-            self.entities.add(&class, 1);
+            self.entities.add(class.as_bytes());
         }
         self.objects.start_tag(tag, self.depth);
         self.in_body = matches!(

@@ -52,7 +52,7 @@ pub(crate) struct LimitsAudit {
 /// reference such as `&amp;` counting as one when `escaped`. `in_ref` says
 /// whether a reference is open, and carries it across pieces.
 pub(crate) fn count_chars(piece: &[u8], escaped: bool, in_ref: &mut bool) -> u64 {
-    let mut n = piece.iter().filter(|&&b| (b as i8) >= -0x40).count() as u64;
+    let mut n = bytecount::num_chars(piece) as u64;
     if !escaped {
         return n;
     }
@@ -86,17 +86,19 @@ impl LimitsAudit {
         self.row.clear();
         self.row.extend_from_slice(tag.name());
         self.row_id.clear();
-        for (name, range) in tag.attributes() {
-            if name == b"id" {
-                self.row_id.extend_from_slice(&tag.value(range.clone()));
-            }
+        if let Some(id) = tag.attr(b"id") {
+            self.row_id.extend_from_slice(&id);
         }
-        for (name, range) in tag.attributes() {
-            if range.len() as u64 > MAX_TEXT_CHARS {
-                let chars = count_chars(&tag.value(range), true, &mut false);
-                if chars > MAX_TEXT_CHARS {
-                    let field = String::from_utf8_lossy(name).into_owned();
-                    self.long_text(&field, chars);
+        // A value has at most as many characters as bytes, so only a tag
+        // longer than the limit can hold a value over it.
+        if tag.raw.len() as u64 > MAX_TEXT_CHARS {
+            for (name, range) in tag.attributes() {
+                if range.len() as u64 > MAX_TEXT_CHARS {
+                    let chars = count_chars(&tag.value(range), true, &mut false);
+                    if chars > MAX_TEXT_CHARS {
+                        let field = String::from_utf8_lossy(name).into_owned();
+                        self.long_text(&field, chars);
+                    }
                 }
             }
         }

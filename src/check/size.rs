@@ -52,6 +52,47 @@ impl Counts {
     }
 }
 
+/// [`Counts`] fed by names that come in runs, as the rows of one entity
+/// follow each other in a backup: a name equal to the one before is
+/// counted with one comparison, and the table is looked up once per run.
+/// The tables hold what [`Counts`] fed name by name would hold.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RunCounts {
+    counts: Counts,
+    /// The name of the current run, and how many times it came.
+    name: Vec<u8>,
+    run: u64,
+}
+
+impl RunCounts {
+    /// Counts `name` once (as UTF-8, invalid bytes replaced).
+    pub(crate) fn add(&mut self, name: &[u8]) {
+        if self.run > 0 && name == self.name.as_slice() {
+            self.run += 1;
+            return;
+        }
+        self.end_run();
+        self.name.clear();
+        self.name.extend_from_slice(name);
+        self.run = 1;
+    }
+
+    fn end_run(&mut self) {
+        if self.run > 0 {
+            self.counts
+                .add(&String::from_utf8_lossy(&self.name), self.run);
+            self.run = 0;
+        }
+    }
+
+    /// As [`Counts::sorted`], the current run included.
+    pub(crate) fn sorted(&self) -> Vec<(String, u64)> {
+        let mut all = self.clone();
+        all.end_run();
+        all.counts.sorted()
+    }
+}
+
 /// One app's data in `activeobjects.xml`: the tables sharing an `AO_xxxxxx`
 /// prefix (one prefix per app).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -143,6 +184,64 @@ impl Apps {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// What counting `names` one by one through [`Counts`] gives.
+    fn one_by_one(names: &[Vec<u8>]) -> Vec<(String, u64)> {
+        let mut counts = Counts::default();
+        for n in names {
+            counts.add(&String::from_utf8_lossy(n), 1);
+        }
+        counts.sorted()
+    }
+
+    proptest! {
+        /// Runs of one name, runs broken and taken up again, invalid UTF-8:
+        /// the table is the one name-by-name counting gives.
+        #[test]
+        fn runs_count_as_names_one_by_one(
+            runs in prop::collection::vec((0u8..6, 1usize..5), 0..40),
+        ) {
+            let names: Vec<Vec<u8>> = runs
+                .iter()
+                .flat_map(|&(n, len)| std::iter::repeat_n(vec![b'E', n, 0xFF], len))
+                .collect();
+            let mut runs = RunCounts::default();
+            for n in &names {
+                runs.add(n);
+            }
+            prop_assert_eq!(runs.sorted(), one_by_one(&names));
+            // Reading the table does not end the run.
+            if let Some(last) = names.last() {
+                runs.add(last);
+                let mut more = names.clone();
+                more.push(last.clone());
+                prop_assert_eq!(runs.sorted(), one_by_one(&more));
+            }
+        }
+    }
+
+    #[test]
+    fn runs_keep_the_first_names_when_the_table_is_full() {
+        // More distinct names than the table keeps, each in a run of two,
+        // and then the first and the last again.
+        let mut names: Vec<Vec<u8>> = (0..MAX_NAMES + 50)
+            .flat_map(|i| {
+                let n = format!("Entity{i}").into_bytes();
+                [n.clone(), n]
+            })
+            .collect();
+        names.push(b"Entity0".to_vec());
+        names.push(format!("Entity{}", MAX_NAMES + 49).into_bytes());
+        let mut runs = RunCounts::default();
+        for n in &names {
+            runs.add(n);
+        }
+        let table = runs.sorted();
+        assert_eq!(table, one_by_one(&names));
+        assert_eq!(table.last(), Some(&(OTHERS.to_owned(), 101)));
+        assert_eq!(table.first(), Some(&("Entity0".to_owned(), 3)));
+    }
 
     #[test]
     fn folders_are_read_from_paths() {
