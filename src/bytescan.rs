@@ -2,6 +2,8 @@
 //! step classifies a fixed-size block, which the compiler turns into vector
 //! compares and one mask (safe code, no branch per byte).
 
+use wide::u8x16;
+
 /// Bytes classified per step.
 const BLOCK: usize = 16;
 
@@ -16,9 +18,10 @@ pub(crate) fn find_from(b: &[u8], mut k: usize, stop: impl Fn(u8) -> bool) -> Op
             break;
         };
         let flags: [u8; BLOCK] = std::array::from_fn(|i| if stop(block[i]) { 0xFF } else { 0 });
-        let hits = u128::from_le_bytes(flags);
+        // One bit per byte, straight from the vector register.
+        let hits = u8x16::from(flags).to_bitmask();
         if hits != 0 {
-            return Some(k + (hits.trailing_zeros() / 8) as usize);
+            return Some(k + hits.trailing_zeros() as usize);
         }
         k += BLOCK;
     }
