@@ -6,6 +6,16 @@ use crate::cancel::Cancel;
 use crate::error::Error;
 use std::io::{self, BufRead, Read};
 
+/// Size of the chunks the read loops of whole files read (and the drivers
+/// write): 64 KiB.
+///
+/// Measured on a 500 MiB file in the page cache: with 64 KiB reads the
+/// kernel's copy into the buffer took about 0.08 s of system time, against
+/// 0.25-0.30 s with 128 KiB, 256 KiB or 1 MiB (the buffer no longer stays in
+/// the CPU's cache between the copy and the scan), and the whole run 20%
+/// less wall time; 16 and 32 KiB gave no more.
+pub(crate) const CHUNK_SIZE: usize = 64 << 10;
+
 /// Reads the next chunk of `input` into `buf` (`0` at its end), retrying a
 /// read that a signal interrupted (`io::ErrorKind::Interrupted`).
 pub(crate) fn read_some<R: Read + ?Sized>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {

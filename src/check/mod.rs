@@ -161,7 +161,7 @@ fn check_xml<R: Read>(
         auditor.media = jira_home::MediaSlot::collecting();
     }
     let mut stage = XmlStage::new(auditor, limits);
-    let mut buf = vec![0u8; 1 << 20];
+    let mut buf = vec![0u8; crate::chunked::CHUNK_SIZE];
     let mut bytes = 0u64;
     let mut fatal: Option<Error> = None;
     loop {

@@ -1,16 +1,13 @@
 //! The blocking driver: `Read` in, `Write` out.
 
 use crate::cancel::Cancel;
-use crate::chunked::read_chunk;
+use crate::chunked::{CHUNK_SIZE, read_chunk};
 use crate::driver::progress::{Phase, Progress};
 use crate::error::Error;
 use crate::fixer::{Fixer, Options};
 use crate::report::Report;
 use crate::sink::IoSink;
 use std::io::{BufWriter, Read, Write};
-
-/// Size of the chunks the drivers read: 1 MiB.
-pub(crate) const CHUNK_SIZE: usize = 1 << 20;
 
 /// Repairs everything `input` yields into `output`.
 ///

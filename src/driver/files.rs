@@ -2,7 +2,8 @@
 //! compression, and all-or-nothing output through a temporary file that is
 //! renamed into place only when the repair succeeded.
 
-use crate::driver::blocking::{CHUNK_SIZE, Repair, run_fixer};
+use crate::chunked::CHUNK_SIZE;
+use crate::driver::blocking::{Repair, run_fixer};
 use crate::driver::progress::{Phase, Progress};
 use crate::error::Error;
 use crate::fixer::{Fixer, Options, scan_facts};

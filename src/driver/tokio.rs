@@ -8,7 +8,7 @@
 //! fixer and comes back with its output, so other tasks keep running; I/O
 //! is awaited as usual. Works on the current-thread and multi-thread runtimes.
 
-use crate::driver::blocking::{CHUNK_SIZE, Repair};
+use crate::driver::blocking::Repair;
 use crate::driver::files::{self, Compression};
 use crate::driver::progress::{Phase, Progress};
 use crate::error::Error;
@@ -27,6 +27,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
+
+/// Size of the chunks handed to a blocking thread: 1 MiB, so that the hand-off
+/// (a task per chunk) costs little against the work.
+const CHUNK_SIZE: usize = 1 << 20;
 
 /// Runs blocking work off the executor; a panic or cancellation of the
 /// blocking task becomes an I/O error rather than a panic here.
