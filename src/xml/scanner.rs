@@ -491,7 +491,9 @@ impl<R: Rules> XmlStage<R> {
         for r in removed {
             self.removed_ref(p, j + r.range.start, r.code_point);
         }
-        let mut edits = std::mem::take(&mut self.tag.edits);
+        // Borrowed in place (not taken and put back): with no rules that is
+        // a call per tag saved, the drop of the value put back.
+        let edits = &mut self.tag.edits;
         edits.clear();
         if R::SEES_TAGS {
             let tag = StartTag {
@@ -501,10 +503,7 @@ impl<R: Rules> XmlStage<R> {
                 removed,
                 offset: p.off_at(j),
             };
-            if let Err(e) = self.rules.start_tag(&tag, &mut edits) {
-                self.tag.edits = edits;
-                return Err(e);
-            }
+            self.rules.start_tag(&tag, edits)?;
         }
         if (!removed.is_empty() || !edits.is_empty()) && edits.drops() {
             if self.drop_depth.is_none() {
@@ -557,7 +556,6 @@ impl<R: Rules> XmlStage<R> {
                 self.tag.splices = splices;
             }
         }
-        self.tag.edits = edits;
         if t.empty {
             if R::SEES_TAGS {
                 self.rules.end_tag(name);
