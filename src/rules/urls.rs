@@ -229,6 +229,23 @@ fn scheme_separator() -> &'static memchr::memmem::Finder<'static> {
     FINDER.get_or_init(|| memchr::memmem::Finder::new(b"://"))
 }
 
+/// Whether `a` and `b` are equal ignoring ASCII case: byte for byte first
+/// (links are mostly written in lower case), then case-insensitively.
+#[inline(always)]
+fn same_ignoring_case(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && (a == b || a.eq_ignore_ascii_case(b))
+}
+
+/// Whether the 4 bytes before `c` in `b` are `http` in any case: setting
+/// bit 0x20 maps exactly `H`, `T`, `P` to `h`, `t`, `p` and no other byte.
+#[inline(always)]
+fn http_before(b: &[u8], c: usize) -> bool {
+    c.checked_sub(4)
+        .and_then(|s| b.get(s..c))
+        .and_then(|w| w.first_chunk::<4>())
+        .is_some_and(|w| u32::from_le_bytes(*w) | 0x2020_2020 == u32::from_le_bytes(*b"http"))
+}
+
 fn preceded_ok(b: Option<u8>) -> bool {
     !matches!(b, Some(c) if c.is_ascii_alphanumeric() || c == b'.' || c == b'+' || c == b'-')
 }
@@ -329,11 +346,14 @@ impl LinkRewriter {
     /// Counts a link to a host (with port) no mapping covers.
     fn other_host(&mut self, host_and_port: &[u8]) {
         // Links to a few hosts come in runs: look at those first, unhashed.
-        if let Some(at) = self.recent_others.iter().position(|(h, _)| {
-            h.len() == host_and_port.len() && h.eq_ignore_ascii_case(host_and_port)
-        }) {
+        if let Some(at) = self
+            .recent_others
+            .iter()
+            .position(|(h, _)| same_ignoring_case(h, host_and_port))
+        {
             self.other_counts[self.recent_others[at].1] += 1;
-            self.recent_others[..=at].rotate_right(1);
+            // Move it to the front (a swap: the order only speeds the search).
+            self.recent_others.swap(0, at);
             return;
         }
         let key = if host_and_port.iter().any(u8::is_ascii_uppercase) {
@@ -369,10 +389,9 @@ impl LinkRewriter {
     /// Decides the candidate whose `://` is at `c`. `end_final`: the end of
     /// `b` is the end of the value.
     fn decide(&mut self, b: &[u8], c: usize, prev: Option<u8>, end_final: bool) -> Decision {
-        let eq = |s: usize, word: &[u8]| b[s..s + word.len()].eq_ignore_ascii_case(word);
-        let start = if c >= 5 && eq(c - 5, b"https") {
+        let start = if c >= 5 && b[c - 1] | 0x20 == b's' && http_before(b, c - 1) {
             c - 5
-        } else if c >= 4 && eq(c - 4, b"http") {
+        } else if http_before(b, c) {
             c - 4
         } else {
             return Decision::Skip(c + 3);
@@ -422,7 +441,7 @@ impl LinkRewriter {
         let found = self
             .hosts
             .iter()
-            .find(|(name, _, _)| name.len() == host.len() && name.eq_ignore_ascii_case(host))
+            .find(|(name, _, _)| same_ignoring_case(name, host))
             .map(|&(_, first, last)| (first, last));
         let Some((first, last)) = found else {
             if preceded_ok(before) {
@@ -605,6 +624,38 @@ mod tests {
                     "{:?} from {from}",
                     String::from_utf8_lossy(b)
                 );
+            }
+        }
+    }
+
+    /// The scheme test before `://` agrees with a case-insensitive
+    /// comparison for every byte at every place, in every case of `http`.
+    #[test]
+    fn http_before_is_a_case_insensitive_comparison() {
+        for case in 0..16u8 {
+            let word: Vec<u8> = b"http"
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| {
+                    if case >> i & 1 == 1 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            for at in 0..4 {
+                for byte in 0..=255u8 {
+                    let mut b = word.clone();
+                    b[at] = byte;
+                    b.extend_from_slice(b"://");
+                    assert_eq!(
+                        http_before(&b, 4),
+                        b[..4].eq_ignore_ascii_case(b"http"),
+                        "{b:?}"
+                    );
+                    assert!(!http_before(&b, 3));
+                }
             }
         }
     }
