@@ -548,15 +548,23 @@ impl LinkRewriter {
 
     /// A piece of a text node, CDATA section or comment. Returns false, having
     /// written nothing, when the piece passes unchanged.
+    #[inline]
     pub(crate) fn text<S: Sink>(&mut self, piece: &[u8], out: &mut S) -> bool {
         if piece.is_empty() {
             return false;
         }
-        // The indentation between rows: nothing to rewrite or to hold back.
+        // The indentation between rows: nothing to rewrite or to hold back
+        // (decided inline, as most pieces are such).
         if self.carry.is_empty() && piece.len() <= 64 && piece.iter().all(u8::is_ascii_whitespace) {
             self.prev = piece.last().copied();
             return false;
         }
+        self.text_with_content(piece, out)
+    }
+
+    /// [`LinkRewriter::text`] for a piece that is not only indentation.
+    #[inline(never)]
+    fn text_with_content<S: Sink>(&mut self, piece: &[u8], out: &mut S) -> bool {
         let joined;
         let (buf, lazy): (&[u8], bool) = if self.carry.is_empty() {
             (piece, true)
