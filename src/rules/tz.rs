@@ -449,6 +449,23 @@ impl Timestamps {
         }
     }
 
+    /// A piece of the text being held: kept until the end of the node, or,
+    /// when too long to be what is held for, passed on with what was held.
+    #[inline(never)]
+    fn hold_text(&mut self, piece: &[u8]) -> TextFlow<'_> {
+        if self.held.len() + piece.len() <= MAX_HELD {
+            self.held.extend_from_slice(piece);
+            return TextFlow::Taken;
+        }
+        // Too long to be what we hold for: pass it on unchanged.
+        self.hold = Hold::Nothing;
+        self.date_property = None;
+        self.released.clear();
+        self.released.append(&mut self.held);
+        self.released.extend_from_slice(piece);
+        TextFlow::Replaced(&self.released)
+    }
+
     /// The end of a held header comment: rewrite its zone line.
     fn finish_header(&mut self, cx: &Context) -> Result<(), Error> {
         let held = std::mem::take(&mut self.held);
@@ -527,7 +544,7 @@ impl Rule for Timestamps {
         self.date_property = None;
     }
 
-    #[inline]
+    #[inline(always)]
     fn text<S: Sink>(
         &mut self,
         cx: &Context,
@@ -535,6 +552,7 @@ impl Rule for Timestamps {
         piece: &[u8],
         _out: &mut S,
     ) -> Result<TextFlow<'_>, Error> {
+        // Decided inline: most text is held by nothing.
         if self.hold == Hold::Nothing {
             self.hold = match kind {
                 TextKind::Comment if cx.depth == 0 => Hold::PrologComment,
@@ -543,17 +561,7 @@ impl Rule for Timestamps {
             };
             self.held.clear();
         }
-        if self.held.len() + piece.len() <= MAX_HELD {
-            self.held.extend_from_slice(piece);
-            return Ok(TextFlow::Taken);
-        }
-        // Too long to be what we hold for: pass it on unchanged.
-        self.hold = Hold::Nothing;
-        self.date_property = None;
-        self.released.clear();
-        self.released.append(&mut self.held);
-        self.released.extend_from_slice(piece);
-        Ok(TextFlow::Replaced(&self.released))
+        Ok(self.hold_text(piece))
     }
 
     #[inline]
