@@ -148,11 +148,18 @@ impl Timestamps {
     }
 
     /// The plan of an entity, created on first sight.
+    #[inline]
     fn entity(&mut self, name: &[u8]) -> usize {
         // Rows of one entity come together: most lookups hit the last one.
         if let Some(e) = self.last_entity.filter(|&e| self.entities[e].name == name) {
             return e;
         }
+        self.other_entity(name)
+    }
+
+    /// [`Timestamps::entity`] for another entity than the last one.
+    #[inline(never)]
+    fn other_entity(&mut self, name: &[u8]) -> usize {
         if let Some(&e) = self.entity_index.get(name) {
             self.last_entity = Some(e);
             return e;
@@ -170,6 +177,7 @@ impl Timestamps {
 
     /// The plan of field `name` (the `position`-th attribute, or
     /// `usize::MAX` for none) of entity `e`.
+    #[inline]
     fn field(&mut self, e: usize, position: usize, name: &[u8], jira: bool) -> usize {
         let plan = &self.entities[e];
         if let Some(&f) = plan.by_position.get(position)
@@ -177,6 +185,18 @@ impl Timestamps {
         {
             return f;
         }
+        self.field_at_new_position(e, position, name, jira)
+    }
+
+    /// [`Timestamps::field`] when the position held another field before.
+    #[inline(never)]
+    fn field_at_new_position(
+        &mut self,
+        e: usize,
+        position: usize,
+        name: &[u8],
+        jira: bool,
+    ) -> usize {
         let f = self.find_or_add_field(e, name, jira);
         if position != usize::MAX {
             let by_position = &mut self.entities[e].by_position;
