@@ -387,7 +387,7 @@ impl ZoneConverter {
     /// Reads `value` as a timestamp literal (what [`parse`] accepts) and
     /// converts it, from the hour cache when its hour was converted before
     /// (a value left alone costs the same, and fills the cache the same).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn read<'a>(&mut self, value: &'a [u8]) -> Option<Stamp<'a>> {
         if !(19..=MAX_LITERAL).contains(&value.len()) {
             return None;
@@ -397,6 +397,13 @@ impl ZoneConverter {
         if hour.key == key && tail_ok(value) {
             return Some(Stamp::KnownHour(hour.utc));
         }
+        self.read_new_hour(value, key)
+    }
+
+    /// [`ZoneConverter::read`] for a value whose hour is not cached: parsed
+    /// and converted, and its hour cached if it can be.
+    #[inline(never)]
+    fn read_new_hour<'a>(&mut self, value: &'a [u8], key: (u64, u64)) -> Option<Stamp<'a>> {
         let lit = parse(value)?;
         let converted = self.local_to_utc(lit.at);
         if let Some((utc, Mapping::Normal)) = converted
@@ -415,14 +422,14 @@ impl ZoneConverter {
     /// Converts `value`, read as `stamp` by [`ZoneConverter::read`] (or
     /// parsed), to UTC in the literal's shape, with how the local time
     /// mapped; `None` when it is out of range.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn convert(&mut self, stamp: Stamp<'_>, value: &[u8]) -> Option<(Shifted, Mapping)> {
-        let mut shifted = Shifted {
-            bytes: [0; MAX_LITERAL],
-            len: value.len(),
-        };
         let (lit, converted) = match stamp {
             Stamp::KnownHour(utc) => {
+                let mut shifted = Shifted {
+                    bytes: [0; MAX_LITERAL],
+                    len: value.len(),
+                };
                 let (head, tail) = shifted.bytes.get_mut(..value.len())?.split_at_mut(HEAD);
                 head.copy_from_slice(&utc);
                 tail.copy_from_slice(value.get(HEAD..)?);
@@ -431,6 +438,16 @@ impl ZoneConverter {
             Stamp::Converted(lit, converted) => (lit, converted),
             Stamp::Parsed(lit) => (lit, self.local_to_utc(lit.at)),
         };
+        Self::shifted(lit, converted)
+    }
+
+    /// [`ZoneConverter::convert`] of a value converted field by field.
+    #[inline(never)]
+    fn shifted(
+        lit: Literal<'_>,
+        converted: Option<(Civil, Mapping)>,
+    ) -> Option<(Shifted, Mapping)> {
+        let mut shifted = Shifted::default();
         let (utc, mapping) = converted?;
         let mut out = Vec::with_capacity(MAX_LITERAL);
         format(utc, lit.fraction, &mut out);
