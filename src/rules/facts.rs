@@ -91,8 +91,30 @@ impl FactsObserver {
     }
 
     /// A start tag; `depth` is the number of open elements before it.
+    #[inline]
     pub(crate) fn start_tag(&mut self, tag: &StartTag<'_>, depth: usize) {
         self.watch = Watch::Nothing;
+        if depth > 0 {
+            // Most rows are none of the elements below: told by the first
+            // byte (Jira's `OSProperty...`) or the length (Confluence's
+            // `object` and `property`), inline.
+            let name = tag.name();
+            let may_state = match self.facts.product {
+                Some(Product::Jira) => name.first() == Some(&b'O'),
+                Some(Product::Confluence) => matches!(name.len(), 6 | 8),
+                _ => false,
+            };
+            if !may_state {
+                return;
+            }
+        }
+        self.stating_tag(tag, depth);
+    }
+
+    /// [`FactsObserver::start_tag`] for the root and the elements that may
+    /// state facts.
+    #[inline(never)]
+    fn stating_tag(&mut self, tag: &StartTag<'_>, depth: usize) {
         let name = tag.name();
         if depth == 0 {
             self.facts.product.get_or_insert(Product::from_root(name));

@@ -29,3 +29,6 @@ impl Hasher for Fnv {
 
 /// A `HashMap` with FNV hashing.
 pub(crate) type FnvMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+/// A `HashSet` with FNV hashing.
+pub(crate) type FnvSet<K> = std::collections::HashSet<K, BuildHasherDefault<Fnv>>;

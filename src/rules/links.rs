@@ -59,7 +59,20 @@ impl Rule for Links {
                 });
             }
         }
-        let Some(mut at) = urls::scheme_separator_from(tag.raw, 0) else {
+        // A link holds `://`: values without a `/` hold none, and a `/` is
+        // found at less cost than `://` (most rows have none).
+        let (Some(first), Some(last)) = (tag.attrs.first(), tag.attrs.last()) else {
+            return Ok(());
+        };
+        let values = tag
+            .raw
+            .get(first.value.start..last.value.end)
+            .unwrap_or_default();
+        let Some(slash) = memchr::memchr(b'/', values) else {
+            return Ok(());
+        };
+        let from = (first.value.start + slash).saturating_sub(1);
+        let Some(mut at) = urls::scheme_separator_from(tag.raw, from) else {
             return Ok(());
         };
         // Only values holding a `://` can hold a link.
@@ -76,7 +89,7 @@ impl Rule for Links {
             if !edits.covers(&range)
                 && let Some(with) = self.rewriter.value(&tag.value(range.clone()))
             {
-                edits.replace(range.clone(), &with);
+                edits.replace(range.clone(), with);
             }
             match urls::scheme_separator_from(tag.raw, range.end) {
                 Some(next) => at = next,

@@ -2,10 +2,14 @@
 //! `2014-09-04 13:47:54.78`) and their conversion from a zone's local time to
 //! UTC, keeping the literal's shape.
 //!
-//! The hot path is plain arithmetic on [`Civil`] values with a per-local-day
-//! offset cache; jiff (with its bundled tz database) answers the zone rules:
-//! a day's offset, whether a transition falls near it, and the slow path for
-//! values on such days.
+//! The hot path is a per-hour cache of literal heads: timestamps of a backup
+//! cluster in time, and a literal whose `YYYY-MM-DD HH` was converted before
+//! (on a day without transition, at a whole-hour offset) only needs its
+//! minutes, seconds and fraction checked and copied. Below it: plain
+//! arithmetic on [`Civil`] values with a per-local-day offset cache; jiff
+//! (with its bundled tz database) answers the zone rules: a day's offset,
+//! whether a transition falls near it, and the slow path for values on such
+//! days.
 
 use jiff::tz::{AmbiguousOffset, TimeZone, TimeZoneDatabase};
 use jiff::{SignedDuration, civil};
@@ -227,6 +231,88 @@ const NOT_UNIFORM: i32 = i32::MIN;
 pub(crate) struct ZoneConverter {
     tz: TimeZone,
     cache: Vec<CachedDay>,
+    hours: Vec<CachedHour>,
+}
+
+/// A literal's first [`HEAD`] bytes (`YYYY-MM-DD HH`) and what they become in
+/// UTC: valid for any minute, second and fraction, because the hour lies on
+/// a day without transition and the offset is whole hours.
+#[derive(Clone, Copy, Debug, Default)]
+struct CachedHour {
+    /// The local head's bytes 0..8 and 5..13, as [`head_key`] gives them;
+    /// 0 for an empty slot (a literal starts with a digit).
+    key: (u64, u64),
+    utc: [u8; HEAD],
+}
+
+/// The bytes of a literal the hour cache maps: `YYYY-MM-DD HH`.
+const HEAD: usize = 13;
+/// Hours cached (direct-mapped).
+const HOUR_SLOTS: usize = 1 << 12;
+
+/// The cache key of a literal's head: its bytes 0..8 and 5..13.
+#[inline(always)]
+fn head_key(v: &[u8]) -> Option<(u64, u64)> {
+    let a: [u8; 8] = *v.first_chunk()?;
+    let b: [u8; 8] = *v.get(5..HEAD)?.first_chunk()?;
+    Some((u64::from_le_bytes(a), u64::from_le_bytes(b)))
+}
+
+/// The hour cache slot of a key.
+#[inline(always)]
+fn hour_slot((a, b): (u64, u64)) -> usize {
+    let h = (a ^ b.rotate_left(23)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> (64 - HOUR_SLOTS.trailing_zeros())) as usize
+}
+
+/// Whether what follows a literal's head is what [`parse`] accepts there:
+/// `:MM:SS` (minutes and seconds below 60), then nothing or `.` and digits.
+#[inline(always)]
+fn tail_ok(v: &[u8]) -> bool {
+    let Some(&[c1, m1, m2, c2, s1, s2]) = v.get(HEAD..19) else {
+        return false;
+    };
+    let sexagesimal = |hi: u8, lo: u8| hi.wrapping_sub(b'0') < 6 && lo.is_ascii_digit();
+    if c1 != b':' || c2 != b':' || !sexagesimal(m1, m2) || !sexagesimal(s1, s2) {
+        return false;
+    }
+    match v.get(19..) {
+        Some([]) => true,
+        Some([b'.', fraction @ ..]) => {
+            !fraction.is_empty() && fraction.iter().all(u8::is_ascii_digit)
+        }
+        _ => false,
+    }
+}
+
+/// A value read as a timestamp literal by [`ZoneConverter::read`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Stamp<'a> {
+    /// Its hour is in the hour cache: the UTC head, the rest kept as written.
+    KnownHour([u8; HEAD]),
+    /// Converted already (a day with a transition, an offset that is not
+    /// whole hours): the UTC time and how the local time mapped, or `None`
+    /// when out of range.
+    Converted(Literal<'a>, Option<(Civil, Mapping)>),
+    /// Parsed only (no zone known yet).
+    Parsed(Literal<'a>),
+}
+
+/// Longest literal.
+const MAX_LITERAL: usize = 29;
+
+/// A converted literal, in a fixed buffer.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Shifted {
+    bytes: [u8; MAX_LITERAL],
+    len: usize,
+}
+
+impl Shifted {
+    /// The literal's bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
 }
 
 /// A local day's offset, with the dates before and after it, so that a hit
@@ -294,7 +380,89 @@ impl ZoneConverter {
                 };
                 CACHE_SLOTS
             ],
+            hours: vec![CachedHour::default(); HOUR_SLOTS],
         }
+    }
+
+    /// Reads `value` as a timestamp literal (what [`parse`] accepts) and
+    /// converts it, from the hour cache when its hour was converted before
+    /// (a value left alone costs the same, and fills the cache the same).
+    #[inline(always)]
+    pub(crate) fn read<'a>(&mut self, value: &'a [u8]) -> Option<Stamp<'a>> {
+        if !(19..=MAX_LITERAL).contains(&value.len()) {
+            return None;
+        }
+        let key = head_key(value)?;
+        let hour = &self.hours[hour_slot(key)];
+        if hour.key == key && tail_ok(value) {
+            return Some(Stamp::KnownHour(hour.utc));
+        }
+        self.read_new_hour(value, key)
+    }
+
+    /// [`ZoneConverter::read`] for a value whose hour is not cached: parsed
+    /// and converted, and its hour cached if it can be.
+    #[inline(never)]
+    fn read_new_hour<'a>(&mut self, value: &'a [u8], key: (u64, u64)) -> Option<Stamp<'a>> {
+        let lit = parse(value)?;
+        let converted = self.local_to_utc(lit.at);
+        if let Some((utc, Mapping::Normal)) = converted
+            && self.whole_hours_all_day(lit.at)
+        {
+            let mut head = Vec::with_capacity(MAX_LITERAL);
+            format(utc, b"", &mut head);
+            if let Some(utc) = head.first_chunk::<HEAD>() {
+                self.hours[hour_slot(key)] = CachedHour { key, utc: *utc };
+                return Some(Stamp::KnownHour(*utc));
+            }
+        }
+        Some(Stamp::Converted(lit, converted))
+    }
+
+    /// Converts `value`, read as `stamp` by [`ZoneConverter::read`] (or
+    /// parsed), to UTC in the literal's shape, with how the local time
+    /// mapped; `None` when it is out of range.
+    #[inline(always)]
+    pub(crate) fn convert(&mut self, stamp: Stamp<'_>, value: &[u8]) -> Option<(Shifted, Mapping)> {
+        let (lit, converted) = match stamp {
+            Stamp::KnownHour(utc) => {
+                let mut shifted = Shifted {
+                    bytes: [0; MAX_LITERAL],
+                    len: value.len(),
+                };
+                let (head, tail) = shifted.bytes.get_mut(..value.len())?.split_at_mut(HEAD);
+                head.copy_from_slice(&utc);
+                tail.copy_from_slice(value.get(HEAD..)?);
+                return Some((shifted, Mapping::Normal));
+            }
+            Stamp::Converted(lit, converted) => (lit, converted),
+            Stamp::Parsed(lit) => (lit, self.local_to_utc(lit.at)),
+        };
+        Self::shifted(lit, converted)
+    }
+
+    /// [`ZoneConverter::convert`] of a value converted field by field.
+    #[inline(never)]
+    fn shifted(
+        lit: Literal<'_>,
+        converted: Option<(Civil, Mapping)>,
+    ) -> Option<(Shifted, Mapping)> {
+        let mut shifted = Shifted::default();
+        let (utc, mapping) = converted?;
+        let mut out = Vec::with_capacity(MAX_LITERAL);
+        format(utc, lit.fraction, &mut out);
+        shifted.len = out.len();
+        shifted.bytes.get_mut(..out.len())?.copy_from_slice(&out);
+        Some((shifted, mapping))
+    }
+
+    /// Whether the day cache holds `at`'s day with one offset of whole
+    /// hours: then every time of an hour of it maps to one UTC hour with
+    /// the same minutes and seconds.
+    fn whole_hours_all_day(&self, at: Civil) -> bool {
+        let date = pack(at.year, at.month, at.day);
+        let day = &self.cache[slot(date)];
+        day.date == date && day.offset != NOT_UNIFORM && day.offset % 3600 == 0
     }
 
     /// The offset in force for the whole local day of `at`, if no
@@ -539,6 +707,110 @@ mod tests {
             }
         }
         assert!(tzdb_version().starts_with("20"));
+    }
+
+    /// What [`ZoneConverter::read`] then [`ZoneConverter::convert`] give,
+    /// through the hour cache or not: the literal and mapping, or `None`.
+    fn read_and_convert(c: &mut ZoneConverter, v: &[u8]) -> Option<(Vec<u8>, Mapping)> {
+        let stamp = c.read(v)?;
+        c.convert(stamp, v).map(|(s, m)| (s.as_bytes().to_vec(), m))
+    }
+
+    /// The uncached reference: parse, convert through the day cache or jiff, format.
+    fn reference(zone: &str, v: &[u8]) -> Option<(Vec<u8>, Mapping)> {
+        let lit = parse(v)?;
+        let mut c = ZoneConverter::new(zone).unwrap();
+        let (utc, m) = c.local_to_utc(lit.at)?;
+        let mut out = Vec::new();
+        format(utc, lit.fraction, &mut out);
+        Some((out, m))
+    }
+
+    /// Every minute of the days around Berlin's 2024 transitions (02:xx
+    /// does not exist on 03-31 and exists twice on 10-27), in three tails,
+    /// converts through the hour cache exactly as without it, whether the
+    /// hour was cached before (second round) or not; so do Kolkata's
+    /// half-hour offset and Lord Howe's half-hour transitions.
+    #[test]
+    fn the_hour_cache_agrees_with_the_uncached_path_across_transitions() {
+        for (zone, days) in [
+            (
+                "Europe/Berlin",
+                &[
+                    "2024-03-30",
+                    "2024-03-31",
+                    "2024-04-01",
+                    "2024-10-26",
+                    "2024-10-27",
+                    "2024-10-28",
+                ][..],
+            ),
+            ("Asia/Kolkata", &["2024-03-31"][..]),
+            ("Australia/Lord_Howe", &["2024-04-07", "2024-10-06"][..]),
+        ] {
+            let mut cached = ZoneConverter::new(zone).unwrap();
+            for round in 0..2 {
+                for day in days {
+                    for minute in 0..24 * 60 {
+                        for tail in ["", ".5", ".123456789"] {
+                            let v = format!("{day} {:02}:{:02}:07{tail}", minute / 60, minute % 60);
+                            let got = read_and_convert(&mut cached, v.as_bytes());
+                            assert_eq!(
+                                got,
+                                reference(zone, v.as_bytes()),
+                                "{zone} {v} round {round}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Once an hour is cached, what follows its head is still checked as
+    /// [`parse`] checks it: anything [`parse`] refuses is refused.
+    #[test]
+    fn a_cached_hour_still_checks_the_rest_of_the_literal() {
+        let mut c = ZoneConverter::new("Europe/Berlin").unwrap();
+        assert!(read_and_convert(&mut c, b"2019-07-01 14:03:25.25").is_some());
+        let good = *b"2019-07-01 14:03:25.123456789";
+        for len in 13..=good.len() {
+            for at in 13..len {
+                for byte in 0..=255u8 {
+                    let mut v = good;
+                    v[at] = byte;
+                    let v = &v[..len];
+                    let got = read_and_convert(&mut c, v);
+                    assert_eq!(
+                        got,
+                        reference("Europe/Berlin", v),
+                        "{}",
+                        String::from_utf8_lossy(v)
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Random literals in any order convert through the hour cache as
+        /// without it, in zones with and without daylight saving.
+        #[test]
+        fn hour_cache_agrees_with_the_uncached_path(
+            values in proptest::collection::vec(
+                (1900i32..2100, 1u8..=12, 1u8..=31, 0u8..24, 0u8..60, 0u8..60, proptest::option::of("[0-9]{1,9}")),
+                1..200,
+            ),
+            zone in proptest::sample::select(vec!["Europe/Berlin", "America/Sao_Paulo", "Asia/Kolkata", "America/St_Johns"]),
+        ) {
+            let mut cached = ZoneConverter::new(zone).unwrap();
+            for (y, mo, d, h, mi, s, f) in values {
+                let v = format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}{}", f.map(|f| format!(".{f}")).unwrap_or_default());
+                for _ in 0..2 {
+                    proptest::prop_assert_eq!(read_and_convert(&mut cached, v.as_bytes()), reference(zone, v.as_bytes()), "{}", v);
+                }
+            }
+        }
     }
 
     #[test]

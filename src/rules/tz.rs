@@ -8,12 +8,14 @@ use crate::report::{Product, Report, ShiftCase, TimestampReport};
 use crate::rules::config::{TzPlan, Zone};
 use crate::rules::context::{Context, MAX_HELD};
 use crate::rules::fnv::FnvMap;
+use crate::rules::fnv::FnvSet;
 use crate::rules::jira;
-use crate::rules::timestamps::{self, Mapping, ZoneConverter};
+use crate::rules::timestamps::{self, Mapping, Shifted, Stamp, ZoneConverter};
 use crate::rules::{Rule, TextFlow};
 use crate::sink::Sink;
 use crate::xml::rules::{Edits, StartTag, TextKind, decimal};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+use std::ops::Range;
 
 /// Text the rule holds until the end of its node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +57,9 @@ struct FieldPlan {
 struct EntityPlan {
     name: Vec<u8>,
     fields: Vec<FieldPlan>,
+    /// The field last found at each attribute position (rows of an entity
+    /// mostly list their attributes in one order); `usize::MAX`: none yet.
+    by_position: Vec<usize>,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -70,8 +75,8 @@ pub(crate) struct Timestamps {
     converter: Option<ZoneConverter>,
     times: Option<TimestampReport>,
     /// Jira: datepicker custom fields, and the property rows stating the zone.
-    datepickers: HashSet<u64>,
-    zone_properties: HashSet<u64>,
+    datepickers: FnvSet<u64>,
+    zone_properties: FnvSet<u64>,
     /// Confluence: the `name` of the `<property>` whose text comes next.
     date_property: Option<String>,
     hold: Hold,
@@ -83,7 +88,7 @@ pub(crate) struct Timestamps {
     entity_index: FnvMap<Vec<u8>, usize>,
     last_entity: Option<usize>,
     /// The last converted timestamp.
-    shifted: Vec<u8>,
+    shifted: Shifted,
 }
 
 impl Timestamps {
@@ -93,8 +98,8 @@ impl Timestamps {
             plan: plan.clone(),
             converter: None,
             times: None,
-            datepickers: HashSet::new(),
-            zone_properties: HashSet::new(),
+            datepickers: FnvSet::default(),
+            zone_properties: FnvSet::default(),
             date_property: None,
             hold: Hold::Nothing,
             held: Vec::new(),
@@ -102,7 +107,7 @@ impl Timestamps {
             entities: Vec::new(),
             entity_index: FnvMap::default(),
             last_entity: None,
-            shifted: Vec::new(),
+            shifted: Shifted::default(),
         };
         rule.start_times();
         rule
@@ -143,11 +148,18 @@ impl Timestamps {
     }
 
     /// The plan of an entity, created on first sight.
+    #[inline]
     fn entity(&mut self, name: &[u8]) -> usize {
         // Rows of one entity come together: most lookups hit the last one.
         if let Some(e) = self.last_entity.filter(|&e| self.entities[e].name == name) {
             return e;
         }
+        self.other_entity(name)
+    }
+
+    /// [`Timestamps::entity`] for another entity than the last one.
+    #[inline(never)]
+    fn other_entity(&mut self, name: &[u8]) -> usize {
         if let Some(&e) = self.entity_index.get(name) {
             self.last_entity = Some(e);
             return e;
@@ -155,6 +167,7 @@ impl Timestamps {
         self.entities.push(EntityPlan {
             name: name.to_vec(),
             fields: Vec::new(),
+            by_position: Vec::new(),
         });
         self.entity_index
             .insert(name.to_vec(), self.entities.len() - 1);
@@ -162,12 +175,42 @@ impl Timestamps {
         self.entities.len() - 1
     }
 
-    /// The plan of field `name` (the `hint`-th attribute) of entity `e`.
-    fn field(&mut self, e: usize, hint: usize, name: &[u8], jira: bool) -> usize {
-        let fields = &mut self.entities[e].fields;
-        if fields.get(hint).is_some_and(|f| f.name == name) {
-            return hint;
+    /// The plan of field `name` (the `position`-th attribute, or
+    /// `usize::MAX` for none) of entity `e`.
+    #[inline]
+    fn field(&mut self, e: usize, position: usize, name: &[u8], jira: bool) -> usize {
+        let plan = &self.entities[e];
+        if let Some(&f) = plan.by_position.get(position)
+            && plan.fields.get(f).is_some_and(|f| f.name == name)
+        {
+            return f;
         }
+        self.field_at_new_position(e, position, name, jira)
+    }
+
+    /// [`Timestamps::field`] when the position held another field before.
+    #[inline(never)]
+    fn field_at_new_position(
+        &mut self,
+        e: usize,
+        position: usize,
+        name: &[u8],
+        jira: bool,
+    ) -> usize {
+        let f = self.find_or_add_field(e, name, jira);
+        if position != usize::MAX {
+            let by_position = &mut self.entities[e].by_position;
+            if by_position.len() <= position {
+                by_position.resize(position + 1, usize::MAX);
+            }
+            by_position[position] = f;
+        }
+        f
+    }
+
+    /// The plan of field `name` of entity `e`, found by name or created.
+    fn find_or_add_field(&mut self, e: usize, name: &[u8], jira: bool) -> usize {
+        let fields = &self.entities[e].fields;
         if let Some(i) = fields.iter().position(|f| f.name == name) {
             return i;
         }
@@ -196,18 +239,17 @@ impl Timestamps {
     fn shift(
         &mut self,
         cx: &Context,
-        lit: timestamps::Literal<'_>,
+        stamp: Stamp<'_>,
         value: &[u8],
         (e, f): (usize, usize),
         id: impl FnOnce() -> Option<String>,
         offset: u64,
     ) -> Result<bool, Error> {
         let keep = self.keep;
-        let Some((utc, mapping)) = self.converter(cx, offset)?.local_to_utc(lit.at) else {
+        let Some((shifted, mapping)) = self.converter(cx, offset)?.convert(stamp, value) else {
             return Ok(false);
         };
-        self.shifted.clear();
-        timestamps::format(utc, lit.fraction, &mut self.shifted);
+        self.shifted = shifted;
         self.entities[e].fields[f].counts[Count::Shifted as usize] += 1;
         if mapping != Mapping::Normal
             && let Some(report) = self.times.as_mut()
@@ -225,7 +267,7 @@ impl Timestamps {
                     id: id(),
                     field: lossy(&entity.fields[f].name),
                     local: lossy(value),
-                    utc: lossy(&self.shifted),
+                    utc: lossy(self.shifted.as_bytes()),
                 });
             }
         }
@@ -260,6 +302,16 @@ impl Timestamps {
         Some(t)
     }
 
+    /// Reads `value` as a timestamp literal (through the converter's hour
+    /// cache once the zone is known).
+    #[inline]
+    fn read<'a>(&mut self, value: &'a [u8]) -> Option<Stamp<'a>> {
+        match &mut self.converter {
+            Some(c) => c.read(value),
+            None => timestamps::parse(value).map(Stamp::Parsed),
+        }
+    }
+
     /// Jira rows: timestamps, zone markers, what later rows depend on.
     fn jira_tag(
         &mut self,
@@ -287,8 +339,32 @@ impl Timestamps {
             }
             _ => {}
         }
-        let row_id = || tag.attr(b"id").map(|v| lossy(&v));
         let mut entity = None;
+        let zone_row = name == b"OSPropertyString" && !self.zone_properties.is_empty();
+        if !zone_row && tag.removed.is_empty() {
+            // The common case: a value is looked at only if it has a
+            // timestamp's length, a `-` at [4] and a digit first.
+            for (i, a) in tag.attrs.iter().enumerate() {
+                let Some(value) = tag.raw.get(a.value.clone()) else {
+                    continue;
+                };
+                if value.len() < 19
+                    || value.len() > 29
+                    || value[4] != b'-'
+                    || !value[0].is_ascii_digit()
+                {
+                    continue;
+                }
+                let Some(stamp) = self.read(value) else {
+                    continue;
+                };
+                let field = tag.raw.get(a.name.clone()).unwrap_or_default();
+                let at = (i, field, a.value.clone());
+                self.jira_value(cx, tag, &mut entity, at, value, stamp, edits)?;
+            }
+            return Ok(());
+        }
+        let row_id = || tag.attr(b"id").map(|v| lossy(&v));
         for (i, (field, range)) in tag.attributes().enumerate() {
             // Removing references only shortens a value: anything shorter than
             // a timestamp cannot become one, so most values are passed over
@@ -328,31 +404,53 @@ impl Timestamps {
             if value.len() < 19 || value.len() > 29 || value[4] != b'-' {
                 continue;
             }
-            let Some(lit) = timestamps::parse(&value) else {
+            let Some(lit) = self.read(&value) else {
                 continue;
             };
-            let e = *entity.get_or_insert_with(|| self.entity(name));
-            let f = self.field(e, i, field, true);
-            let keep = match self.entities[e].fields[f].rule {
-                FieldRule::Instant => None,
-                FieldRule::Keep(keep) => Some(keep),
-                FieldRule::DependsOnCustomField => tag
-                    .attr(b"customfield")
-                    .and_then(|v| decimal(&v))
-                    .is_some_and(|c| self.datepickers.contains(&c))
-                    .then_some(jira::Keep::DateOnly),
+            self.jira_value(cx, tag, &mut entity, (i, field, range), &value, lit, edits)?;
+        }
+        Ok(())
+    }
+
+    /// A timestamp literal `value` of Jira row `tag`, the `i`-th attribute
+    /// `field` at `range`: counted, and shifted unless its field is kept.
+    /// `entity` is the row's entity plan, once looked up.
+    #[allow(clippy::too_many_arguments)]
+    fn jira_value(
+        &mut self,
+        cx: &Context,
+        tag: &StartTag<'_>,
+        entity: &mut Option<usize>,
+        (i, field, range): (usize, &[u8], Range<usize>),
+        value: &[u8],
+        stamp: Stamp<'_>,
+        edits: &mut Edits,
+    ) -> Result<(), Error> {
+        let e = match *entity {
+            Some(e) => e,
+            None => *entity.insert(self.entity(tag.name())),
+        };
+        let f = self.field(e, i, field, true);
+        let keep = match self.entities[e].fields[f].rule {
+            FieldRule::Instant => None,
+            FieldRule::Keep(keep) => Some(keep),
+            FieldRule::DependsOnCustomField => tag
+                .attr(b"customfield")
+                .and_then(|v| decimal(&v))
+                .is_some_and(|c| self.datepickers.contains(&c))
+                .then_some(jira::Keep::DateOnly),
+        };
+        if let Some(keep) = keep {
+            let which = match keep {
+                jira::Keep::DateOnly => Count::DateOnly,
+                jira::Keep::String => Count::Strings,
             };
-            if let Some(keep) = keep {
-                let which = match keep {
-                    jira::Keep::DateOnly => Count::DateOnly,
-                    jira::Keep::String => Count::Strings,
-                };
-                self.entities[e].fields[f].counts[which as usize] += 1;
-                continue;
-            }
-            if self.shift(cx, lit, &value, (e, f), row_id, tag.offset)? {
-                edits.replace(range, &self.shifted);
-            }
+            self.entities[e].fields[f].counts[which as usize] += 1;
+            return Ok(());
+        }
+        let row_id = || tag.attr(b"id").map(|v| lossy(&v));
+        if self.shift(cx, stamp, value, (e, f), row_id, tag.offset)? {
+            edits.replace(range, self.shifted.as_bytes());
         }
         Ok(())
     }
@@ -369,6 +467,23 @@ impl Timestamps {
         if !body {
             self.date_property = name;
         }
+    }
+
+    /// A piece of the text being held: kept until the end of the node, or,
+    /// when too long to be what is held for, passed on with what was held.
+    #[inline(never)]
+    fn hold_text(&mut self, piece: &[u8]) -> TextFlow<'_> {
+        if self.held.len() + piece.len() <= MAX_HELD {
+            self.held.extend_from_slice(piece);
+            return TextFlow::Taken;
+        }
+        // Too long to be what we hold for: pass it on unchanged.
+        self.hold = Hold::Nothing;
+        self.date_property = None;
+        self.released.clear();
+        self.released.append(&mut self.held);
+        self.released.extend_from_slice(piece);
+        TextFlow::Replaced(&self.released)
     }
 
     /// The end of a held header comment: rewrite its zone line.
@@ -400,7 +515,7 @@ impl Timestamps {
         let held = std::mem::take(&mut self.held);
         let field = self.date_property.take().unwrap_or_default();
         let id = (!cx.object_id.is_empty()).then(|| cx.object_id.clone());
-        let shifted = match timestamps::parse(&held) {
+        let shifted = match self.read(&held) {
             Some(lit) => {
                 let e = self.entity(cx.object_class.as_bytes());
                 let f = self.field(e, usize::MAX, field.as_bytes(), false);
@@ -410,7 +525,7 @@ impl Timestamps {
         };
         self.released.clear();
         if shifted {
-            self.released.extend_from_slice(&self.shifted);
+            self.released.extend_from_slice(self.shifted.as_bytes());
         } else {
             self.released.extend_from_slice(&held);
         }
@@ -449,7 +564,7 @@ impl Rule for Timestamps {
         self.date_property = None;
     }
 
-    #[inline]
+    #[inline(always)]
     fn text<S: Sink>(
         &mut self,
         cx: &Context,
@@ -457,6 +572,7 @@ impl Rule for Timestamps {
         piece: &[u8],
         _out: &mut S,
     ) -> Result<TextFlow<'_>, Error> {
+        // Decided inline: most text is held by nothing.
         if self.hold == Hold::Nothing {
             self.hold = match kind {
                 TextKind::Comment if cx.depth == 0 => Hold::PrologComment,
@@ -465,17 +581,7 @@ impl Rule for Timestamps {
             };
             self.held.clear();
         }
-        if self.held.len() + piece.len() <= MAX_HELD {
-            self.held.extend_from_slice(piece);
-            return Ok(TextFlow::Taken);
-        }
-        // Too long to be what we hold for: pass it on unchanged.
-        self.hold = Hold::Nothing;
-        self.date_property = None;
-        self.released.clear();
-        self.released.append(&mut self.held);
-        self.released.extend_from_slice(piece);
-        Ok(TextFlow::Replaced(&self.released))
+        Ok(self.hold_text(piece))
     }
 
     #[inline]

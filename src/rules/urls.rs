@@ -229,6 +229,23 @@ fn scheme_separator() -> &'static memchr::memmem::Finder<'static> {
     FINDER.get_or_init(|| memchr::memmem::Finder::new(b"://"))
 }
 
+/// Whether `a` and `b` are equal ignoring ASCII case: byte for byte first
+/// (links are mostly written in lower case), then case-insensitively.
+#[inline(always)]
+fn same_ignoring_case(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && (a == b || a.eq_ignore_ascii_case(b))
+}
+
+/// Whether the 4 bytes before `c` in `b` are `http` in any case: setting
+/// bit 0x20 maps exactly `H`, `T`, `P` to `h`, `t`, `p` and no other byte.
+#[inline(always)]
+fn http_before(b: &[u8], c: usize) -> bool {
+    c.checked_sub(4)
+        .and_then(|s| b.get(s..c))
+        .and_then(|w| w.first_chunk::<4>())
+        .is_some_and(|w| u32::from_le_bytes(*w) | 0x2020_2020 == u32::from_le_bytes(*b"http"))
+}
+
 fn preceded_ok(b: Option<u8>) -> bool {
     !matches!(b, Some(c) if c.is_ascii_alphanumeric() || c == b'.' || c == b'+' || c == b'-')
 }
@@ -329,11 +346,14 @@ impl LinkRewriter {
     /// Counts a link to a host (with port) no mapping covers.
     fn other_host(&mut self, host_and_port: &[u8]) {
         // Links to a few hosts come in runs: look at those first, unhashed.
-        if let Some(at) = self.recent_others.iter().position(|(h, _)| {
-            h.len() == host_and_port.len() && h.eq_ignore_ascii_case(host_and_port)
-        }) {
+        if let Some(at) = self
+            .recent_others
+            .iter()
+            .position(|(h, _)| same_ignoring_case(h, host_and_port))
+        {
             self.other_counts[self.recent_others[at].1] += 1;
-            self.recent_others[..=at].rotate_right(1);
+            // Move it to the front (a swap: the order only speeds the search).
+            self.recent_others.swap(0, at);
             return;
         }
         let key = if host_and_port.iter().any(u8::is_ascii_uppercase) {
@@ -369,10 +389,9 @@ impl LinkRewriter {
     /// Decides the candidate whose `://` is at `c`. `end_final`: the end of
     /// `b` is the end of the value.
     fn decide(&mut self, b: &[u8], c: usize, prev: Option<u8>, end_final: bool) -> Decision {
-        let eq = |s: usize, word: &[u8]| b[s..s + word.len()].eq_ignore_ascii_case(word);
-        let start = if c >= 5 && eq(c - 5, b"https") {
+        let start = if c >= 5 && b[c - 1] | 0x20 == b's' && http_before(b, c - 1) {
             c - 5
-        } else if c >= 4 && eq(c - 4, b"http") {
+        } else if http_before(b, c) {
             c - 4
         } else {
             return Decision::Skip(c + 3);
@@ -422,7 +441,7 @@ impl LinkRewriter {
         let found = self
             .hosts
             .iter()
-            .find(|(name, _, _)| name.len() == host.len() && name.eq_ignore_ascii_case(host))
+            .find(|(name, _, _)| same_ignoring_case(name, host))
             .map(|&(_, first, last)| (first, last));
         let Some((first, last)) = found else {
             if preceded_ok(before) {
@@ -529,15 +548,23 @@ impl LinkRewriter {
 
     /// A piece of a text node, CDATA section or comment. Returns false, having
     /// written nothing, when the piece passes unchanged.
+    #[inline]
     pub(crate) fn text<S: Sink>(&mut self, piece: &[u8], out: &mut S) -> bool {
         if piece.is_empty() {
             return false;
         }
-        // The indentation between rows: nothing to rewrite or to hold back.
+        // The indentation between rows: nothing to rewrite or to hold back
+        // (decided inline, as most pieces are such).
         if self.carry.is_empty() && piece.len() <= 64 && piece.iter().all(u8::is_ascii_whitespace) {
             self.prev = piece.last().copied();
             return false;
         }
+        self.text_with_content(piece, out)
+    }
+
+    /// [`LinkRewriter::text`] for a piece that is not only indentation.
+    #[inline(never)]
+    fn text_with_content<S: Sink>(&mut self, piece: &[u8], out: &mut S) -> bool {
         let joined;
         let (buf, lazy): (&[u8], bool) = if self.carry.is_empty() {
             (piece, true)
@@ -568,14 +595,14 @@ impl LinkRewriter {
         self.prev = None;
     }
 
-    /// Rewrites a whole value (an attribute's); `None` when unchanged.
-    pub(crate) fn value(&mut self, v: &[u8]) -> Option<Vec<u8>> {
+    /// Rewrites a whole value (an attribute's); `None` when unchanged. The
+    /// bytes are the rewriter's until the next call.
+    pub(crate) fn value(&mut self, v: &[u8]) -> Option<&[u8]> {
         let mut out = std::mem::take(&mut self.scratch);
         out.clear();
         let changed = self.process(v, None, true, &mut out, true).is_some();
-        let result = changed.then(|| out.clone());
         self.scratch = out;
-        result
+        changed.then_some(self.scratch.as_slice())
     }
 }
 
@@ -605,6 +632,38 @@ mod tests {
                     "{:?} from {from}",
                     String::from_utf8_lossy(b)
                 );
+            }
+        }
+    }
+
+    /// The scheme test before `://` agrees with a case-insensitive
+    /// comparison for every byte at every place, in every case of `http`.
+    #[test]
+    fn http_before_is_a_case_insensitive_comparison() {
+        for case in 0..16u8 {
+            let word: Vec<u8> = b"http"
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| {
+                    if case >> i & 1 == 1 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            for at in 0..4 {
+                for byte in 0..=255u8 {
+                    let mut b = word.clone();
+                    b[at] = byte;
+                    b.extend_from_slice(b"://");
+                    assert_eq!(
+                        http_before(&b, 4),
+                        b[..4].eq_ignore_ascii_case(b"http"),
+                        "{b:?}"
+                    );
+                    assert!(!http_before(&b, 3));
+                }
             }
         }
     }
@@ -643,7 +702,7 @@ mod tests {
     fn value(maps: &[&str], v: &str) -> String {
         let mut r = rw(maps);
         r.value(v.as_bytes())
-            .map_or_else(|| v.to_string(), |b| String::from_utf8(b).unwrap())
+            .map_or_else(|| v.to_string(), |b| String::from_utf8(b.to_vec()).unwrap())
     }
 
     /// Streams `v` in pieces of every size and checks all agree with `value`.
@@ -763,7 +822,8 @@ mod tests {
         let mut r = rw(&[JIRA]);
         let v = r
             .value(b"http://jira.corp:8080/a http://bamboo.corp:8085/b https://Bamboo.corp:8085/c http://jira.corp:8080")
-            .unwrap();
+            .unwrap()
+            .to_vec();
         assert!(
             String::from_utf8(v)
                 .unwrap()
