@@ -364,25 +364,18 @@ impl Timestamps {
             }
             return Ok(());
         }
+        // A row that may state the zone, or one with removed references.
         let row_id = || tag.attr(b"id").map(|v| lossy(&v));
         for (i, (field, range)) in tag.attributes().enumerate() {
             // Removing references only shortens a value: anything shorter than
             // a timestamp cannot become one, so most values are passed over
             // without looking at them.
-            let is_zone_row = name == b"OSPropertyString" && !self.zone_properties.is_empty();
-            if range.len() < 19 && !is_zone_row {
-                continue;
-            }
-            if tag.removed.is_empty()
-                && !is_zone_row
-                && (range.len() > 29 || tag.raw[range.start + 4] != b'-')
-            {
+            if range.len() < 19 && !zone_row {
                 continue;
             }
             let value = tag.value(range.clone());
-            if name == b"OSPropertyString"
+            if zone_row
                 && field == b"value"
-                && !self.zone_properties.is_empty()
                 && tag
                     .attr(b"id")
                     .and_then(|v| decimal(&v))
