@@ -30,7 +30,7 @@ use std::task::{Context, Poll};
 
 /// Size of the chunks handed to a blocking thread: 1 MiB, so that the hand-off
 /// (a task per chunk) costs little against the work.
-const CHUNK_SIZE: usize = 1 << 20;
+const TASK_CHUNK: usize = 1 << 20;
 
 /// Runs blocking work off the executor; a panic or cancellation of the
 /// blocking task becomes an I/O error rather than a panic here.
@@ -58,8 +58,8 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let mut buf = vec![0u8; CHUNK_SIZE];
-    let mut out = Vec::with_capacity(CHUNK_SIZE);
+    let mut buf = vec![0u8; TASK_CHUNK];
+    let mut out = Vec::with_capacity(TASK_CHUNK);
     let mut read = 0u64;
     loop {
         cancel.check()?;
@@ -363,7 +363,7 @@ pub async fn fix_file_async(
     }
     .map_err(|e| Error::from(e).in_file(output))?;
     let out = ::tokio::fs::File::from_std(out_file);
-    let reader = BufReader::with_capacity(CHUNK_SIZE, file);
+    let reader = BufReader::with_capacity(TASK_CHUNK, file);
     let input_failed = Arc::new(AtomicBool::new(false));
     let report = compressed(
         Repair::new(fixer, options),
