@@ -536,6 +536,11 @@ impl Rules for FactsOnly {
     const SEES_TAGS: bool = true;
     const SEES_TEXT: bool = true;
 
+    fn ignores_blank_text(&self) -> bool {
+        self.observer.watch == crate::rules::facts::Watch::Nothing
+            && !self.index.as_ref().is_some_and(|i| i.takes_text())
+    }
+
     fn start_tag(
         &mut self,
         tag: &crate::xml::rules::StartTag<'_>,

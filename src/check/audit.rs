@@ -10,7 +10,7 @@ use crate::check::memberships::MembershipAudit;
 use crate::check::size::{Apps, Counts, MoveSize, RunCounts};
 use crate::check::users::{NOT_MIGRATED, RENAMED, UserTable};
 use crate::error::Error;
-use crate::rules::facts::{FactsObserver, Product};
+use crate::rules::facts::{FactsObserver, Product, Watch};
 use crate::rules::fnv::FnvMap;
 use crate::rules::objects::{Object, ObjectReader};
 use crate::sink::Sink;
@@ -423,6 +423,15 @@ impl Rules for Auditor {
             }
             self.in_body = false;
         }
+    }
+
+    fn ignores_blank_text(&self) -> bool {
+        // The indentation between rows and fields: counted by nothing
+        // (Jira's text limits count inside a row's fields only).
+        self.observer.watch == Watch::Nothing
+            && !self.in_body
+            && (self.depth <= 2 || self.observer.facts.product != Some(Product::Jira))
+            && !self.objects.takes_text()
     }
 
     fn text<S: Sink>(&mut self, kind: TextKind, piece: &[u8], _out: &mut S) -> Result<bool, Error> {

@@ -238,6 +238,11 @@ impl AppDataDrop {
 }
 
 impl Rule for AppDataDrop {
+    fn ignores_blank_text(&self, _cx: &Context) -> bool {
+        // No text hooks: text passes as it is.
+        true
+    }
+
     fn drops(&self) -> bool {
         true
     }

@@ -94,6 +94,13 @@ impl Context {
         self.observer.end_tag();
     }
 
+    /// Whether a whole text node of only whitespace would change nothing
+    /// here: no fact is being read, no id, no header comment held.
+    #[inline(always)]
+    pub(crate) fn ignores_blank_text(&self) -> bool {
+        self.observer.watch == Watch::Nothing && !self.reading_id && !self.holding
+    }
+
     /// A piece of text, seen before the rules see it.
     #[inline(always)]
     pub(crate) fn text(&mut self, kind: TextKind, piece: &[u8]) -> Seen {

@@ -15,6 +15,11 @@ pub(crate) struct GlobalShares {
 }
 
 impl Rule for GlobalShares {
+    fn ignores_blank_text(&self, _cx: &Context) -> bool {
+        // No text hooks: text passes as it is.
+        true
+    }
+
     fn start_tag(
         &mut self,
         cx: &Context,

@@ -99,6 +99,12 @@ impl Rule for Links {
         Ok(())
     }
 
+    #[inline(always)]
+    fn ignores_blank_text(&self, _cx: &Context) -> bool {
+        // Whitespace holds no link and ends none; the mapping is resolved.
+        self.cloud.is_none() && self.rewriter.holds_nothing()
+    }
+
     #[inline]
     fn text<S: Sink>(
         &mut self,

@@ -504,6 +504,11 @@ impl MembershipRepair {
 }
 
 impl Rule for MembershipRepair {
+    fn ignores_blank_text(&self, _cx: &Context) -> bool {
+        // No text hooks: text passes as it is.
+        true
+    }
+
     fn drops(&self) -> bool {
         true
     }

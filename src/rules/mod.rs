@@ -130,6 +130,14 @@ pub(crate) trait Rule {
         Ok(None)
     }
 
+    /// Whether a whole text node of only whitespace, given now, would
+    /// leave this rule as it is and pass unchanged (its `text` and
+    /// `text_end` would do nothing): the scanner then does not deliver it.
+    /// False unless the rule says so; a rule with text hooks says when.
+    fn ignores_blank_text(&self, _cx: &Context) -> bool {
+        false
+    }
+
     /// Fills the rule's part of the report.
     fn report(&self, _cx: &Context, _report: &mut Report) {}
 }
@@ -197,6 +205,13 @@ macro_rules! any_rule {
             ) -> Result<Option<&[u8]>, Error> {
                 match self {
                     $(AnyRule::$variant(r) => r.text_end(cx, kind, out),)*
+                }
+            }
+
+            #[inline(always)]
+            fn ignores_blank_text(&self, cx: &Context) -> bool {
+                match self {
+                    $(AnyRule::$variant(r) => r.ignores_blank_text(cx),)*
                 }
             }
 
@@ -291,6 +306,11 @@ impl Rules for RuleSet {
 
     fn drops(&self) -> bool {
         self.drops
+    }
+
+    #[inline]
+    fn ignores_blank_text(&self) -> bool {
+        self.cx.ignores_blank_text() && self.rules.iter().all(|r| r.ignores_blank_text(&self.cx))
     }
 
     #[inline]

@@ -91,6 +91,14 @@ impl ObjectReader {
         self
     }
 
+    /// Whether text now would be kept (an object's id or a property is
+    /// being read).
+    pub(crate) fn takes_text(&self) -> bool {
+        self.reading
+            .as_ref()
+            .is_some_and(|r| r.in_id || r.property.is_some())
+    }
+
     /// The class and id of the object being read, and the property, if any.
     #[cfg(feature = "check")]
     pub(crate) fn current(&self) -> Option<(&str, &str, Option<&str>)> {

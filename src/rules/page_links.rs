@@ -108,6 +108,11 @@ impl Rule for PageLinks {
         }
     }
 
+    #[inline(always)]
+    fn ignores_blank_text(&self, _cx: &Context) -> bool {
+        !self.in_body
+    }
+
     #[inline]
     fn text_end<S: Sink>(
         &mut self,

@@ -558,6 +558,12 @@ impl Rule for Timestamps {
     }
 
     #[inline(always)]
+    fn ignores_blank_text(&self, _cx: &Context) -> bool {
+        // Text is held only after a Confluence date property's start tag.
+        self.hold == Hold::Nothing && self.date_property.is_none()
+    }
+
+    #[inline(always)]
     fn text<S: Sink>(
         &mut self,
         cx: &Context,

@@ -546,6 +546,13 @@ impl LinkRewriter {
         Some(keep_from)
     }
 
+    /// Whether no bytes of the current node are held back (so that a node
+    /// of only whitespace would pass without changing anything).
+    #[inline(always)]
+    pub(crate) fn holds_nothing(&self) -> bool {
+        self.carry.is_empty() && self.prev.is_none()
+    }
+
     /// A piece of a text node, CDATA section or comment. Returns false, having
     /// written nothing, when the piece passes unchanged.
     #[inline]
@@ -723,6 +730,24 @@ mod tests {
     }
 
     const JIRA: &str = "http://jira.corp:8080=https://acme.atlassian.net";
+
+    #[test]
+    fn between_nodes_nothing_is_held_within_one_something_may_be() {
+        let mut r = rw(&["http://jira.corp:8080=https://acme.atlassian.net"]);
+        let mut out = Vec::new();
+        assert!(r.holds_nothing());
+        // The start of a link waits for the rest of the node.
+        assert!(r.text(b"see http://jira.co", &mut out));
+        assert!(!r.holds_nothing());
+        r.text_end(&mut out);
+        assert!(r.holds_nothing());
+        // The byte before the next piece is remembered within the node.
+        assert!(!r.text(b"plain", &mut out));
+        assert!(!r.holds_nothing());
+        r.text_end(&mut out);
+        assert!(r.holds_nothing());
+        assert_eq!(out, b"see http://jira.co");
+    }
 
     #[test]
     fn rewrites_the_prefix_and_keeps_the_rest_byte_for_byte() {

@@ -180,6 +180,13 @@ pub(crate) trait Rules {
         false
     }
 
+    /// Whether a whole text node of only whitespace (the indentation
+    /// between rows), seen now, would pass unchanged and change no state:
+    /// the scanner then calls neither `text` nor `text_end` for it.
+    fn ignores_blank_text(&self) -> bool {
+        false
+    }
+
     /// A start tag; push replacements to `edits`.
     fn start_tag(&mut self, _tag: &StartTag<'_>, _edits: &mut Edits) -> Result<(), Error> {
         Ok(())
@@ -212,4 +219,90 @@ pub(crate) struct NoRules;
 impl Rules for NoRules {
     const SEES_TAGS: bool = false;
     const SEES_TEXT: bool = false;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::CleanSink;
+    use crate::xml::scanner::{Limits, XmlStage};
+
+    /// Records the text it is given, and says whether blank nodes matter.
+    struct TextRecorder {
+        ignores_blank: bool,
+        texts: Vec<u8>,
+        ends: usize,
+    }
+
+    impl Rules for TextRecorder {
+        const SEES_TAGS: bool = true;
+        const SEES_TEXT: bool = true;
+
+        fn ignores_blank_text(&self) -> bool {
+            self.ignores_blank
+        }
+
+        fn text<S: Sink>(
+            &mut self,
+            kind: TextKind,
+            piece: &[u8],
+            _: &mut S,
+        ) -> Result<bool, Error> {
+            if kind == TextKind::Text {
+                self.texts.extend_from_slice(piece);
+                self.texts.push(b'|');
+            }
+            Ok(false)
+        }
+
+        fn text_end<S: Sink>(&mut self, kind: TextKind, _: &mut S) -> Result<(), Error> {
+            self.ends += usize::from(kind == TextKind::Text);
+            Ok(())
+        }
+    }
+
+    /// Output and what the rules saw, with the input cut at `cut`.
+    fn scan(input: &[u8], cut: usize, ignores_blank: bool) -> (Vec<u8>, TextRecorder) {
+        let limits = Limits {
+            max_token: 1 << 10,
+            keep: 5,
+        };
+        let rules = TextRecorder {
+            ignores_blank,
+            texts: Vec::new(),
+            ends: 0,
+        };
+        let mut stage = XmlStage::new(rules, limits);
+        let mut out = Vec::new();
+        let (a, b) = input.split_at(cut);
+        stage.clean(a, 0, &mut out).unwrap();
+        stage.clean(b, cut as u64, &mut out).unwrap();
+        stage.finish(&mut out).unwrap();
+        (out, stage.rules)
+    }
+
+    #[test]
+    fn blank_nodes_reach_the_rules_only_when_they_ask_for_them() {
+        let input = b"<r>\n  <a k=\"1\"/>\n\t<b> x </b>\r\n  <c>y&amp;</c>\n</r>";
+        let (out, all) = scan(input, input.len(), false);
+        assert_eq!(out, input);
+        assert_eq!(all.texts, b"\n  |\n\t| x |\r\n  |y&amp;|\n|");
+        assert_eq!(all.ends, 6);
+        let (out, some) = scan(input, input.len(), true);
+        assert_eq!(out, input, "blank nodes still go out");
+        assert_eq!(some.texts, b" x |y&amp;|", "only nodes with content");
+        assert_eq!(some.ends, 2);
+        // A blank node cut in two is given to the rules as it comes (its
+        // first part cannot be judged alone); the output is the same.
+        for cut in 0..=input.len() {
+            let (out, cut_run) = scan(input, cut, true);
+            assert_eq!(out, input, "cut at {cut}");
+            let content: Vec<u8> = cut_run
+                .texts
+                .into_iter()
+                .filter(|c| *c != b'|' && !c.is_ascii_whitespace())
+                .collect();
+            assert_eq!(content, b"xy&amp;", "cut at {cut}: the content, all of it");
+        }
+    }
 }

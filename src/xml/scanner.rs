@@ -275,7 +275,15 @@ impl<R: Rules> XmlStage<R> {
             k += d;
             match b[k] {
                 b'<' => {
-                    self.deliver(p, run, k, TextKind::Text, out)?;
+                    // A whole node of indentation between rows goes out as
+                    // it is when the rules say it changes nothing for them.
+                    let blank_node = R::SEES_TEXT
+                        && !self.in_text
+                        && self.rules.ignores_blank_text()
+                        && b[run..k].iter().all(u8::is_ascii_whitespace);
+                    if !blank_node {
+                        self.deliver(p, run, k, TextKind::Text, out)?;
+                    }
                     return self.markup(p, k, out);
                 }
                 b'&' => match lex::reference(b, k, self.doc.any_entity()) {

@@ -126,6 +126,11 @@ impl IndexBuilder {
         self.reader.text(piece);
     }
 
+    /// Whether text now would be kept (see [`ObjectReader::takes_text`]).
+    pub(crate) fn takes_text(&self) -> bool {
+        self.reader.takes_text()
+    }
+
     pub(crate) fn finish(mut self) -> PageIndex {
         self.index.finish();
         self.index
