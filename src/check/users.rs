@@ -48,9 +48,11 @@ pub(crate) fn email_problem(email: &str) -> Option<EmailProblem> {
     }
     let domain = domain.to_ascii_lowercase();
     if domain == "localhost"
-        || RESERVED_DOMAINS
-            .iter()
-            .any(|d| domain == *d || domain.ends_with(&format!(".{d}")))
+        || RESERVED_DOMAINS.iter().any(|d| {
+            domain
+                .strip_suffix(d)
+                .is_some_and(|r| r.is_empty() || r.ends_with('.'))
+        })
     {
         return Some(EmailProblem::ReservedDomain);
     }
@@ -208,6 +210,8 @@ mod tests {
             email_problem("a@mail.example.org"),
             Some(EmailProblem::ReservedDomain)
         );
+        // Only whole labels: a domain that merely ends in the same letters is fine.
+        assert_eq!(email_problem("a@notexample.com"), None);
         assert_eq!(
             email_problem("a@build.test"),
             Some(EmailProblem::ReservedDomain)
