@@ -527,19 +527,17 @@ impl<R: Rules> XmlStage<R> {
                 }
             }
         } else if !removed.is_empty() || !edits.is_empty() {
+            // What the tag keeps before and after each replacement stays
+            // pending with the input around it: one write for the input
+            // since the last change, one for the replacement.
             if let ([], [(range, with)]) = (removed, edits.ranges()) {
                 // One replacement (a shifted timestamp, a remapped link): no
                 // list to build and sort.
-                p.flush(j, out);
-                match raw.get(..range.start).zip(raw.get(range.end..)) {
-                    Some((before, after)) => {
-                        out.put(before);
-                        out.put(&edits.bytes()[with.clone()]);
-                        out.put(after);
-                    }
-                    None => out.put(raw),
+                if range.start <= range.end && range.end <= raw.len() {
+                    p.flush(j + range.start, out);
+                    out.put(&edits.bytes()[with.clone()]);
+                    p.emitted = j + range.end;
                 }
-                p.emitted = j + t.end;
             } else {
                 // Replacements as (range in the tag, range in the edit buffer);
                 // removed references have an empty replacement.
@@ -549,18 +547,16 @@ impl<R: Rules> XmlStage<R> {
                 splices.extend_from_slice(edits.ranges());
                 splices.sort_by_key(|(r, _)| (r.start, Reverse(r.end)));
                 let bytes = edits.bytes();
-                p.flush(j, out);
                 let mut from = 0;
                 for (range, with) in &splices {
                     if range.start < from || range.end > raw.len() {
                         continue;
                     }
-                    out.put(&raw[from..range.start]);
+                    p.flush(j + range.start, out);
                     out.put(&bytes[with.clone()]);
+                    p.emitted = j + range.end;
                     from = range.end;
                 }
-                out.put(&raw[from..]);
-                p.emitted = j + t.end;
                 self.tag.splices = splices;
             }
         }
