@@ -258,7 +258,7 @@ struct Shape {
 
 /// `name=` as two masked words, compared without a loop. A name too long
 /// for 16 bytes has `len == 0` and never matches.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct NamePattern {
     words: [u64; 2],
     masks: [u64; 2],
@@ -288,6 +288,27 @@ impl NamePattern {
         }
     }
 
+    /// [`NamePattern::new`] of the name at `b[start..start + len]`, read
+    /// straight from the input when `=` follows it there and 16 bytes are
+    /// at hand: words built byte by byte on the stack and read back whole
+    /// stall the processor (a store cannot be forwarded to a wider load).
+    #[inline]
+    fn from_input(b: &[u8], start: usize, len: usize) -> Self {
+        let n = len + 1;
+        match b.get(start..start + 16) {
+            Some(window) if n <= 16 && window[len] == b'=' => {
+                let (lo, hi) = words16(window);
+                let masks = [low_bytes_mask(n), low_bytes_mask(n.saturating_sub(8))];
+                Self {
+                    words: [lo & masks[0], hi & masks[1]],
+                    masks,
+                    len,
+                }
+            }
+            _ => Self::new(&b[start..start + len]),
+        }
+    }
+
     /// The end of the name if `b[k..]` starts with `name=`.
     #[inline]
     fn matches(&self, b: &[u8], k: usize) -> Option<usize> {
@@ -299,6 +320,28 @@ impl NamePattern {
         let lo = u64::from_le_bytes(lo) & self.masks[0];
         let hi = u64::from_le_bytes(hi) & self.masks[1];
         (self.len > 0 && lo == self.words[0] && hi == self.words[1]).then_some(k + self.len)
+    }
+}
+
+/// The two little-endian words of a 16-byte window (or zeros for a shorter one).
+#[inline(always)]
+fn words16(window: &[u8]) -> (u64, u64) {
+    match (
+        window.first_chunk::<8>(),
+        window.get(8..).and_then(|w| w.first_chunk::<8>()),
+    ) {
+        (Some(lo), Some(hi)) => (u64::from_le_bytes(*lo), u64::from_le_bytes(*hi)),
+        _ => (0, 0),
+    }
+}
+
+/// A word whose `n` low bytes (at most 8) are all ones.
+#[inline(always)]
+fn low_bytes_mask(n: usize) -> u64 {
+    if n >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
     }
 }
 
@@ -378,9 +421,11 @@ impl NameCache {
         shape.element.extend_from_slice(element);
         shape.element_pattern = ElementPattern::new(element);
         shape.names.clear();
-        shape
-            .names
-            .extend(attrs.iter().map(|a| NamePattern::new(&b[a.name.clone()])));
+        shape.names.extend(
+            attrs
+                .iter()
+                .map(|a| NamePattern::from_input(b, a.name.start, a.name.len())),
+        );
     }
 }
 
@@ -768,6 +813,29 @@ impl DoctypeEndFinder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_pattern_read_from_the_input_is_the_one_built_from_the_name() {
+        for len in 1..=17 {
+            let name: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            for after in [
+                &b"=\"v\" x=\"1\"/>"[..],
+                b" = \"v\"/>",
+                b"=",
+                b"=\"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\xf7",
+            ] {
+                let mut b = b"<R ".to_vec();
+                b.extend_from_slice(&name);
+                b.extend_from_slice(after);
+                assert_eq!(
+                    NamePattern::from_input(&b, 3, len as usize),
+                    NamePattern::new(&name),
+                    "{len} {:?}",
+                    String::from_utf8_lossy(after)
+                );
+            }
+        }
+    }
 
     #[test]
     fn names_end_at_the_first_non_name_char_or_report_incomplete() {
