@@ -77,8 +77,9 @@ fn scan_name_rest(b: &[u8], mut k: usize) -> Result<usize, Stop> {
     }
 }
 
+/// The index of the first byte at or after `k` that is not XML white space.
 #[inline(always)]
-fn skip_space(b: &[u8], k: usize) -> usize {
+pub(crate) fn skip_space(b: &[u8], k: usize) -> usize {
     // White space is at most b' ': most calls see a name or quote at once.
     match b.get(k) {
         Some(&c) if c > b' ' => k,

@@ -280,7 +280,7 @@ impl<R: Rules> XmlStage<R> {
                     let blank_node = R::SEES_TEXT
                         && !self.in_text
                         && self.rules.ignores_blank_text()
-                        && b[run..k].iter().all(u8::is_ascii_whitespace);
+                        && lex::skip_space(b, run) == k;
                     if !blank_node {
                         self.deliver(p, run, k, TextKind::Text, out)?;
                     }
