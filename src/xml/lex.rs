@@ -313,13 +313,8 @@ impl NamePattern {
     /// The end of the name if `b[k..]` starts with `name=`.
     #[inline]
     fn matches(&self, b: &[u8], k: usize) -> Option<usize> {
-        let window = b.get(k..k + 16)?;
-        let mut lo = [0u8; 8];
-        let mut hi = [0u8; 8];
-        lo.copy_from_slice(&window[..8]);
-        hi.copy_from_slice(&window[8..]);
-        let lo = u64::from_le_bytes(lo) & self.masks[0];
-        let hi = u64::from_le_bytes(hi) & self.masks[1];
+        let (lo, hi) = words16(b.get(k..k + 16)?);
+        let (lo, hi) = (lo & self.masks[0], hi & self.masks[1]);
         (self.len > 0 && lo == self.words[0] && hi == self.words[1]).then_some(k + self.len)
     }
 }
